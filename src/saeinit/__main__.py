@@ -1,0 +1,3 @@
+from saeinit.cli import entry
+
+entry()

@@ -1,0 +1,195 @@
+"""Toy superposition data: G sparse features on the unit sphere in d dimensions.
+
+The generator follows the setup of Sharkey et al. (2022) and the seed post (see TOY-SETUP.md):
+feature frequencies decay with the feature index, activations are correlated through a Gaussian
+copula, and every sample has at least one active feature.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from saeinit.config import (
+    ConfigError,
+    require_choice,
+    require_in_unit_interval,
+    require_non_negative,
+    require_positive,
+)
+
+DECAY_LAWS = ("multiplicative", "power")
+CORRELATION_DRAWS = ("batch", "sample")
+_SCENARIO = re.compile(r"^\s*(\d+)\s*[x/]\s*(\d+)\s*$")
+
+# Named streams of randomness derived from one seed, so that the features, the training
+# batches, the init sample and the evaluation sample never share random numbers.
+STREAMS = {"features": 0, "train": 1, "init": 2, "eval": 3}
+
+
+def derived_seed(seed: int, stream: str) -> int:
+    """A 63-bit seed for one named stream of a run's randomness."""
+    state = np.random.SeedSequence([seed, STREAMS[stream]]).generate_state(2, np.uint32)
+    return int(state[0]) << 31 | int(state[1]) >> 1
+
+
+def torch_generator(seed: int, stream: str) -> torch.Generator:
+    return torch.Generator().manual_seed(derived_seed(seed, stream))
+
+
+def parse_scenario(text: str) -> tuple[int, int]:
+    """Parse a scenario such as "128x512" or "128/512" into (dim, features)."""
+    match = _SCENARIO.match(text)
+    if not match or int(match.group(1)) < 1 or int(match.group(2)) < 1:
+        raise ConfigError(
+            "scenario", f"expected DIMxFEATURES with positive integers (e.g. 128x512), got {text!r}"
+        )
+    return int(match.group(1)), int(match.group(2))
+
+
+@dataclass
+class ToyConfig:
+    """Settings of the toy superposition data."""
+
+    dim: int = 128
+    """Dimension d of the observed data (the space the features are compressed into)."""
+    features: int = 256
+    """Number G of ground-truth features."""
+    mean_active: float = 5.0
+    """Target mean number of active features per sample."""
+    decay: float = 0.99
+    """Frequency decay: weight_i = decay**i (multiplicative) or (i+1)**-decay (power)."""
+    decay_law: str = "multiplicative"
+    """How feature frequency falls with the feature index: multiplicative or power."""
+    correlated: bool = True
+    """Correlate feature activations through a Gaussian copula (the reference default)."""
+    correlation: str = "batch"
+    """Draw the copula once per batch (the reference code) or once per sample."""
+    coef_min: float = 0.0
+    """Lower end of the uniform range of an active feature's coefficient."""
+    coef_max: float = 1.0
+    """Upper end of the uniform range of an active feature's coefficient."""
+    noise: float = 0.0
+    """Standard deviation of Gaussian noise added to each observed coordinate."""
+    dataset_size: int | None = None
+    """Train on a fixed dataset of this many samples, one step per epoch; unset: a fresh batch
+    per step."""
+    seed: int = 0
+    """Seed of the ground-truth features and of every batch drawn from them."""
+
+    def __post_init__(self) -> None:
+        require_positive("dim", self.dim)
+        require_positive("features", self.features)
+        require_positive("mean-active", self.mean_active)
+        if self.mean_active > self.features:
+            raise ConfigError("mean-active", f"cannot exceed --features ({self.features})")
+        require_choice("decay-law", self.decay_law, DECAY_LAWS)
+        require_choice("correlation", self.correlation, CORRELATION_DRAWS)
+        if self.decay_law == "multiplicative":
+            require_in_unit_interval("decay", self.decay, open_left=True)
+        else:
+            require_non_negative("decay", self.decay)
+        if not self.coef_min < self.coef_max:
+            raise ConfigError("coef-min", "must be smaller than --coef-max")
+        require_non_negative("coef-min", self.coef_min)
+        require_non_negative("noise", self.noise)
+        require_positive("dataset-size", self.dataset_size, allow_none=True)
+
+    @property
+    def scenario(self) -> str:
+        return f"{self.dim}x{self.features}"
+
+
+class ToyBatch(NamedTuple):
+    x: torch.Tensor
+    """Observed data [n, d]."""
+    coefficients: torch.Tensor
+    """Ground-truth feature coefficients [n, G]."""
+
+
+class ToyData:
+    """Ground-truth features and a seeded sampler of batches from them."""
+
+    def __init__(self, config: ToyConfig):
+        self.config = config
+        g = torch_generator(config.seed, "features")
+        G = config.features
+        self.features = torch.nn.functional.normalize(
+            torch.randn(G, config.dim, generator=g), dim=1
+        )
+        index = torch.arange(G, dtype=torch.float64)
+        if config.decay_law == "multiplicative":
+            self.weights = config.decay**index
+        else:
+            self.weights = (index + 1) ** -config.decay
+        self._copula_factor = self._copula_cholesky(G, g) if config.correlated else None
+
+    @staticmethod
+    def _copula_cholesky(G: int, g: torch.Generator) -> torch.Tensor:
+        """Cholesky factor of the reference's random correlation matrix, rescaled to unit
+        diagonal so that each feature's copula marginal is uniform."""
+        raw = torch.rand(G, G, generator=g, dtype=torch.float64)
+        sym = (raw + raw.T) / 2
+        shift = 1.001 * torch.linalg.eigvalsh(sym).min().abs()
+        cov = sym + shift * torch.eye(G, dtype=torch.float64)
+        std = cov.diagonal().sqrt()
+        return torch.linalg.cholesky(cov / std[:, None] / std[None, :])
+
+    def probabilities(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """Activation probabilities for a batch of n: [1, G] when the copula is drawn once per
+        batch (or there is none), [n, G] when it is drawn per sample."""
+        per_sample = self._copula_factor is not None and self.config.correlation == "sample"
+        return self._draw_probabilities(n if per_sample else 1, generator).float()
+
+    def _draw_probabilities(self, draws: int, generator: torch.Generator) -> torch.Tensor:
+        """`draws` independent rows of feature probabilities [draws, G], float64."""
+        cfg = self.config
+        if self._copula_factor is None:
+            p = self.weights * (cfg.mean_active / cfg.features)
+            return p.clamp(max=1.0).expand(draws, -1)
+        normal = torch.randn(draws, cfg.features, generator=generator, dtype=torch.float64)
+        uniform = torch.special.ndtr(normal @ self._copula_factor.T)
+        p = uniform * self.weights
+        p = p * (cfg.mean_active / p.sum(dim=1, keepdim=True))
+        return p.clamp(max=1.0)
+
+    def sample(self, n: int, generator: torch.Generator) -> ToyBatch:
+        """Draw n samples with their ground-truth coefficients."""
+        cfg = self.config
+        p = self.probabilities(n, generator)
+        active = torch.rand(n, cfg.features, generator=generator) < p
+        values = torch.rand(n, cfg.features, generator=generator)
+        values = values.mul_(cfg.coef_max - cfg.coef_min).add_(cfg.coef_min)
+        coefficients = values.mul_(active)
+        empty = (~active.any(dim=1)).nonzero().squeeze(1)
+        if len(empty):
+            chosen = torch.randint(cfg.features, (len(empty),), generator=generator)
+            coefficients[empty, chosen] = 1.0
+        x = coefficients @ self.features
+        if cfg.noise > 0:
+            x += cfg.noise * torch.randn(x.shape, generator=generator)
+        return ToyBatch(x, coefficients)
+
+    def expected_frequencies(self, draws: int = 4096, seed: int = 0) -> torch.Tensor:
+        """Each feature's probability of being active in a sample, including the rule that gives
+        an empty sample one uniformly chosen feature. Exact without correlation; with it, a Monte
+        Carlo average over `draws` copula draws."""
+        p = self._draw_probabilities(draws, torch.Generator().manual_seed(seed))
+        p_empty = torch.prod(1 - p, dim=1, keepdim=True)
+        return (p + p_empty / self.config.features).mean(dim=0)
+
+    def stream(self, batch_size: int, seed: int, stream: str = "train") -> Iterator[torch.Tensor]:
+        """An endless iterator of fresh batches of observed data."""
+        g = torch_generator(seed, stream)
+        while True:
+            yield self.sample(batch_size, g).x
+
+    def sampler(self, seed: int, stream: str = "init"):
+        """A function n -> [n, d] drawing fresh samples from its own seeded stream."""
+        g = torch_generator(seed, stream)
+        return lambda n: self.sample(n, g).x

@@ -1,0 +1,25 @@
+"""Data-free baselines: torch's orthogonal init (the reference) and Xavier."""
+
+from __future__ import annotations
+
+import torch
+
+from saeinit.inits.registry import InitRequest, InitWeights, register
+
+
+def _decoder_weight(request: InitRequest, init_fn) -> torch.Tensor:
+    """Apply a torch.nn.init function to the d x n decoder weight, as the reference does, and
+    return its columns as atoms [n, d]."""
+    weight = torch.empty(request.dim, request.n_atoms)
+    init_fn(weight, generator=request.generator)
+    return weight.T.contiguous()
+
+
+@register("orthogonal", "torch's orthogonal init of the d x n decoder weight (the reference)")
+def orthogonal(request: InitRequest) -> InitWeights:
+    return InitWeights(_decoder_weight(request, torch.nn.init.orthogonal_))
+
+
+@register("xavier", "Xavier (Glorot) uniform init of the d x n decoder weight")
+def xavier(request: InitRequest) -> InitWeights:
+    return InitWeights(_decoder_weight(request, torch.nn.init.xavier_uniform_))

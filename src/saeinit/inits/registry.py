@@ -1,0 +1,122 @@
+"""The registry of dictionary inits and the steps every init shares.
+
+An init is a function `(InitRequest) -> InitWeights` registered under a name. It receives the
+dictionary shape, a seeded generator and a way to draw data samples; `initialize` times it and
+checks and normalises what it returns.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from saeinit.config import ConfigError, require_positive
+
+
+@dataclass
+class InitConfig:
+    """Which init builds the starting dictionary, and its options."""
+
+    init: str = "orthogonal"
+    """Name of the dictionary init (`saeinit inits` lists them)."""
+    init_samples: int = 8192
+    """How many data samples an informed init may look at."""
+
+    def __post_init__(self) -> None:
+        get(self.init)
+        require_positive("init-samples", self.init_samples)
+
+
+@dataclass
+class InitRequest:
+    """What an init is given: the dictionary shape, randomness, data and options."""
+
+    n_atoms: int
+    dim: int
+    generator: torch.Generator
+    draw: Callable[[int], torch.Tensor]
+    """Draws n data samples [n, dim]; each call gives fresh ones where the source allows."""
+    config: InitConfig
+
+
+class InitWeights(NamedTuple):
+    W_dec: torch.Tensor
+    """Decoder atoms [n_atoms, dim]; normalised to unit norm by `initialize`."""
+    W_enc: torch.Tensor | None = None
+    """Encoder weight [dim, n_atoms], or None to keep the model's default encoder init."""
+
+
+class InitResult(NamedTuple):
+    W_dec: torch.Tensor
+    W_enc: torch.Tensor | None
+    seconds: float
+
+
+InitFn = Callable[[InitRequest], InitWeights]
+
+
+class InitSpec(NamedTuple):
+    name: str
+    description: str
+    fn: InitFn
+
+
+_REGISTRY: dict[str, InitSpec] = {}
+
+
+def register(name: str, description: str) -> Callable[[InitFn], InitFn]:
+    """Decorator that adds an init to the registry under `name`."""
+
+    def add(fn: InitFn) -> InitFn:
+        if name in _REGISTRY:
+            raise ValueError(f"init {name!r} is registered twice")
+        _REGISTRY[name] = InitSpec(name, description, fn)
+        return fn
+
+    return add
+
+
+def get(name: str) -> InitSpec:
+    if name not in _REGISTRY:
+        raise ConfigError("init", f"unknown init {name!r}; choose one of {', '.join(names())}")
+    return _REGISTRY[name]
+
+
+def names() -> list[str]:
+    return list(_REGISTRY)
+
+
+def available() -> list[InitSpec]:
+    return list(_REGISTRY.values())
+
+
+def normalize_rows(vectors: torch.Tensor) -> torch.Tensor:
+    """Scale each row to unit L2 norm (zero rows stay zero)."""
+    return vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
+    """Draw the init sample (default size: --init-samples), refusing NaN or inf."""
+    sample = request.draw(request.config.init_samples if n is None else n).float()
+    if not torch.isfinite(sample).all():
+        raise ConfigError("init-samples", "the init sample contains NaN or inf values")
+    return sample
+
+
+def initialize(request: InitRequest) -> InitResult:
+    """Run the configured init, timing it and checking its atoms."""
+    spec = get(request.config.init)
+    start = time.perf_counter()
+    weights = spec.fn(request)
+    W_dec = normalize_rows(weights.W_dec.float())
+    seconds = time.perf_counter() - start
+    expected = (request.n_atoms, request.dim)
+    if tuple(W_dec.shape) != expected:
+        raise RuntimeError(f"init {spec.name!r} returned {tuple(W_dec.shape)}, expected {expected}")
+    if not torch.isfinite(W_dec).all():
+        raise RuntimeError(f"init {spec.name!r} returned non-finite atoms")
+    return InitResult(W_dec, weights.W_enc, seconds)

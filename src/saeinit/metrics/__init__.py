@@ -1,0 +1,23 @@
+"""Recovery metrics against ground truth, and activation metrics of an SAE."""
+
+from saeinit.metrics.activity import dead_latents, fvu, l0
+from saeinit.metrics.recovery import (
+    cosine_matrix,
+    max_cosines,
+    mcc,
+    mmcs,
+    recovered_fraction,
+    recovery_summary,
+)
+
+__all__ = [
+    "cosine_matrix",
+    "dead_latents",
+    "fvu",
+    "l0",
+    "max_cosines",
+    "mcc",
+    "mmcs",
+    "recovered_fraction",
+    "recovery_summary",
+]

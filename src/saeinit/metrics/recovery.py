@@ -1,0 +1,52 @@
+"""How well a learned dictionary recovers known ground-truth features."""
+
+from __future__ import annotations
+
+import torch
+from scipy.optimize import linear_sum_assignment
+
+from saeinit.inits.registry import normalize_rows
+
+
+def cosine_matrix(features: torch.Tensor, atoms: torch.Tensor) -> torch.Tensor:
+    """Cosine similarity of every ground-truth feature [G, d] with every atom [n, d]: [G, n]."""
+    return normalize_rows(features.float()) @ normalize_rows(atoms.float()).T
+
+
+def max_cosines(features: torch.Tensor, atoms: torch.Tensor) -> torch.Tensor:
+    """For each ground-truth feature, its best cosine with any atom [G]."""
+    return cosine_matrix(features, atoms).amax(dim=1)
+
+
+def mmcs(features: torch.Tensor, atoms: torch.Tensor) -> float:
+    """Mean max cosine similarity, the seed post's metric (signed cosines, as the reference)."""
+    return max_cosines(features, atoms).mean().item()
+
+
+def recovered_fraction(features: torch.Tensor, atoms: torch.Tensor, threshold: float) -> float:
+    """Fraction of ground-truth features whose best cosine with an atom is >= threshold."""
+    return (max_cosines(features, atoms) >= threshold).float().mean().item()
+
+
+def recovery_summary(features: torch.Tensor, atoms: torch.Tensor) -> dict[str, float]:
+    """MMCS, MCC and the fractions recovered at 0.9 and 0.99, from one cosine matrix."""
+    cosines = cosine_matrix(features, atoms)
+    best = cosines.amax(dim=1)
+    return {
+        "mmcs": best.mean().item(),
+        "mcc": _hungarian_mean(cosines.abs()),
+        "recovered_0.9": (best >= 0.9).float().mean().item(),
+        "recovered_0.99": (best >= 0.99).float().mean().item(),
+    }
+
+
+def mcc(features: torch.Tensor, atoms: torch.Tensor) -> float:
+    """Mean |cosine| over a one-to-one Hungarian matching of features and atoms, as SAELens'
+    synthetic benchmark reports it: min(G, n) pairs are matched."""
+    return _hungarian_mean(cosine_matrix(features, atoms).abs())
+
+
+def _hungarian_mean(similarity: torch.Tensor) -> float:
+    values = similarity.numpy()
+    rows, cols = linear_sum_assignment(values, maximize=True)
+    return float(values[rows, cols].mean())

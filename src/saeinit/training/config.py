@@ -1,0 +1,47 @@
+"""Settings of the training loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from saeinit.config import ConfigError, require_in_unit_interval, require_positive
+
+THRESHOLDS = (0.95, 0.98, 0.99)
+"""The MMCS thresholds whose first crossing every run records."""
+
+
+@dataclass
+class TrainConfig:
+    """How the SAE is trained and when training stops."""
+
+    batch_size: int = 256
+    """Samples per optimiser step."""
+    lr: float = 1e-3
+    """Adam learning rate."""
+    max_steps: int = 20_000
+    """Step budget: a step is one fresh batch, or one epoch of a fixed dataset."""
+    target_mmcs: float = 0.99
+    """Stop as soon as MMCS reaches this value (needs ground-truth features)."""
+    eval_every: int = 10
+    """Check MMCS (and thus the thresholds and the stop) every this many steps."""
+    log_every: int = 100
+    """Record a full history row (MCC, loss, L0, dead latents) every this many steps."""
+    eval_samples: int = 2048
+    """Size of the held-out sample for L0, dead latents and reconstruction error."""
+    threads: int | None = None
+    """Torch CPU threads (unset: the cores not busy with other work)."""
+    seed: int = 0
+    """Seed of the init, the model and the order of training data."""
+    progress: bool = True
+    """Show a progress bar."""
+
+    def __post_init__(self) -> None:
+        for option in ("batch_size", "max_steps", "eval_every", "log_every", "eval_samples"):
+            value = getattr(self, option)
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(
+                    option.replace("_", "-"), f"must be an integer >= 1, got {value!r}"
+                )
+        require_positive("lr", self.lr)
+        require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
+        require_positive("threads", self.threads, allow_none=True)

@@ -1,0 +1,99 @@
+"""One whole run: data source, init, model and training, from one config to one result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+
+from saeinit.config import ConfigError, to_dict
+from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz
+from saeinit.data.toy import torch_generator
+from saeinit.inits import InitConfig, InitRequest, initialize
+from saeinit.models import ReLUSAE, SAEConfig
+from saeinit.training.config import TrainConfig
+from saeinit.training.threads import configure_cpu
+from saeinit.training.trainer import train
+
+
+@dataclass
+class RunConfig:
+    """Every setting of a run; saved whole in its result."""
+
+    data: ToyConfig = field(default_factory=ToyConfig)
+    sae: SAEConfig = field(default_factory=SAEConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data_file: str | None = None
+    """Train on this .npz dataset (x, optional features) instead of toy data."""
+
+
+class Source(NamedTuple):
+    """Where a run's data comes from."""
+
+    dim: int
+    batches: Iterator[torch.Tensor]
+    draw: Callable[[int], torch.Tensor]
+    eval_x: torch.Tensor
+    features: torch.Tensor | None
+
+
+class RunOutput(NamedTuple):
+    result: dict
+    """The result JSON: config, MMCS, timings, thresholds and history."""
+    model: ReLUSAE
+    features: torch.Tensor | None
+
+
+def make_source(config: RunConfig) -> Source:
+    seed, eval_n = config.train.seed, config.train.eval_samples
+    if config.data_file is not None:
+        return _dataset_source(load_npz(Path(config.data_file)), seed, eval_n)
+    toy = ToyData(config.data)
+    if config.data.dataset_size is not None:
+        fixed = toy.sample(config.data.dataset_size, torch_generator(seed, "train"))
+        return _dataset_source(ArrayDataset(fixed.x, toy.features), seed, eval_n)
+    return Source(
+        dim=config.data.dim,
+        batches=toy.stream(config.train.batch_size, seed),
+        draw=toy.sampler(seed),
+        eval_x=toy.sampler(seed, "eval")(eval_n),
+        features=toy.features,
+    )
+
+
+def _dataset_source(dataset: ArrayDataset, seed: int, eval_n: int) -> Source:
+    return Source(
+        dim=dataset.dim,
+        batches=dataset.epochs(seed),
+        draw=dataset.sampler(seed),
+        eval_x=dataset.sampler(seed, "eval")(eval_n),
+        features=dataset.features,
+    )
+
+
+def resolve_dict_size(config: RunConfig, source: Source) -> int:
+    if config.sae.dict_size is not None:
+        return config.sae.dict_size
+    if source.features is None:
+        raise ConfigError("dict-size", "is required when the data has no ground-truth features")
+    return len(source.features)
+
+
+def run(config: RunConfig) -> RunOutput:
+    threads = configure_cpu(config.train.threads)
+    source = make_source(config)
+    n_atoms = resolve_dict_size(config, source)
+    generator = torch_generator(config.train.seed, "init")
+    model = ReLUSAE(source.dim, n_atoms, config.sae.l1)
+    model.reset_encoder(generator)
+    request = InitRequest(n_atoms, source.dim, generator, source.draw, config.init)
+    init = initialize(request)
+    model.set_weights(init.W_dec, init.W_enc)
+    result = train(model, source.batches, config.train, source.features, source.eval_x)
+    output = {"config": to_dict(config), "dict_size": n_atoms, "threads": threads}
+    output |= {"init_seconds": init.seconds} | result.to_dict()
+    return RunOutput(output, model, source.features)

@@ -1,0 +1,163 @@
+"""The training loop: Adam on the reference loss, stopping at a target MMCS or a step budget."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+import torch
+from tqdm.auto import tqdm
+
+from saeinit import metrics
+from saeinit.models import ReLUSAE
+from saeinit.training.config import THRESHOLDS, TrainConfig
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class Crossing:
+    """When a run first reached an MMCS threshold."""
+
+    step: int
+    samples: int
+    seconds: float
+    """Training seconds (the init's time is reported separately)."""
+
+
+@dataclass
+class TrainResult:
+    mmcs_initial: float | None
+    mmcs_final: float | None
+    train_seconds: float
+    """Wall-clock seconds of data and optimiser steps, evaluation excluded."""
+    eval_seconds: float
+    steps: int
+    samples: int
+    stopped: str
+    """Why training ended: "target" (MMCS reached --target-mmcs) or "budget"."""
+    thresholds: dict[str, Crossing | None]
+    history: list[dict] = field(default_factory=list)
+    final: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Evaluator:
+    """Measures an SAE against the ground truth and on a held-out sample."""
+
+    def __init__(self, model: ReLUSAE, features: torch.Tensor | None, eval_x: torch.Tensor):
+        self.model, self.features, self.eval_x = model, features, eval_x
+
+    @torch.no_grad()
+    def mmcs(self) -> float | None:
+        if self.features is None:
+            return None
+        return metrics.mmcs(self.features, self.model.W_dec)
+
+    @torch.no_grad()
+    def row(self, step: int, samples: int, seconds: float) -> dict:
+        out = self.model(self.eval_x)
+        row = {
+            "step": step,
+            "samples": samples,
+            "seconds": seconds,
+            "loss": out.loss.item(),
+            "mse": out.mse.item(),
+            "fvu": metrics.fvu(self.eval_x, out.x_hat),
+            "l0": metrics.l0(out.acts),
+            "dead": metrics.dead_latents(out.acts),
+        }
+        if not all(map(torch.isfinite, (out.loss, out.mse))):
+            raise TrainingDiverged(
+                f"loss became {row['loss']} by step {step}: lower --lr or --l1, or check the data"
+            )
+        if self.features is not None:
+            row |= metrics.recovery_summary(self.features, self.model.W_dec)
+        return row
+
+
+def train(
+    model: ReLUSAE,
+    batches: Iterator[torch.Tensor],
+    config: TrainConfig,
+    features: torch.Tensor | None = None,
+    eval_x: torch.Tensor | None = None,
+) -> TrainResult:
+    """Train `model` on `batches` (each item is one step: a batch, or an epoch that is split
+    into batches of --batch-size) and record when MMCS crosses each threshold."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    evaluator = Evaluator(model, features, eval_x if eval_x is not None else next(batches))
+    eval_start = time.perf_counter()
+    history = [evaluator.row(0, 0, 0.0)]
+    eval_seconds = time.perf_counter() - eval_start
+    mmcs_now = history[0].get("mmcs")
+    crossings: dict[str, Crossing | None] = {f"{t:.2f}": None for t in THRESHOLDS}
+    _record_crossings(crossings, mmcs_now, 0, 0, 0.0)
+
+    step = samples = 0
+    train_seconds = 0.0
+    reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
+    bar = tqdm(total=config.max_steps, disable=not config.progress, unit="step", leave=False)
+    while step < config.max_steps and not reached:
+        start = time.perf_counter()
+        chunk = next(batches)
+        for batch in chunk.split(config.batch_size):
+            model.normalize_decoder()
+            loss = model(batch).loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        step += 1
+        samples += len(chunk)
+        train_seconds += time.perf_counter() - start
+
+        last = step == config.max_steps
+        if step % config.eval_every and not last:
+            continue
+        eval_start = time.perf_counter()
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"loss became {loss.item()} by step {step}: lower --lr or --l1, or check the data"
+            )
+        mmcs_now = evaluator.mmcs()
+        _record_crossings(crossings, mmcs_now, step, samples, train_seconds)
+        reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
+        if step % config.log_every == 0 or last or reached:
+            history.append(evaluator.row(step, samples, train_seconds))
+        eval_seconds += time.perf_counter() - eval_start
+        bar.update(step - bar.n)
+        bar.set_postfix(mmcs=f"{mmcs_now:.4f}" if mmcs_now is not None else "-", loss=f"{loss:.4g}")
+    bar.close()
+    model.normalize_decoder()
+    return TrainResult(
+        mmcs_initial=history[0].get("mmcs"),
+        mmcs_final=history[-1].get("mmcs"),
+        train_seconds=train_seconds,
+        eval_seconds=eval_seconds,
+        steps=step,
+        samples=samples,
+        stopped="target" if reached else "budget",
+        thresholds=crossings,
+        history=history,
+        final=history[-1],
+    )
+
+
+def _record_crossings(
+    crossings: dict[str, Crossing | None],
+    mmcs: float | None,
+    step: int,
+    samples: int,
+    seconds: float,
+) -> None:
+    if mmcs is None:
+        return
+    for threshold in THRESHOLDS:
+        key = f"{threshold:.2f}"
+        if crossings[key] is None and mmcs >= threshold:
+            crossings[key] = Crossing(step, samples, seconds)
