@@ -24,6 +24,9 @@ class ConfigError(ValueError):
         self.option = option
         self.message = message
 
+    def __reduce__(self):  # so the error crosses process boundaries in parallel sweeps
+        return type(self), (self.option, self.message)
+
 
 @functools.cache
 def field_docs(cls: type) -> dict[str, str]:

@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input ends with one line naming the option and exit code 2."""
     try:
         cli.main(args=argv, prog_name="saeinit", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelp as err:
+    except click.exceptions.NoArgsIsHelpError as err:
         click.echo(err.ctx.get_help() if err.ctx else str(err))
         return 0
     except click.UsageError as err:

@@ -50,7 +50,7 @@ def toy_config(values: dict, seed: int) -> ToyConfig:
 @scenario_option
 @config_options(ToyConfig, exclude=("seed",), choices=TOY_CHOICES)
 @config_options(SAEConfig)
-@config_options(inits.InitConfig, choices={"init": inits.names()})
+@config_options(inits.InitConfig, choices=inits.choices())
 @config_options(TrainConfig)
 @click.option(
     "--data-seed", type=int, default=None, help="Seed of the toy features (default: --seed)."

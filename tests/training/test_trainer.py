@@ -1,0 +1,72 @@
+import pytest
+import torch
+
+from saeinit.data import ToyConfig
+from saeinit.inits import InitConfig
+from saeinit.models import SAEConfig
+from saeinit.training.config import TrainConfig
+from saeinit.training.run import RunConfig, run
+from saeinit.training.trainer import TrainingDiverged, train
+
+EASY = ToyConfig(dim=16, features=32, mean_active=2.0)
+
+
+def easy_run(**train_kwargs) -> dict:
+    settings = dict(lr=3e-3, max_steps=2000, target_mmcs=0.95, threads=1, progress=False)
+    config = RunConfig(
+        data=EASY,
+        sae=SAEConfig(dict_size=64, l1=1.0),
+        init=InitConfig(init="orthogonal"),
+        train=TrainConfig(**(settings | train_kwargs)),
+    )
+    return run(config).result
+
+
+def test_easy_scenario_reaches_its_target_and_records_crossings():
+    result = easy_run()
+    assert result["stopped"] == "target"
+    assert result["mmcs_initial"] < 0.7
+    assert result["mmcs_final"] >= 0.95
+    hit = result["thresholds"]["0.95"]
+    assert hit["step"] == result["steps"] < 2000
+    assert hit["samples"] == hit["step"] * 256
+    assert 0 < hit["seconds"] <= result["train_seconds"]
+    steps = [row["step"] for row in result["history"]]
+    assert steps[0] == 0 and steps[-1] == result["steps"] and steps == sorted(steps)
+    assert result["history"][-1]["mmcs"] == result["mmcs_final"]
+
+
+def test_budget_stop_and_unreached_thresholds():
+    result = easy_run(max_steps=30, eval_every=7, log_every=14)
+    assert result["stopped"] == "budget"
+    assert result["steps"] == 30 and result["samples"] == 30 * 256
+    assert result["thresholds"] == {"0.95": None, "0.98": None, "0.99": None}
+    assert [row["step"] for row in result["history"]] == [0, 14, 28, 30]
+    assert {"mmcs", "mcc", "loss", "mse", "l0", "dead", "fvu", "seconds", "samples"} <= set(
+        result["history"][-1]
+    )
+
+
+def test_runs_are_reproducible():
+    first, second = easy_run(max_steps=50), easy_run(max_steps=50)
+    assert first["mmcs_final"] == second["mmcs_final"]
+    assert first["history"][-1]["loss"] == second["history"][-1]["loss"]
+
+
+def test_fixed_dataset_mode_counts_an_epoch_as_a_step():
+    config = RunConfig(
+        data=ToyConfig(dim=8, features=16, dataset_size=1000),
+        train=TrainConfig(max_steps=3, batch_size=256, threads=1, progress=False, eval_every=1),
+    )
+    result = run(config).result
+    assert result["steps"] == 3 and result["samples"] == 3000
+
+
+def test_nan_loss_stops_with_a_clear_error():
+    config = RunConfig(data=EASY, train=TrainConfig(max_steps=20, progress=False, threads=1))
+    model = run(config).model
+    with torch.no_grad():
+        model.W_enc[0, 0] = float("nan")
+    batches = iter(lambda: torch.randn(256, 16), None)
+    with pytest.raises(TrainingDiverged, match="loss became nan"):
+        train(model, batches, TrainConfig(max_steps=5, progress=False))
