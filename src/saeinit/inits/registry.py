@@ -13,8 +13,17 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
+from threadpoolctl import threadpool_limits
 
-from saeinit.config import ConfigError, require_positive
+from saeinit.config import (
+    ConfigError,
+    require_choice,
+    require_in_unit_interval,
+    require_positive,
+)
+
+SVD_FILLS = ("blocks", "data", "signed")
+"""How the svd init fills more atoms than the d singular directions of one sample."""
 
 
 @dataclass
@@ -25,10 +34,36 @@ class InitConfig:
     """Name of the dictionary init (`saeinit inits` lists them)."""
     init_samples: int = 8192
     """How many data samples an informed init may look at."""
+    svd_fill: str = "blocks"
+    """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
+    samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
+    rare_ratio: float = 0.05
+    """Fraction of the atoms a rare init (average, centroid, outliers) makes rare vectors; the
+    count is round(ratio * n)."""
+    rare_base: str = "data"
+    """The init that fills the atoms a rare init does not replace (any non-rare init)."""
+    centroid_batch_size: int = 1024
+    """Batch size of the centroid init's MiniBatchKMeans."""
+    lof_neighbors: int = 250
+    """n_neighbors of the outliers init's LocalOutlierFactor (must be below the sample size)."""
 
     def __post_init__(self) -> None:
         get(self.init)
         require_positive("init-samples", self.init_samples)
+        require_choice("svd-fill", self.svd_fill, SVD_FILLS)
+        require_in_unit_interval("rare-ratio", self.rare_ratio)
+        if self.rare_base not in _REGISTRY:
+            raise ConfigError(
+                "rare-base", f"unknown init {self.rare_base!r}; choose one of {', '.join(names())}"
+            )
+        if _REGISTRY[self.rare_base].uses_base:
+            raise ConfigError(
+                "rare-base",
+                f"{self.rare_base!r} mixes in rare vectors itself; choose one of "
+                + ", ".join(spec.name for spec in available() if not spec.uses_base),
+            )
+        require_positive("centroid-batch-size", self.centroid_batch_size)
+        require_positive("lof-neighbors", self.lof_neighbors)
 
 
 @dataclass
@@ -63,18 +98,20 @@ class InitSpec(NamedTuple):
     name: str
     description: str
     fn: InitFn
+    uses_base: bool = False
+    """True for inits that build their base atoms with --rare-base (the rare inits)."""
 
 
 _REGISTRY: dict[str, InitSpec] = {}
 
 
-def register(name: str, description: str) -> Callable[[InitFn], InitFn]:
+def register(name: str, description: str, *, uses_base: bool = False) -> Callable[[InitFn], InitFn]:
     """Decorator that adds an init to the registry under `name`."""
 
     def add(fn: InitFn) -> InitFn:
         if name in _REGISTRY:
             raise ValueError(f"init {name!r} is registered twice")
-        _REGISTRY[name] = InitSpec(name, description, fn)
+        _REGISTRY[name] = InitSpec(name, description, fn, uses_base)
         return fn
 
     return add
@@ -94,6 +131,12 @@ def available() -> list[InitSpec]:
     return list(_REGISTRY.values())
 
 
+def choices() -> dict[str, list[str]]:
+    """The allowed values of InitConfig's choice-valued fields, for the CLI."""
+    bases = [spec.name for spec in available() if not spec.uses_base]
+    return {"init": names(), "rare_base": bases, "svd_fill": list(SVD_FILLS)}
+
+
 def normalize_rows(vectors: torch.Tensor) -> torch.Tensor:
     """Scale each row to unit L2 norm (zero rows stay zero)."""
     return vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
@@ -105,6 +148,17 @@ def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
     if not torch.isfinite(sample).all():
         raise ConfigError("init-samples", "the init sample contains NaN or inf values")
     return sample
+
+
+def sklearn_seed(generator: torch.Generator) -> int:
+    """A scikit-learn random_state drawn from the init's generator, so one seed fixes both."""
+    return int(torch.randint(2**31 - 1, (1,), generator=generator))
+
+
+def sklearn_threads():
+    """Context that caps scikit-learn's BLAS and OpenMP threads at torch's thread count, so an
+    init respects --threads as training does."""
+    return threadpool_limits(limits=torch.get_num_threads())
 
 
 def initialize(request: InitRequest) -> InitResult:

@@ -1,0 +1,41 @@
+"""The `outliers` rare init: the samples LocalOutlierFactor finds most outlying.
+
+The samples are ranked by their local outlier factor and the `count` most outlying are taken,
+so LOF's `contamination` (which only sets the threshold of its yes/no labels) plays no part.
+LOF finds the n_neighbors nearest neighbours of every sample, which is quadratic in the sample
+size: benchmarks/lof_cost.py measured 0.14 s at 2k samples, 1.4 s at 10k and 23 s at 50k on one
+core (d = 128, n_neighbors = 250), against 2.7 ms per training step at 128x256. The default
+--init-samples of 8192 keeps it to about one second, a few hundred training steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.neighbors import LocalOutlierFactor
+
+from saeinit.config import ConfigError
+from saeinit.inits.data_samples import init_sample
+from saeinit.inits.rare import register_rare
+from saeinit.inits.registry import InitRequest, sklearn_threads
+
+
+@register_rare("outliers", "the samples LocalOutlierFactor finds most outlying")
+def outlier_vectors(request: InitRequest, count: int) -> torch.Tensor:
+    sample = init_sample(request)
+    neighbors = request.config.lof_neighbors
+    if neighbors >= len(sample):
+        raise ConfigError(
+            "lof-neighbors",
+            f"must be smaller than the init sample size ({len(sample)} samples), got {neighbors}",
+        )
+    if count > len(sample):
+        raise ConfigError(
+            "init-samples",
+            f"outliers needs {count} samples (round(rare-ratio * n)), the init sample has "
+            f"{len(sample)}",
+        )
+    with sklearn_threads():
+        lof = LocalOutlierFactor(n_neighbors=neighbors).fit(sample.numpy())
+    most_outlying = np.argsort(lof.negative_outlier_factor_, kind="stable")[:count]
+    return sample[torch.from_numpy(most_outlying)]
