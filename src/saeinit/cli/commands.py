@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import click
 
 from saeinit import inits
-from saeinit.cli.options import build, config_options
+from saeinit.cli.options import config_options
 from saeinit.config import ConfigError
-from saeinit.data import ToyConfig, ToyData, parse_scenario, save_npz
+from saeinit.data import ToyConfig, ToyData, save_npz
 from saeinit.data.toy import CORRELATION_DRAWS, DECAY_LAWS, torch_generator
+from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
+from saeinit.experiments.executors import EXECUTORS
+from saeinit.experiments.presets import load_preset, preset_names
 from saeinit.models import SAEConfig
 from saeinit.models.io import save_sae
 from saeinit.training.config import THRESHOLDS, TrainConfig
-from saeinit.training.run import RunConfig, run
+from saeinit.training.run import config_from_settings, run
 
 TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS}
 
@@ -33,17 +37,11 @@ def scenario_option(command):
     )(command)
 
 
-def toy_config(values: dict, seed: int) -> ToyConfig:
-    """The toy config from --scenario or --dim/--features, refusing a contradiction."""
+def explicit(values: dict) -> dict:
+    """The options the user actually gave; the rest take the config dataclasses' defaults."""
     ctx = click.get_current_context()
-    if values.get("scenario"):
-        dim, features = parse_scenario(values["scenario"])
-        for name, implied in (("dim", dim), ("features", features)):
-            explicit = ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
-            if explicit and values[name] != implied:
-                raise ConfigError(name, f"contradicts --scenario {values['scenario']}")
-        values = values | {"dim": dim, "features": features}
-    return build(ToyConfig, values, seed=seed)
+    given = click.core.ParameterSource.DEFAULT
+    return {k: v for k, v in values.items() if ctx.get_parameter_source(k) != given}
 
 
 @cli.command()
@@ -70,15 +68,7 @@ def toy_config(values: dict, seed: int) -> ToyConfig:
 )
 def train(json_path: str | None, save_dir: str | None, **values) -> None:
     """Train one SAE and report steps, samples and seconds to each MMCS threshold."""
-    seed = values["seed"] if values["data_seed"] is None else values["data_seed"]
-    config = RunConfig(
-        data=toy_config(values, seed),
-        sae=build(SAEConfig, values),
-        init=build(inits.InitConfig, values),
-        train=build(TrainConfig, values),
-        data_file=values["data_file"],
-    )
-    output = run(config)
+    output = run(config_from_settings(explicit(values)))
     result = output.result
     click.echo(summary(result))
     if json_path:
@@ -126,7 +116,7 @@ def data(samples: int, seed: int, out: str, **values) -> None:
     """Export a toy dataset: x (N x d), coefficients (N x G) and features (G x d)."""
     if samples < 1:
         raise ConfigError("samples", f"must be an integer >= 1, got {samples}")
-    toy = ToyData(toy_config(values, seed))
+    toy = ToyData(config_from_settings(explicit(values) | {"seed": seed}).data)
     batch = toy.sample(samples, torch_generator(seed, "train"))
     save_npz(Path(out), batch.x, batch.coefficients, toy.features)
     click.echo(f"wrote {samples} samples of {toy.config.scenario} to {out}")
@@ -138,3 +128,112 @@ def list_inits() -> None:
     width = max(len(name) for name in inits.names())
     for spec in inits.available():
         click.echo(f"{spec.name:<{width}}  {spec.description}")
+
+
+@cli.command(name="sweep")
+@click.argument("grid", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False),
+    default="results.sqlite",
+    show_default=True,
+    help="SQLite result store; finished runs in it are skipped.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="local: one process per core; ray: Ray tasks (pip install 'saeinit[ray]').",
+)
+@click.option("--workers", type=int, default=None, help="Local processes (default: one per core).")
+@click.option("--ray-address", default=None, help="Join this Ray cluster (default: a local Ray).")
+def sweep_command(
+    grid: str, store_path: str, executor: str, workers: int | None, ray_address: str | None
+) -> None:
+    """Run every point of a GRID.toml into the result store (resumable)."""
+    run_sweep(load_grid(Path(grid)), store_path, executor, workers, ray_address)
+
+
+def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None) -> None:
+    if workers is not None and workers < 1:
+        raise ConfigError("workers", f"must be an integer >= 1, got {workers}")
+    with open_store(store_path) as store:
+        summary = sweep(spec, store, executor, workers, ray_address)
+    click.echo(
+        f"{summary.total} runs in the grid: {summary.skipped} already stored, "
+        f"{summary.finished} finished now, {len(summary.failed)} failed"
+    )
+    for line in summary.failed:
+        click.echo(f"failed: {line}", err=True)
+    if summary.failed:
+        raise click.exceptions.Exit(1)
+
+
+def open_store(path: str) -> ResultStore:
+    try:
+        return ResultStore(path)
+    except StoreError as err:
+        raise ConfigError("store", str(err)) from err
+
+
+@cli.command(name="report")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="SQLite result store written by `saeinit sweep`.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for report.md and its PNG figures.",
+)
+def report_command(store_path: str, out: str) -> None:
+    """Write report.md, figures and tables from a result store."""
+    from saeinit.reports import write_report
+
+    with open_store(store_path) as store:
+        path = write_report(store, Path(out))
+    click.echo(f"wrote {path}")
+
+
+@cli.command(name="reproduce")
+@click.option(
+    "--preset",
+    type=click.Choice(preset_names()),
+    default="quick",
+    show_default=True,
+    help="quick: under 15 minutes on 2 CPU cores; full: the seed's grid, 5 seeds.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for results.sqlite, report.md and the figures.",
+)
+@click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    default="local",
+    show_default=True,
+    help="Where the runs execute.",
+)
+@click.option("--workers", type=int, default=None, help="Local processes (default: one per core).")
+@click.option("--ray-address", default=None, help="Join this Ray cluster (default: a local Ray).")
+def reproduce_command(
+    preset: str, out: str, executor: str, workers: int | None, ray_address: str | None
+) -> None:
+    """Run the seed post's experiments and write their report (resumable)."""
+    from saeinit.reports import write_report
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    run_sweep(load_preset(preset), str(folder / "results.sqlite"), executor, workers, ray_address)
+    with open_store(str(folder / "results.sqlite")) as store:
+        path = write_report(store, folder)
+    click.echo(f"wrote {path} ({time.perf_counter() - start:.0f} s in all)")

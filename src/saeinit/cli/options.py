@@ -50,10 +50,3 @@ def config_options(
         return command
 
     return apply
-
-
-def build(cls: type, values: dict[str, Any], **overrides: Any) -> Any:
-    """Instantiate `cls` from the command's values for its fields."""
-    names = {f.name for f in dataclasses.fields(cls)}
-    kwargs = {k: v for k, v in values.items() if k in names} | overrides
-    return cls(**kwargs)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import NamedTuple
 
 import torch
 
 from saeinit.config import ConfigError, to_dict
-from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz
+from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz, parse_scenario
 from saeinit.data.toy import torch_generator
 from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.models import ReLUSAE, SAEConfig
@@ -29,6 +29,49 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     data_file: str | None = None
     """Train on this .npz dataset (x, optional features) instead of toy data."""
+
+
+SECTIONS: dict[str, type] = {
+    "data": ToyConfig,
+    "sae": SAEConfig,
+    "init": InitConfig,
+    "train": TrainConfig,
+}
+EXTRA_SETTINGS = ("scenario", "data_seed", "data_file")
+"""Flat settings that are not a field of one section: --scenario sets dim and features,
+--data-seed the toy seed (default: seed), --data-file the RunConfig's data_file."""
+
+
+def setting_names() -> set[str]:
+    """Every flat setting name a grid or the CLI may use."""
+    names = {f.name for cls in SECTIONS.values() for f in fields(cls)}
+    return names | set(EXTRA_SETTINGS)
+
+
+def config_from_settings(settings: dict) -> RunConfig:
+    """Build a RunConfig from flat settings (CLI option names with underscores); settings not
+    given take the dataclass defaults. `seed` seeds both the data and the training."""
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if "scenario" in settings:
+        dim, features = parse_scenario(str(settings.pop("scenario")))
+        for name, implied in (("dim", dim), ("features", features)):
+            if settings.setdefault(name, implied) != implied:
+                raise ConfigError(name, f"contradicts --scenario {dim}x{features}")
+    data_seed = settings.pop("data_seed", None)
+    data_file = settings.pop("data_file", None)
+    sections: dict[str, dict] = {name: {} for name in SECTIONS}
+    for key, value in settings.items():
+        owners = [name for name, cls in SECTIONS.items() if key in {f.name for f in fields(cls)}]
+        if not owners:
+            raise ConfigError(
+                key.replace("_", "-"), f"unknown setting; known: {sorted(setting_names())}"
+            )
+        for owner in owners:
+            sections[owner][key] = value
+    if data_seed is not None:
+        sections["data"]["seed"] = data_seed
+    built = {name: SECTIONS[name](**values) for name, values in sections.items()}
+    return RunConfig(**built, data_file=data_file)
 
 
 class Source(NamedTuple):
