@@ -3,7 +3,9 @@
 A rare init (average, centroid, outliers) only says how to collect `count` rare vectors. The
 base init (--rare-base, `data` as in the seed post) is built through the registry with the
 same request, and its last `count` atoms are replaced by the rare vectors; base inits that
-order their atoms by importance (svd) so keep their most important ones.
+order their atoms by importance (svd) so keep their most important ones. The rare method and
+the base each draw their own init sample (--init-samples each; fresh samples on toy data, so
+a data base does not repeat a rare vector). A base's encoder weights, if any, are not used.
 """
 
 from __future__ import annotations
