@@ -45,10 +45,10 @@ class ResultStore:
         is_new = not self.path.exists() or self.path.stat().st_size == 0
         try:
             self.db = sqlite3.connect(self.path, timeout=60)
-            self.db.execute("PRAGMA journal_mode=WAL")
             if is_new:
                 self._create()
             self._check()
+            self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path} is not a readable saeinit result store: {err}") from err
 

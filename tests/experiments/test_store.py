@@ -1,0 +1,115 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from saeinit.experiments import ResultStore, StoreError, grid_from_dict, sweep
+
+TINY_BASE = {"scenario": "8x16", "eval_samples": 128, "log_every": 10}
+
+
+def tiny_result(store_path, **settings):
+    spec = grid_from_dict({"base": TINY_BASE | {"max_steps": 20} | settings})
+    with ResultStore(store_path) as store:
+        summary = sweep(spec, store, workers=1, progress=False)
+        return summary, store.runs()
+
+
+def test_sweep_stores_runs_with_history_and_resumes(tmp_path):
+    path = tmp_path / "r.sqlite"
+    summary, runs = tiny_result(path)
+    assert (summary.total, summary.skipped, summary.finished) == (1, 0, 1)
+    (run,) = runs
+    assert run["scenario"] == "8x16" and run["init"] == "orthogonal" and run["steps"] == 20
+    assert run["rare_ratio"] is None  # orthogonal has no rare ratio
+    assert run["t99_step"] is None and run["result"]["thresholds"]["0.99"] is None
+    with ResultStore(path) as store:
+        assert [row["step"] for row in store.history(run["key"])] == [0, 10, 20]
+    summary, runs = tiny_result(path)
+    assert (summary.skipped, summary.finished, len(runs)) == (1, 0, 1)
+
+
+def test_a_failed_write_leaves_no_partial_run(tmp_path):
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        result = {
+            "config": {
+                "data": {"dim": 8, "features": 16},
+                "init": {"init": "orthogonal", "rare_ratio": 0.0},
+                "train": {"seed": 0},
+            },
+            "thresholds": {"0.95": None, "0.98": None, "0.99": None},
+            **dict.fromkeys(("dict_size", "mmcs_initial", "mmcs_final", "init_seconds"), 0),
+            **dict.fromkeys(("train_seconds", "steps", "samples", "stopped"), 0),
+            "history": [{"step": 0}, {"step": 0}],  # duplicate step: the insert fails midway
+        }
+        with pytest.raises(sqlite3.IntegrityError):
+            store.add("k", {}, result)
+        assert store.keys() == set()
+        assert store.db.execute("SELECT count(*) FROM history").fetchone()[0] == 0
+
+
+def test_sigkilled_sweep_resumes_with_every_run_exactly_once(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(
+        '[base]\nscenario = "8x16"\nmax_steps = 1500\neval_samples = 128\n'
+        "[[axes]]\nseed = [0, 1, 2, 3, 4]\n"
+    )
+    store_path = tmp_path / "r.sqlite"
+    command = [sys.executable, "-m", "saeinit", "sweep", str(grid), "--store", str(store_path)]
+    process = subprocess.Popen(
+        [*command, "--workers", "1"], start_new_session=True, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 120
+    stored = 0
+    while time.time() < deadline and stored == 0:
+        time.sleep(0.2)
+        if store_path.exists():
+            with ResultStore(store_path) as store:
+                stored = len(store.keys())
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 1 <= stored < 5, "the sweep was not killed part way"
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished.returncode == 0, finished.stderr
+    assert "already stored" in finished.stdout
+    with ResultStore(store_path) as store:
+        runs = store.runs()
+        assert sorted(run["seed"] for run in runs) == [0, 1, 2, 3, 4]
+        for run in runs:
+            steps = [row["step"] for row in store.history(run["key"])]
+            assert steps == sorted(set(steps)) and steps[-1] == run["steps"]
+
+
+def test_a_file_that_is_not_a_store_is_refused_and_left_alone(tmp_path):
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"definitely not sqlite" * 100)
+    before = junk.read_bytes()
+    with pytest.raises(StoreError, match="not a readable saeinit result store"):
+        ResultStore(junk)
+    assert junk.read_bytes() == before
+
+    foreign = tmp_path / "foreign.sqlite"
+    db = sqlite3.connect(foreign)
+    db.execute("CREATE TABLE people (name TEXT)")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="not a saeinit result store"):
+        ResultStore(foreign)
+    db = sqlite3.connect(foreign)
+    assert [r[0] for r in db.execute("SELECT name FROM sqlite_master")] == ["people"]
+
+
+def test_cli_reports_a_corrupt_store_in_one_line(tmp_path, capsys):
+    from saeinit.cli import main
+
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"x" * 4096)
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[base]\nscenario = "8x16"\n')
+    assert main(["sweep", str(grid), "--store", str(junk)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--store" in err
