@@ -29,6 +29,10 @@ class ArrayDataset:
         self.x = x.float()
         self.features = None if features is None else features.float()
 
+    def to(self, device: torch.device | str) -> ArrayDataset:
+        features = None if self.features is None else self.features.to(device)
+        return ArrayDataset(self.x.to(device), features)
+
     @property
     def dim(self) -> int:
         return self.x.shape[1]
@@ -37,14 +41,14 @@ class ArrayDataset:
         """An endless iterator of epochs: the whole dataset in a fresh random order each time."""
         g = torch_generator(seed, "train")
         while True:
-            yield self.x[torch.randperm(len(self.x), generator=g)]
+            yield self.x[torch.randperm(len(self.x), generator=g).to(self.x.device)]
 
     def sampler(self, seed: int, stream: str = "init"):
         """A function n -> [n, d] of distinct random rows (all rows when n >= N)."""
         g = torch_generator(seed, stream)
 
         def draw(n: int) -> torch.Tensor:
-            return self.x[torch.randperm(len(self.x), generator=g)[:n]]
+            return self.x[torch.randperm(len(self.x), generator=g)[:n].to(self.x.device)]
 
         return draw
 

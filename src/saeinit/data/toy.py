@@ -38,8 +38,8 @@ def derived_seed(seed: int, stream: str) -> int:
     return int(state[0]) << 31 | int(state[1]) >> 1
 
 
-def torch_generator(seed: int, stream: str) -> torch.Generator:
-    return torch.Generator().manual_seed(derived_seed(seed, stream))
+def torch_generator(seed: int, stream: str, device: torch.device | str = "cpu") -> torch.Generator:
+    return torch.Generator(device=device).manual_seed(derived_seed(seed, stream))
 
 
 def parse_scenario(text: str) -> tuple[int, int]:
@@ -115,8 +115,11 @@ class ToyBatch(NamedTuple):
 class ToyData:
     """Ground-truth features and a seeded sampler of batches from them."""
 
-    def __init__(self, config: ToyConfig):
+    def __init__(self, config: ToyConfig, device: torch.device | str = "cpu"):
+        """Features and correlations are drawn on the CPU (the same on every device), then
+        moved to `device`, where batches are generated."""
         self.config = config
+        self.device = torch.device(device)
         g = torch_generator(config.seed, "features")
         G = config.features
         self.features = torch.nn.functional.normalize(
@@ -128,6 +131,10 @@ class ToyData:
         else:
             self.weights = (index + 1) ** -config.decay
         self._copula_factor = self._copula_cholesky(G, g) if config.correlated else None
+        self.features = self.features.to(self.device)
+        self.weights = self.weights.to(self.device)
+        if self._copula_factor is not None:
+            self._copula_factor = self._copula_factor.to(self.device)
 
     @staticmethod
     def _copula_cholesky(G: int, g: torch.Generator) -> torch.Tensor:
@@ -152,7 +159,9 @@ class ToyData:
         if self._copula_factor is None:
             p = self.weights * (cfg.mean_active / cfg.features)
             return p.clamp(max=1.0).expand(draws, -1)
-        normal = torch.randn(draws, cfg.features, generator=generator, dtype=torch.float64)
+        normal = torch.randn(
+            draws, cfg.features, generator=generator, dtype=torch.float64, device=self.device
+        )
         uniform = torch.special.ndtr(normal @ self._copula_factor.T)
         p = uniform * self.weights
         p = p * (cfg.mean_active / p.sum(dim=1, keepdim=True))
@@ -162,34 +171,35 @@ class ToyData:
         """Draw n samples with their ground-truth coefficients."""
         cfg = self.config
         p = self.probabilities(n, generator)
-        active = torch.rand(n, cfg.features, generator=generator) < p
-        values = torch.rand(n, cfg.features, generator=generator)
+        shape, device = (n, cfg.features), self.device
+        active = torch.rand(shape, generator=generator, device=device) < p
+        values = torch.rand(shape, generator=generator, device=device)
         values = values.mul_(cfg.coef_max - cfg.coef_min).add_(cfg.coef_min)
         coefficients = values.mul_(active)
         empty = (~active.any(dim=1)).nonzero().squeeze(1)
         if len(empty):
-            chosen = torch.randint(cfg.features, (len(empty),), generator=generator)
+            chosen = torch.randint(cfg.features, (len(empty),), generator=generator, device=device)
             coefficients[empty, chosen] = 1.0
         x = coefficients @ self.features
         if cfg.noise > 0:
-            x += cfg.noise * torch.randn(x.shape, generator=generator)
+            x += cfg.noise * torch.randn(x.shape, generator=generator, device=device)
         return ToyBatch(x, coefficients)
 
     def expected_frequencies(self, draws: int = 4096, seed: int = 0) -> torch.Tensor:
         """Each feature's probability of being active in a sample, including the rule that gives
         an empty sample one uniformly chosen feature. Exact without correlation; with it, a Monte
         Carlo average over `draws` copula draws."""
-        p = self._draw_probabilities(draws, torch.Generator().manual_seed(seed))
+        p = self._draw_probabilities(draws, torch.Generator(self.device).manual_seed(seed))
         p_empty = torch.prod(1 - p, dim=1, keepdim=True)
         return (p + p_empty / self.config.features).mean(dim=0)
 
     def stream(self, batch_size: int, seed: int, stream: str = "train") -> Iterator[torch.Tensor]:
         """An endless iterator of fresh batches of observed data."""
-        g = torch_generator(seed, stream)
+        g = torch_generator(seed, stream, self.device)
         while True:
             yield self.sample(batch_size, g).x
 
     def sampler(self, seed: int, stream: str = "init"):
         """A function n -> [n, d] drawing fresh samples from its own seeded stream."""
-        g = torch_generator(seed, stream)
+        g = torch_generator(seed, stream, self.device)
         return lambda n: self.sample(n, g).x

@@ -47,6 +47,6 @@ def mcc(features: torch.Tensor, atoms: torch.Tensor) -> float:
 
 
 def _hungarian_mean(similarity: torch.Tensor) -> float:
-    values = similarity.numpy()
+    values = similarity.cpu().numpy()
     rows, cols = linear_sum_assignment(values, maximize=True)
     return float(values[rows, cols].mean())

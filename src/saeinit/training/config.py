@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saeinit.config import ConfigError, require_in_unit_interval, require_positive
+import torch
+
+from saeinit.config import ConfigError, require_choice, require_in_unit_interval, require_positive
+
+DEVICES = ("cpu", "cuda", "auto")
 
 THRESHOLDS = (0.95, 0.98, 0.99)
 """The MMCS thresholds whose first crossing every run records."""
@@ -32,6 +36,8 @@ class TrainConfig:
     """Torch CPU threads (unset: the cores not busy with other work)."""
     seed: int = 0
     """Seed of the init, the model and the order of training data."""
+    device: str = "cpu"
+    """Where training, data generation and metrics run: cpu, cuda, or auto (cuda if present)."""
     progress: bool = True
     """Show a progress bar."""
 
@@ -45,3 +51,12 @@ class TrainConfig:
         require_positive("lr", self.lr)
         require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
         require_positive("threads", self.threads, allow_none=True)
+        require_choice("device", self.device, DEVICES)
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise ConfigError("device", "cuda was asked for but torch sees no CUDA GPU; use cpu")
+
+    def torch_device(self) -> torch.device:
+        """The device this config resolves to (auto: cuda if available)."""
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)

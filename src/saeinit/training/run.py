@@ -93,11 +93,12 @@ class RunOutput(NamedTuple):
 
 def make_source(config: RunConfig) -> Source:
     seed, eval_n = config.train.seed, config.train.eval_samples
+    device = config.train.torch_device()
     if config.data_file is not None:
-        return _dataset_source(load_npz(Path(config.data_file)), seed, eval_n)
-    toy = ToyData(config.data)
+        return _dataset_source(load_npz(Path(config.data_file)).to(device), seed, eval_n)
+    toy = ToyData(config.data, device)
     if config.data.dataset_size is not None:
-        fixed = toy.sample(config.data.dataset_size, torch_generator(seed, "train"))
+        fixed = toy.sample(config.data.dataset_size, torch_generator(seed, "train", device))
         return _dataset_source(ArrayDataset(fixed.x, toy.features), seed, eval_n)
     return Source(
         dim=config.data.dim,
@@ -133,9 +134,13 @@ def run(config: RunConfig) -> RunOutput:
     generator = torch_generator(config.train.seed, "init")
     model = ReLUSAE(source.dim, n_atoms, config.sae.l1)
     model.reset_encoder(generator)
-    request = InitRequest(n_atoms, source.dim, generator, source.draw, config.init)
+    # Inits run on the CPU (scikit-learn needs it); the model moves to the device after.
+    request = InitRequest(
+        n_atoms, source.dim, generator, lambda n: source.draw(n).cpu(), config.init
+    )
     init = initialize(request)
     model.set_weights(init.W_dec, init.W_enc)
+    model.to(config.train.torch_device())
     result = train(model, source.batches, config.train, source.features, source.eval_x)
     output = {"config": to_dict(config), "dict_size": n_atoms, "threads": threads}
     output |= {"init_seconds": init.seconds} | result.to_dict()
