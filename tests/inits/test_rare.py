@@ -171,3 +171,14 @@ def test_seeds_make_rare_inits_reproducible(init):
     check_atoms(first, 32, 8)
     assert torch.equal(first, atoms(0))
     assert not torch.allclose(first[24:], atoms(1)[24:])
+
+
+def test_outliers_default_sample_is_smaller_than_the_shared_default():
+    """LOF is quadratic in its sample: outliers looks at 4096 samples unless told, its data
+    base at the shared 8192; --init-samples sets both."""
+    for options, expected in [({}, [4096, 8192]), ({"init_samples": 250}, [250, 250])]:
+        asked: list[int] = []
+        config = InitConfig(init="outliers", rare_ratio=0.25, lof_neighbors=30, **options)
+        draw = lambda k, asked=asked: asked.append(k) or X[:k]  # noqa: E731
+        initialize(InitRequest(20, 16, torch.Generator().manual_seed(0), draw, config))
+        assert asked == expected

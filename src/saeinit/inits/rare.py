@@ -16,7 +16,14 @@ from collections.abc import Callable
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.inits.registry import InitRequest, InitWeights, get, normalize_rows, register
+from saeinit.inits.registry import (
+    DEFAULT_INIT_SAMPLES,
+    InitRequest,
+    InitWeights,
+    get,
+    normalize_rows,
+    register,
+)
 
 RareFn = Callable[[InitRequest, int], torch.Tensor]
 """(request, count) -> [count, d] rare vectors, not necessarily normalised."""
@@ -56,14 +63,17 @@ def mix_rare(request: InitRequest, method: str, collect: RareFn) -> InitWeights:
     return InitWeights(torch.cat([base_atoms(request)[: n - count], rare]))
 
 
-def register_rare(name: str, description: str) -> Callable[[RareFn], RareFn]:
+def register_rare(
+    name: str, description: str, samples: int = DEFAULT_INIT_SAMPLES
+) -> Callable[[RareFn], RareFn]:
     """Register a rare init from its collecting function (request, count) -> vectors."""
 
     def add(collect: RareFn) -> RareFn:
         def init(request: InitRequest) -> InitWeights:
             return mix_rare(request, name, collect)
 
-        register(name, f"--rare-ratio of {description}, the rest --rare-base", uses_base=True)(init)
+        described = f"--rare-ratio of {description}, the rest --rare-base"
+        register(name, described, uses_base=True, samples=samples)(init)
         return collect
 
     return add

@@ -22,6 +22,8 @@ from saeinit.config import (
     require_positive,
 )
 
+DEFAULT_INIT_SAMPLES = 8192
+"""Init sample size of an init that names no other (unset --init-samples)."""
 SVD_FILLS = ("blocks", "data", "signed")
 """How the svd init fills more atoms than the d singular directions of one sample."""
 
@@ -32,8 +34,9 @@ class InitConfig:
 
     init: str = "orthogonal"
     """Name of the dictionary init (`saeinit inits` lists them)."""
-    init_samples: int = 8192
-    """How many data samples an informed init may look at."""
+    init_samples: int | None = None
+    """How many data samples an informed init may look at (unset: 8192, or 4096 for outliers,
+    whose LocalOutlierFactor costs the square of it)."""
     svd_fill: str = "blocks"
     """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
     samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
@@ -49,7 +52,7 @@ class InitConfig:
 
     def __post_init__(self) -> None:
         get(self.init)
-        require_positive("init-samples", self.init_samples)
+        require_positive("init-samples", self.init_samples, allow_none=True)
         require_choice("svd-fill", self.svd_fill, SVD_FILLS)
         require_in_unit_interval("rare-ratio", self.rare_ratio)
         if self.rare_base not in _REGISTRY:
@@ -100,18 +103,23 @@ class InitSpec(NamedTuple):
     fn: InitFn
     uses_base: bool = False
     """True for inits that build their base atoms with --rare-base (the rare inits)."""
+    samples: int = DEFAULT_INIT_SAMPLES
+    """The init sample size used when --init-samples is unset."""
 
 
 _REGISTRY: dict[str, InitSpec] = {}
 
 
-def register(name: str, description: str, *, uses_base: bool = False) -> Callable[[InitFn], InitFn]:
-    """Decorator that adds an init to the registry under `name`."""
+def register(
+    name: str, description: str, *, uses_base: bool = False, samples: int = DEFAULT_INIT_SAMPLES
+) -> Callable[[InitFn], InitFn]:
+    """Decorator that adds an init to the registry under `name`; `samples` is its default init
+    sample size."""
 
     def add(fn: InitFn) -> InitFn:
         if name in _REGISTRY:
             raise ValueError(f"init {name!r} is registered twice")
-        _REGISTRY[name] = InitSpec(name, description, fn, uses_base)
+        _REGISTRY[name] = InitSpec(name, description, fn, uses_base, samples)
         return fn
 
     return add
@@ -142,9 +150,15 @@ def normalize_rows(vectors: torch.Tensor) -> torch.Tensor:
     return vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
+def sample_size(request: InitRequest) -> int:
+    """The init sample size: --init-samples, or the running init's own default when unset."""
+    config = request.config
+    return config.init_samples if config.init_samples is not None else get(config.init).samples
+
+
 def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
-    """Draw the init sample (default size: --init-samples), refusing NaN or inf."""
-    sample = request.draw(request.config.init_samples if n is None else n).float()
+    """Draw the init sample (default size: `sample_size`), refusing NaN or inf."""
+    sample = request.draw(sample_size(request) if n is None else n).float()
     if not torch.isfinite(sample).all():
         raise ConfigError("init-samples", "the init sample contains NaN or inf values")
     return sample
