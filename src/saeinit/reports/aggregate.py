@@ -1,0 +1,174 @@
+"""Runs grouped by condition (scenario, init, rare ratio) and what their seeds measured."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from saeinit.experiments.store import threshold_column
+from saeinit.inits import names as init_names
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What the seeds of one group of runs share."""
+
+    scenario: str
+    init: str
+    rare_ratio: float | None = None
+
+    @property
+    def label(self) -> str:
+        if self.rare_ratio is None:
+            return self.init
+        return f"{self.init} {format_ratio(self.rare_ratio)}"
+
+    def sort_key(self) -> tuple:
+        return scenario_size(self.scenario), init_rank(self.init), self.rare_ratio or 0.0
+
+
+Groups = dict[Condition, list[dict]]
+
+
+def format_ratio(ratio: float) -> str:
+    return f"{ratio * 100:g}%"
+
+
+def scenario_size(scenario: str) -> tuple[int, ...]:
+    """(dim, features) of a scenario as the store writes it, "DIMxFEATURES"."""
+    return tuple(int(part) for part in scenario.split("x"))
+
+
+def init_rank(init: str) -> tuple[int, str]:
+    """The registry's order (baselines, data inits, rare inits); unknown names last."""
+    known = init_names()
+    return (known.index(init) if init in known else len(known)), init
+
+
+def group_runs(runs: list[dict]) -> Groups:
+    """Runs by condition, conditions in a stable order and each group's runs by seed."""
+    groups: dict[Condition, list[dict]] = defaultdict(list)
+    for run in runs:
+        groups[Condition(run["scenario"], run["init"], run["rare_ratio"])].append(run)
+    return {
+        condition: sorted(groups[condition], key=lambda run: run["seed"])
+        for condition in sorted(groups, key=Condition.sort_key)
+    }
+
+
+def scenarios(groups: Groups) -> list[str]:
+    return list(dict.fromkeys(condition.scenario for condition in groups))
+
+
+def find(groups: Groups, scenario: str, init: str, ratio: float | None = None) -> list[dict]:
+    """The runs of one condition ([] if absent); ratios match to a relative 1e-9."""
+    for condition, runs in groups.items():
+        if condition.scenario != scenario or condition.init != init:
+            continue
+        if ratio is None and condition.rare_ratio is None:
+            return runs
+        if None not in (ratio, condition.rare_ratio) and math.isclose(ratio, condition.rare_ratio):
+            return runs
+    return []
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One way to count how long a run took to reach a threshold."""
+
+    name: str
+    unit: str
+    part: str
+    """The crossing column's part: step, samples or seconds."""
+    spent: Callable[[dict], float]
+    """How much of it a run spent in all (the bound for a threshold it never reached)."""
+    with_init: bool = False
+    """Add the init's seconds to both."""
+
+    def offset(self, run: dict) -> float:
+        return run["init_seconds"] if self.with_init else 0.0
+
+
+STEPS = Measure("steps", "steps", "step", lambda run: run["steps"])
+SAMPLES = Measure("samples", "samples", "samples", lambda run: run["samples"])
+TRAIN_SECONDS = Measure("training seconds", "s", "seconds", lambda run: run["train_seconds"])
+TOTAL_SECONDS = Measure(
+    "init + training seconds", "s", "seconds", lambda run: run["train_seconds"], with_init=True
+)
+MEASURES = (STEPS, SAMPLES, TRAIN_SECONDS, TOTAL_SECONDS)
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """One measure of a group's runs at one threshold."""
+
+    reached: list[float]
+    """The measure at the crossing, for each run that reached the threshold."""
+    not_reached_within: list[float]
+    """How much each run that never reached the threshold spent."""
+
+    @property
+    def runs(self) -> int:
+        return len(self.reached) + len(self.not_reached_within)
+
+    def median(self) -> float:
+        """Median over all runs, a run that never reached the threshold counting as slower
+        than any that did (inf); nan for no runs."""
+        values = self.reached + [math.inf] * len(self.not_reached_within)
+        return statistics.median(values) if values else math.nan
+
+
+def outcomes(runs: list[dict], threshold: float, measure: Measure) -> Outcomes:
+    reached, not_reached = [], []
+    for run in runs:
+        value = run[threshold_column(threshold, measure.part)]
+        if value is None:
+            not_reached.append(measure.spent(run) + measure.offset(run))
+        else:
+            reached.append(value + measure.offset(run))
+    return Outcomes(reached, not_reached)
+
+
+def measured(runs: list[dict], column: str) -> list[float]:
+    """A column's values over runs, leaving out runs that did not measure it (None)."""
+    return [run[column] for run in runs if run[column] is not None]
+
+
+@dataclass(frozen=True)
+class Curve:
+    """MMCS of a group against steps: mean, min and max over runs."""
+
+    steps: np.ndarray
+    mean: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def mmcs_curve(histories: list[list[dict]], reached_target: list[bool]) -> Curve | None:
+    """Mean and min–max of MMCS over runs on the union of their logged steps (None if no run
+    measured MMCS). A run that stopped at its target keeps its last value afterwards (it
+    would not have fallen); a run that ran out of budget counts only up to its last step."""
+    rows = [[row for row in history if row["mmcs"] is not None] for history in histories]
+    steps = np.array(sorted({row["step"] for history in rows for row in history}), dtype=float)
+    columns = [
+        on_steps(history, steps, extend)
+        for history, extend in zip(rows, reached_target, strict=True)
+        if history
+    ]
+    if not columns:
+        return None
+    table = np.vstack(columns)
+    return Curve(steps, np.nanmean(table, 0), np.nanmin(table, 0), np.nanmax(table, 0))
+
+
+def on_steps(history: list[dict], steps: np.ndarray, extend: bool) -> np.ndarray:
+    """A run's MMCS at the given steps: interpolated between its logged rows, its last value
+    after its end if `extend`, else nan."""
+    xs = [row["step"] for row in history]
+    ys = [row["mmcs"] for row in history]
+    return np.interp(steps, xs, ys, left=np.nan, right=ys[-1] if extend else np.nan)

@@ -1,0 +1,115 @@
+"""Markdown tables: step-0 MMCS, and steps, samples and seconds to each MMCS threshold."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+
+from saeinit.reports.aggregate import (
+    MEASURES,
+    Condition,
+    Groups,
+    Measure,
+    Outcomes,
+    format_ratio,
+    measured,
+    outcomes,
+)
+
+Formatter = Callable[[float], str]
+
+
+def format_count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def format_mmcs(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def format_seconds(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def format_short_seconds(value: float) -> str:
+    """Three significant digits: init times range from microseconds to minutes."""
+    return f"{value:.3g}"
+
+
+FORMATTERS: dict[str, Formatter] = {"steps": format_count, "samples": format_count}
+
+
+def formatter_for(measure: Measure) -> Formatter:
+    return FORMATTERS.get(measure.unit, format_seconds)
+
+
+def format_with_unit(value: float, measure: Measure) -> str:
+    return f"{formatter_for(measure)(value)} {measure.unit}"
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = [header, ["---"] * len(header), *rows]
+    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+
+
+def format_spread(values: list[float], fmt: Formatter) -> str:
+    """Median and [min, max] over seeds; the value alone for one seed, "–" for none."""
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return fmt(values[0])
+    return f"{fmt(statistics.median(values))} [{fmt(min(values))}, {fmt(max(values))}]"
+
+
+def format_bound(limits: list[float], measure: Measure) -> str:
+    """How far runs that never reached a threshold went: one value, or a range."""
+    low, high = min(limits), max(limits)
+    if formatter_for(measure)(low) == formatter_for(measure)(high):
+        return format_with_unit(high, measure)
+    return f"{formatter_for(measure)(low)}–{format_with_unit(high, measure)}"
+
+
+def format_outcomes(found: Outcomes, measure: Measure) -> str:
+    """Median [min, max] of the runs that reached the threshold, saying how many did not and
+    how far those went; never counts a run that did not reach it as its budget."""
+    if not found.not_reached_within:
+        return format_spread(found.reached, formatter_for(measure))
+    missing = f"not reached within {format_bound(found.not_reached_within, measure)}"
+    if not found.reached:
+        return missing
+    spread = format_spread(found.reached, formatter_for(measure))
+    count = len(found.not_reached_within)
+    return f"median of {len(found.reached)}/{found.runs} reached: {spread}; {count} {missing}"
+
+
+def condition_cells(condition: Condition, runs: list[dict]) -> list[str]:
+    ratio = "–" if condition.rare_ratio is None else format_ratio(condition.rare_ratio)
+    return [condition.scenario, condition.init, ratio, str(len(runs))]
+
+
+CONDITION_HEADER = ["scenario", "init", "rare ratio", "seeds"]
+
+
+def initial_mmcs_table(groups: Groups) -> str:
+    header = [*CONDITION_HEADER, "step-0 MMCS", "final MMCS", "init seconds"]
+    rows = [
+        [
+            *condition_cells(condition, runs),
+            format_spread(measured(runs, "mmcs_initial"), format_mmcs),
+            format_spread(measured(runs, "mmcs_final"), format_mmcs),
+            format_spread(measured(runs, "init_seconds"), format_short_seconds),
+        ]
+        for condition, runs in groups.items()
+    ]
+    return markdown_table(header, rows)
+
+
+def threshold_table(groups: Groups, threshold: float) -> str:
+    header = [*CONDITION_HEADER, "reached", *(measure.name for measure in MEASURES)]
+    rows = []
+    for condition, runs in groups.items():
+        found = [outcomes(runs, threshold, measure) for measure in MEASURES]
+        cells = [format_outcomes(f, measure) for f, measure in zip(found, MEASURES, strict=True)]
+        reached = f"{len(found[0].reached)}/{len(runs)}"
+        rows.append([*condition_cells(condition, runs), reached, *cells])
+    return markdown_table(header, rows)
