@@ -41,8 +41,9 @@ def test_sample_is_coefficients_times_features_and_never_empty():
         ToyConfig(dim=8, features=64, correlated=False, decay_law="power", decay=0.5),
         ToyConfig(dim=8, features=64, decay=0.97, correlation="sample"),
         ToyConfig(dim=8, features=64, decay=0.97, correlation="batch"),
+        ToyConfig(dim=8, features=64, decay=0.97, correlation="sample", copula="unit"),
     ],
-    ids=["uncorrelated", "power", "per-sample", "per-batch"],
+    ids=["uncorrelated", "power", "per-sample", "per-batch", "unit-copula"],
 )
 def test_empirical_frequencies_match_configured_probabilities(config):
     toy = ToyData(config)
@@ -92,6 +93,7 @@ def test_parse_scenario_rejects_malformed(text):
         ({"decay": 1.5}, "decay"),
         ({"decay_law": "linear"}, "decay-law"),
         ({"correlation": "never"}, "correlation"),
+        ({"copula": "student"}, "copula"),
         ({"coef_min": 1.0, "coef_max": 1.0}, "coef-min"),
         ({"noise": -0.1}, "noise"),
         ({"dataset_size": 0}, "dataset-size"),

@@ -12,7 +12,7 @@ from saeinit import inits
 from saeinit.cli.options import config_options
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData, save_npz
-from saeinit.data.toy import CORRELATION_DRAWS, DECAY_LAWS, torch_generator
+from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS, torch_generator
 from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
 from saeinit.experiments.executors import EXECUTORS
 from saeinit.experiments.presets import load_preset, preset_names
@@ -21,7 +21,7 @@ from saeinit.models.io import save_sae
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.run import config_from_settings, run
 
-TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS}
+TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS, "copula": COPULA_SCALES}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -25,6 +25,7 @@ from saeinit.config import (
 
 DECAY_LAWS = ("multiplicative", "power")
 CORRELATION_DRAWS = ("batch", "sample")
+COPULA_SCALES = ("reference", "unit")
 _SCENARIO = re.compile(r"^\s*(\d+)\s*[x/]\s*(\d+)\s*$")
 
 # Named streams of randomness derived from one seed, so that the features, the training
@@ -70,6 +71,10 @@ class ToyConfig:
     """Correlate feature activations through a Gaussian copula (the reference default)."""
     correlation: str = "batch"
     """Draw the copula once per batch (the reference code) or once per sample."""
+    copula: str = "reference"
+    """reference: the normal CDF of the raw correlated draw, whose variance is about 1 +
+    |min eigenvalue| (as the reference code; probabilities are pushed towards 0 or 1); unit:
+    rescaled to unit variance, a true Gaussian copula with uniform marginals."""
     coef_min: float = 0.0
     """Lower end of the uniform range of an active feature's coefficient."""
     coef_max: float = 1.0
@@ -90,6 +95,7 @@ class ToyConfig:
             raise ConfigError("mean-active", f"cannot exceed --features ({self.features})")
         require_choice("decay-law", self.decay_law, DECAY_LAWS)
         require_choice("correlation", self.correlation, CORRELATION_DRAWS)
+        require_choice("copula", self.copula, COPULA_SCALES)
         if self.decay_law == "multiplicative":
             require_in_unit_interval("decay", self.decay, open_left=True)
         else:
@@ -130,22 +136,26 @@ class ToyData:
             self.weights = config.decay**index
         else:
             self.weights = (index + 1) ** -config.decay
-        self._copula_factor = self._copula_cholesky(G, g) if config.correlated else None
+        self._copula_factor = (
+            self._copula_cholesky(G, g, config.copula == "unit") if config.correlated else None
+        )
         self.features = self.features.to(self.device)
         self.weights = self.weights.to(self.device)
         if self._copula_factor is not None:
             self._copula_factor = self._copula_factor.to(self.device)
 
     @staticmethod
-    def _copula_cholesky(G: int, g: torch.Generator) -> torch.Tensor:
-        """Cholesky factor of the reference's random correlation matrix, rescaled to unit
-        diagonal so that each feature's copula marginal is uniform."""
+    def _copula_cholesky(G: int, g: torch.Generator, unit_variance: bool) -> torch.Tensor:
+        """Cholesky factor of the reference's random covariance: U[0,1) entries, symmetrised,
+        shifted to be positive definite; optionally rescaled to unit diagonal."""
         raw = torch.rand(G, G, generator=g, dtype=torch.float64)
         sym = (raw + raw.T) / 2
         shift = 1.001 * torch.linalg.eigvalsh(sym).min().abs()
         cov = sym + shift * torch.eye(G, dtype=torch.float64)
-        std = cov.diagonal().sqrt()
-        return torch.linalg.cholesky(cov / std[:, None] / std[None, :])
+        if unit_variance:
+            std = cov.diagonal().sqrt()
+            cov = cov / std[:, None] / std[None, :]
+        return torch.linalg.cholesky(cov)
 
     def probabilities(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """Activation probabilities for a batch of n: [1, G] when the copula is drawn once per
