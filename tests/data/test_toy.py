@@ -103,3 +103,13 @@ def test_config_rejects_bad_values(kwargs, option):
     with pytest.raises(ConfigError) as err:
         ToyConfig(**kwargs)
     assert err.value.option == option
+
+
+def test_sampler_draws_each_batch_with_its_own_copula_draw():
+    toy = ToyData(ToyConfig(dim=8, features=64, decay=0.97))
+    x = toy.sampler(seed=0, batch_size=100)(250)
+    assert x.shape == (250, 8)
+    # The same draws as three training-style batches of 100, 100 and 50 from that stream.
+    g = torch_generator(0, "init")
+    expected = torch.cat([toy.sample(n, g).x for n in (100, 100, 50)])
+    assert torch.equal(x, expected)

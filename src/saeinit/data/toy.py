@@ -209,7 +209,13 @@ class ToyData:
         while True:
             yield self.sample(batch_size, g).x
 
-    def sampler(self, seed: int, stream: str = "init"):
-        """A function n -> [n, d] drawing fresh samples from its own seeded stream."""
+    def sampler(self, seed: int, stream: str = "init", batch_size: int = 256):
+        """A function n -> [n, d] drawing fresh samples from its own seeded stream, in batches
+        of `batch_size` so that, as in training, each batch has its own copula draw."""
         g = torch_generator(seed, stream, self.device)
-        return lambda n: self.sample(n, g).x
+
+        def draw(n: int) -> torch.Tensor:
+            sizes = [batch_size] * (n // batch_size) + [n % batch_size] * bool(n % batch_size)
+            return torch.cat([self.sample(size, g).x for size in sizes])
+
+        return draw

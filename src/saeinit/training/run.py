@@ -103,8 +103,8 @@ def make_source(config: RunConfig) -> Source:
     return Source(
         dim=config.data.dim,
         batches=toy.stream(config.train.batch_size, seed),
-        draw=toy.sampler(seed),
-        eval_x=toy.sampler(seed, "eval")(eval_n),
+        draw=toy.sampler(seed, batch_size=config.train.batch_size),
+        eval_x=toy.sampler(seed, "eval", config.train.batch_size)(eval_n),
         features=toy.features,
     )
 
