@@ -37,12 +37,18 @@ def main() -> None:
     parser.add_argument("--max-steps", type=int, default=20_000)
     args = parser.parse_args()
     jobs = [(args.scenario, l1, s, args.max_steps) for l1 in args.l1 for s in args.seeds]
-    print(f"scenario {args.scenario}, orthogonal init, batch 256, Adam 1e-3, {args.max_steps} steps")
+    print(
+        f"scenario {args.scenario}, orthogonal init, batch 256, Adam 1e-3, {args.max_steps} steps"
+    )
     print(f"{'l1':>6} {'seed':>4} {'final':>7} {'to 0.95':>8} {'to 0.98':>8} {'to 0.99':>8}")
     with ProcessPoolExecutor(max_workers=os.cpu_count()) as pool:
         for l1, seed, thresholds, final in pool.map(one_run, jobs):
-            steps = [thresholds[k]["step"] if thresholds[k] else "-" for k in ("0.95", "0.98", "0.99")]
-            print(f"{l1:>6} {seed:>4} {final:>7.4f} " + " ".join(f"{s:>8}" for s in steps), flush=True)
+            steps = [
+                thresholds[k]["step"] if thresholds[k] else "-" for k in ("0.95", "0.98", "0.99")
+            ]
+            print(
+                f"{l1:>6} {seed:>4} {final:>7.4f} " + " ".join(f"{s:>8}" for s in steps), flush=True
+            )
 
 
 if __name__ == "__main__":
