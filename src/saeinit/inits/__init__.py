@@ -8,6 +8,7 @@ from saeinit.inits import svd  # noqa: F401
 from saeinit.inits import average  # noqa: F401
 from saeinit.inits import centroid  # noqa: F401
 from saeinit.inits import outliers  # noqa: F401
+from saeinit.inits import dictlearn  # noqa: F401
 
 # isort: on
 from saeinit.inits.registry import (

@@ -49,6 +49,10 @@ class InitConfig:
     """Batch size of the centroid init's MiniBatchKMeans."""
     lof_neighbors: int = 250
     """n_neighbors of the outliers init's LocalOutlierFactor (must be below the sample size)."""
+    mod_iters: int = 10
+    """Rounds of matching pursuit and optimal directions of the mod init."""
+    omp_k: int = 6
+    """Atoms per sample in the mod init's matching pursuit."""
 
     def __post_init__(self) -> None:
         get(self.init)
@@ -67,6 +71,9 @@ class InitConfig:
             )
         require_positive("centroid-batch-size", self.centroid_batch_size)
         require_positive("lof-neighbors", self.lof_neighbors)
+        require_positive("omp-k", self.omp_k)
+        if self.mod_iters < 0:
+            raise ConfigError("mod-iters", f"must be >= 0, got {self.mod_iters}")
 
 
 @dataclass

@@ -1,0 +1,51 @@
+import torch
+
+from saeinit import metrics
+from saeinit.data import ToyConfig, ToyData
+from saeinit.inits import InitConfig, InitRequest, initialize
+from saeinit.inits.dictlearn import matching_pursuit, repeated_directions
+
+
+def request(init, n_atoms, data, **options):
+    draw = lambda n: data[:n]  # noqa: E731
+    config = InitConfig(init=init, **options)
+    return InitRequest(n_atoms, data.shape[1], torch.Generator().manual_seed(0), draw, config)
+
+
+def test_repeated_directions_are_the_features_seen_alone_most_often_first():
+    features = torch.eye(6)[:3] * 1.0
+    samples = torch.cat(
+        [
+            0.3 * features[[0]], 0.9 * features[[0]], 0.5 * features[[0]],  # feature 0 three times
+            0.2 * features[[2]], 0.7 * features[[2]],  # feature 2 twice
+            features[[1]] + 0.5 * features[[2]],  # a mixture, seen once
+            torch.randn(20, 6),
+        ]
+    )  # fmt: skip
+    found = repeated_directions(samples)
+    assert torch.allclose(found, features[[0, 2]], atol=1e-6)
+
+
+def test_matching_pursuit_recovers_exact_sparse_codes():
+    atoms = torch.linalg.qr(torch.randn(16, 16))[0][:10]  # orthonormal atoms
+    codes = torch.zeros(50, 10)
+    codes[torch.arange(50), torch.arange(50) % 10] = torch.rand(50) + 0.5
+    codes[torch.arange(50), (torch.arange(50) + 3) % 10] = torch.rand(50) + 0.5
+    found, residual = matching_pursuit(codes @ atoms, atoms, k=2)
+    assert torch.allclose(found, codes, atol=1e-4)
+    assert residual.abs().max() < 1e-4
+
+
+def test_mod_recovers_toy_features_far_better_than_data_samples():
+    toy = ToyData(ToyConfig(dim=16, features=32, mean_active=2.0))
+    data = toy.sampler(seed=0)(4096)
+    mod = initialize(request("mod", 32, data, mod_iters=8, omp_k=3))
+    modes = initialize(request("modes", 32, data))
+    raw = initialize(request("data", 32, data))
+    assert torch.allclose(mod.W_dec.norm(dim=1), torch.ones(32), atol=1e-5)
+    mmcs = {name: metrics.mmcs(toy.features, r.W_dec) for name, r in
+            [("mod", mod), ("modes", modes), ("data", raw)]}  # fmt: skip
+    assert mmcs["mod"] > 0.97
+    assert mmcs["modes"] > mmcs["data"] + 0.1
+    again = initialize(request("mod", 32, data, mod_iters=8, omp_k=3))
+    assert torch.allclose(again.W_dec, mod.W_dec, atol=1e-5)
