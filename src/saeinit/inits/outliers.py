@@ -3,11 +3,12 @@
 The samples are ranked by their local outlier factor and the `count` most outlying are taken,
 so LOF's `contamination` (which only sets the threshold of its yes/no labels) plays no part.
 LOF finds the n_neighbors nearest neighbours of every sample, which is quadratic in the sample
-size: benchmarks/lof_cost.py measured 0.14 s at 2k samples, 1.4 s at 10k and 23 s at 50k on one
-core (d = 128, n_neighbors = 250), against 2.7 ms per training step at 128x256, where orthogonal
-init reaches 0.99 MMCS in about 7000 steps (18 s). The shared default of 8192 samples would
-cost 1.2 s, 5-7% of such a run; outliers therefore defaults to LOF_SAMPLES = 4096 (about
-0.35 s, 2%), which still holds each feature of frequency 1e-3 about 4 times.
+size: benchmarks/lof_cost.py measured 0.16 s at 2k samples, 0.40 s at 4096, 1.1 s at 8192,
+1.4 s at 10k and 23 s at 50k on one core (d = 128, n_neighbors = 250), against 2.4-2.7 ms per
+training step at 128x256, where orthogonal init reaches 0.99 MMCS in about 7000 steps (18 s).
+The shared default of 8192 samples would cost 5-7% of such a run; outliers therefore defaults
+to LOF_SAMPLES = 4096 (about 2%), which still holds each feature of frequency 1e-3 about 4
+times.
 """
 
 from __future__ import annotations
