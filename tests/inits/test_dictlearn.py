@@ -3,7 +3,7 @@ import torch
 from saeinit import metrics
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, initialize
-from saeinit.inits.dictlearn import matching_pursuit, repeated_directions
+from saeinit.inits.dictlearn import matching_pursuit, optimal_directions, repeated_directions
 
 
 def request(init, n_atoms, data, **options):
@@ -31,9 +31,20 @@ def test_matching_pursuit_recovers_exact_sparse_codes():
     codes = torch.zeros(50, 10)
     codes[torch.arange(50), torch.arange(50) % 10] = torch.rand(50) + 0.5
     codes[torch.arange(50), (torch.arange(50) + 3) % 10] = torch.rand(50) + 0.5
-    found, residual = matching_pursuit(codes @ atoms, atoms, k=2)
-    assert torch.allclose(found, codes, atol=1e-4)
-    assert residual.abs().max() < 1e-4
+    found = matching_pursuit(codes @ atoms, atoms, k=2)
+    dense = torch.zeros(50, 10).scatter_(1, found.support, found.coef)
+    assert torch.allclose(dense, codes, atol=1e-4)
+    assert found.residual.abs().max() < 1e-4
+    assert torch.allclose(found.matrix(10).to_dense(), dense)
+
+
+def test_optimal_directions_match_the_direct_least_squares_solve():
+    atoms = torch.nn.functional.normalize(torch.randn(12, 8), dim=1)
+    x = torch.randn(200, 8)
+    codes = matching_pursuit(x, atoms, k=3)
+    dense = torch.zeros(200, 12).scatter_(1, codes.support, codes.coef)
+    direct = torch.linalg.solve(dense.T @ dense + 1e-4 * torch.eye(12), dense.T @ x)
+    assert torch.allclose(optimal_directions(codes, x, atoms), direct, atol=1e-3)
 
 
 def test_mod_recovers_toy_features_far_better_than_data_samples():

@@ -14,6 +14,9 @@ the data the dictionary misses, which is where rare features hide.
 
 from __future__ import annotations
 
+import warnings
+from typing import NamedTuple
+
 import torch
 
 from saeinit.inits.data_samples import init_sample, pick_rows
@@ -23,8 +26,12 @@ HASH_DECIMALS = 3
 """Unit vectors rounded to this many decimals share a hash when they point the same way."""
 DUPLICATE_COSINE = 0.95
 """Two atoms closer than this are duplicates; MOD replaces one of them."""
-CODING_CHUNK = 8192
-"""Samples sparse-coded at once (bounds the memory of batched matching pursuit)."""
+CODING_BUDGET = 2**26
+"""Entries of the largest samples x atoms score matrix held at once (256 MiB of float32)."""
+CG_ITERATIONS = 30
+"""Conjugate-gradient iterations of the least-squares dictionary update."""
+RIDGE = 1e-4
+"""Ridge added to C.T C so that atoms no sample uses keep a defined update."""
 
 
 def repeated_directions(sample: torch.Tensor) -> torch.Tensor:
@@ -50,39 +57,93 @@ def modes_dictionary(
     return atoms
 
 
-def matching_pursuit(
-    x: torch.Tensor, atoms: torch.Tensor, k: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Orthogonal matching pursuit of every row of x with k atoms: codes [N, n], residuals."""
-    codes, residuals = [], []
-    for chunk in x.split(CODING_CHUNK):
+class SparseCodes(NamedTuple):
+    support: torch.Tensor
+    """Atom indices [N, k] chosen for each sample."""
+    coef: torch.Tensor
+    """Their coefficients [N, k]."""
+    residual: torch.Tensor
+    """x minus its reconstruction [N, d]."""
+
+    def matrix(self, n_atoms: int) -> torch.Tensor:
+        """The codes as a sparse [N, n] matrix C."""
+        rows = torch.arange(len(self.support)).repeat_interleave(self.support.shape[1])
+        indices = torch.stack([rows, self.support.reshape(-1)])
+        shape = (len(self.support), n_atoms)
+        values = self.coef.reshape(-1)
+        return torch.sparse_coo_tensor(indices, values, shape, check_invariants=False).coalesce()
+
+
+def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, k: int) -> SparseCodes:
+    """Orthogonal matching pursuit of every row of x with k atoms."""
+    chunk_size = max(256, CODING_BUDGET // len(atoms))
+    supports, coefs, residuals = [], [], []
+    for chunk in x.split(chunk_size):
         support = torch.empty(len(chunk), 0, dtype=torch.long)
-        residual = chunk
+        residual, coef = chunk, torch.empty(len(chunk), 0, 1)
         for _ in range(min(k, len(atoms))):
             scores = (residual @ atoms.T).scatter_(1, support, float("-inf"))
             support = torch.cat([support, scores.argmax(dim=1, keepdim=True)], dim=1)
             basis = atoms[support].transpose(1, 2)  # [chunk, d, s]
             coef = torch.linalg.lstsq(basis, chunk.unsqueeze(2)).solution
             residual = chunk - (basis @ coef).squeeze(2)
-        code = torch.zeros(len(chunk), len(atoms))
-        codes.append(code.scatter_(1, support, coef.squeeze(2)))
+        supports.append(support)
+        coefs.append(coef.squeeze(2))
         residuals.append(residual)
-    return torch.cat(codes), torch.cat(residuals)
+    return SparseCodes(torch.cat(supports), torch.cat(coefs), torch.cat(residuals))
+
+
+def optimal_directions(codes: SparseCodes, x: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+    """The least-squares dictionary D = argmin ||x - C D||^2 (+ a small ridge), by conjugate
+    gradients on the sparse normal equations C.T C D = C.T x from `start`: linear in the sample
+    size, where the direct solve of MOD is cubic in the atom count."""
+    C = codes.matrix(len(start))
+    Ct = C.t().coalesce()
+    with warnings.catch_warnings():  # torch notes that its sparse CSR support is in beta
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+        gram, target = torch.sparse.mm(Ct, C), torch.sparse.mm(Ct, x)
+
+    def normal_operator(D: torch.Tensor) -> torch.Tensor:
+        return torch.sparse.mm(gram, D) + RIDGE * D
+
+    solution = start.clone()
+    residual = target - normal_operator(solution)
+    direction = residual.clone()
+    power = residual.pow(2).sum(dim=0)  # one conjugate-gradient system per column of D
+    for _ in range(CG_ITERATIONS):
+        image = normal_operator(direction)
+        step = power / (direction * image).sum(dim=0).clamp_min(1e-30)
+        solution += step * direction
+        residual -= step * image
+        new_power = residual.pow(2).sum(dim=0)
+        direction = residual + (new_power / power.clamp_min(1e-30)) * direction
+        power = new_power
+    return solution
 
 
 def mod_step(x: torch.Tensor, atoms: torch.Tensor, k: int) -> torch.Tensor:
     """One round: code, solve for the least-squares dictionary, re-seed unused or duplicate
     atoms with the residuals of the worst-explained samples."""
-    codes, residuals = matching_pursuit(x, atoms, k)
-    gram = codes.T @ codes + 1e-4 * torch.eye(len(atoms))
-    updated = normalize_rows(torch.linalg.solve(gram, codes.T @ x))
-    unused = (codes != 0).sum(dim=0) < 2
-    similarity = (updated @ updated.T).triu_(diagonal=1)
-    duplicate = (similarity > DUPLICATE_COSINE).any(dim=0)
+    codes = matching_pursuit(x, atoms, k)
+    updated = normalize_rows(optimal_directions(codes, x, atoms))
+    unused = torch.bincount(codes.support.reshape(-1), minlength=len(atoms)) < 2
+    duplicate = _duplicates(updated)
     replace = (unused | duplicate).nonzero().squeeze(1)
-    worst = torch.argsort(residuals.norm(dim=1), descending=True)[: len(replace)]
-    updated[replace[: len(worst)]] = normalize_rows(residuals[worst])
+    worst = torch.argsort(codes.residual.norm(dim=1), descending=True)[: len(replace)]
+    updated[replace[: len(worst)]] = normalize_rows(codes.residual[worst])
     return updated
+
+
+def _duplicates(atoms: torch.Tensor) -> torch.Tensor:
+    """Atoms within DUPLICATE_COSINE of an earlier atom, found in blocks of rows."""
+    duplicate = torch.zeros(len(atoms), dtype=torch.bool)
+    block = max(1, CODING_BUDGET // len(atoms))
+    for start in range(0, len(atoms), block):
+        similarity = atoms[start : start + block] @ atoms.T
+        rows = torch.arange(start, start + len(similarity))
+        later = torch.arange(len(atoms))[None, :] > rows[:, None]
+        duplicate |= ((similarity > DUPLICATE_COSINE) & later).any(dim=0)
+    return duplicate
 
 
 @register("modes", "directions repeated in the data (samples of one feature), then data samples")
