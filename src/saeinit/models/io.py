@@ -1,4 +1,10 @@
-"""Saving and loading SAEs in SAELens' on-disk layout."""
+"""Saving and loading SAEs in SAELens' on-disk layout.
+
+A folder holds `sae_weights.safetensors` (W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in],
+b_dec [d_in]) and `cfg.json` (architecture "standard", d_in, d_sae, apply_b_dec_to_input,
+normalize_activations, and the hook it was trained on when known). SAELens'
+`SAE.load_from_disk` reads what `save_sae` writes, and `load_sae` reads SAELens' standard SAEs.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +12,129 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from saeinit.config import ConfigError
 from saeinit.models.relu_sae import ReLUSAE
 
 WEIGHTS_FILE = "sae_weights.safetensors"
 CONFIG_FILE = "cfg.json"
 GROUND_TRUTH_FILE = "ground_truth.safetensors"
+INFERENCE_NORMALIZATIONS = ("none", "expected_average_only_in")
+"""What `load_sae` accepts: SAELens applies neither at inference (the second is a training-time
+scaling, folded into the weights of a finished SAE)."""
 
 
 def save_sae(
-    directory: Path, model: ReLUSAE, settings: dict, features: torch.Tensor | None = None
+    directory: Path,
+    model: ReLUSAE,
+    settings: dict,
+    features: torch.Tensor | None = None,
+    scaling_factor: float | None = None,
+    metadata: dict | None = None,
 ) -> None:
-    """Write weights with SAELens' names and shapes (W_enc [d_in, d_sae], b_enc [d_sae],
-    W_dec [d_sae, d_in], b_dec [d_in]), a cfg.json, and the ground truth when known."""
+    """Write weights with SAELens' names and shapes, a cfg.json, and the ground truth when
+    known. `scaling_factor` (the normalisation the model was trained under) is folded into the
+    saved weights, as SAELens does at the end of training, so the saved SAE takes unscaled
+    data; `metadata` (model_name, hook_name, context_size, ...) goes into cfg.json."""
     directory.mkdir(parents=True, exist_ok=True)
+    b_dec = model.b_dec if model.b_dec is not None else torch.zeros(model.d_in)
     tensors = {
-        "W_enc": model.W_enc.detach(),
-        "b_enc": model.b_enc.detach(),
-        "W_dec": model.W_dec.detach(),
-        "b_dec": torch.zeros(model.d_in),  # the reference SAE has no decoder bias
+        "W_enc": model.W_enc.detach().clone(),
+        "b_enc": model.b_enc.detach().clone(),
+        "W_dec": model.W_dec.detach().clone(),
+        "b_dec": b_dec.detach().clone(),
     }
-    save_file({k: v.contiguous().float() for k, v in tensors.items()}, directory / WEIGHTS_FILE)
+    if scaling_factor is not None and scaling_factor != 1.0:
+        tensors["W_enc"] *= scaling_factor
+        tensors["W_dec"] /= scaling_factor
+        tensors["b_dec"] /= scaling_factor
+    save_file(
+        {k: v.contiguous().float().cpu() for k, v in tensors.items()}, directory / WEIGHTS_FILE
+    )
     cfg = {
         "architecture": "standard",
         "d_in": model.d_in,
         "d_sae": model.d_sae,
         "dtype": "float32",
         "device": "cpu",
-        "apply_b_dec_to_input": False,
+        # without a b_dec the saved one is zero, so either value gives the same outputs
+        "apply_b_dec_to_input": model.b_dec is not None and model.apply_b_dec_to_input,
         "normalize_activations": "none",
+        "reshape_activations": "none",
         "l1_coefficient": model.l1_coefficient,
+        **(metadata or {}),
         "saeinit": settings,
+        "saeinit_norm_scaling_factor_folded": scaling_factor,
     }
     (directory / CONFIG_FILE).write_text(json.dumps(cfg, indent=2))
     if features is not None:
         save_file({"features": features.contiguous().float()}, directory / GROUND_TRUTH_FILE)
 
 
+def read_config(directory: Path) -> dict:
+    """cfg.json of a saved SAE, with a clear error for a folder that is not one."""
+    path = Path(directory) / CONFIG_FILE
+    if not Path(directory).is_dir():
+        raise ConfigError("sae", f"{directory} is not a folder")
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError as err:
+        raise ConfigError("sae", f"{directory} holds no {CONFIG_FILE}; not a saved SAE") from err
+    except (OSError, json.JSONDecodeError) as err:
+        raise ConfigError("sae", f"cannot read {path}: {err}") from err
+
+
 def load_sae(directory: Path) -> ReLUSAE:
-    """Load an SAE saved by `save_sae` (or a standard SAELens SAE without decoder bias)."""
-    cfg = json.loads((directory / CONFIG_FILE).read_text())
-    tensors = load_file(directory / WEIGHTS_FILE)
-    model = ReLUSAE(cfg["d_in"], cfg["d_sae"], cfg.get("l1_coefficient", 0.0))
+    """Load an SAE saved by `save_sae` or by SAELens (architecture "standard"), with its
+    weights exactly as saved (atoms need not be unit-norm; `ReLUSAE.fold_decoder_norm` makes
+    them so without changing the function, for further training)."""
+    directory = Path(directory)
+    cfg = read_config(directory)
+    architecture = cfg.get("architecture", "standard")
+    if architecture != "standard":
+        raise ConfigError(
+            "sae", f"{directory} holds a {architecture!r} SAE; only 'standard' (ReLU) loads here"
+        )
+    normalization = cfg.get("normalize_activations") or "none"
+    if normalization not in INFERENCE_NORMALIZATIONS:
+        raise ConfigError(
+            "sae",
+            f"{directory} uses normalize_activations={normalization!r}; only "
+            f"{', '.join(INFERENCE_NORMALIZATIONS)} load here",
+        )
+    if cfg.get("reshape_activations", "none") != "none":
+        raise ConfigError("sae", f"{directory} reshapes activations (hook_z); not supported")
+    try:
+        tensors = load_file(directory / WEIGHTS_FILE)
+    except (OSError, SafetensorError) as err:
+        raise ConfigError("sae", f"cannot read {directory / WEIGHTS_FILE}: {err}") from err
+    missing = sorted({"W_enc", "b_enc", "W_dec"} - set(tensors))
+    if missing:
+        raise ConfigError("sae", f"{directory / WEIGHTS_FILE} lacks {', '.join(missing)}")
+    d_in, d_sae = int(cfg["d_in"]), int(cfg["d_sae"])
+    # Our own SAEs saved without a decoder bias come back without one; SAELens' always have it.
+    ours = cfg.get("saeinit")
+    has_b_dec = "b_dec" in tensors and not (
+        isinstance(ours, dict) and ours.get("sae", {}).get("b_dec", "none") == "none"
+    )
+    model = ReLUSAE(
+        d_in,
+        d_sae,
+        float(cfg.get("l1_coefficient", 0.0)),
+        b_dec=has_b_dec,
+        apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
+    )
+    names = ("W_enc", "b_enc", "W_dec", "b_dec") if has_b_dec else ("W_enc", "b_enc", "W_dec")
     with torch.no_grad():
-        for name in ("W_enc", "b_enc", "W_dec"):
-            getattr(model, name).copy_(tensors[name])
+        for name in names:
+            target = getattr(model, name)
+            if tuple(tensors[name].shape) != tuple(target.shape):
+                raise ConfigError(
+                    "sae",
+                    f"{name} in {directory} has shape {tuple(tensors[name].shape)}, "
+                    f"expected {tuple(target.shape)} from d_in {d_in} and d_sae {d_sae}",
+                )
+            target.copy_(tensors[name].float())
     return model

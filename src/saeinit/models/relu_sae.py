@@ -8,21 +8,36 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from saeinit.config import require_non_negative, require_positive
+from saeinit.config import require_choice, require_non_negative, require_positive
+
+B_DEC_INITS = ("none", "zeros", "mean", "geometric_median")
+NORMALIZATIONS = ("none", "expected_average_only_in")
 
 
 @dataclass
 class SAEConfig:
-    """Shape and sparsity penalty of the SAE."""
+    """Shape, sparsity penalty, decoder bias and input normalisation of the SAE."""
 
     dict_size: int | None = None
     """Number of dictionary atoms n (unset: as many as ground-truth features)."""
     l1: float = 0.1
     """L1 coefficient alpha in loss = MSE + alpha * mean_batch(||c||_1) / n."""
+    b_dec: str = "none"
+    """Decoder bias: none (the reference SAE has none), or a trained b_dec initialised to zeros,
+    the mean or the geometric median of a data sample (SAELens' b_dec init methods); with a
+    b_dec, the informed inits draw their sample minus b_dec."""
+    apply_b_dec_to_input: bool = True
+    """With a b_dec: subtract it from the input before encoding (SAELens' default)."""
+    normalize_activations: str = "none"
+    """none, or expected_average_only_in: train on the data scaled by sqrt(d) / E||x||
+    (estimated on a sample), as SAELens; a saved SAE has the factor folded into its weights
+    and works on unscaled data."""
 
     def __post_init__(self) -> None:
         require_positive("dict-size", self.dict_size, allow_none=True)
         require_non_negative("l1", self.l1)
+        require_choice("b-dec", self.b_dec, B_DEC_INITS)
+        require_choice("normalize-activations", self.normalize_activations, NORMALIZATIONS)
 
 
 class ForwardOutput(NamedTuple):
@@ -34,20 +49,37 @@ class ForwardOutput(NamedTuple):
 
 
 class ReLUSAE(nn.Module):
-    """c = ReLU(x W_enc + b_enc); x_hat = c W_dec, with each row of W_dec a unit-norm atom."""
+    """c = ReLU(x W_enc + b_enc); x_hat = c W_dec, with each row of W_dec a unit-norm atom.
 
-    def __init__(self, d_in: int, d_sae: int, l1_coefficient: float):
+    With `b_dec=True` it is SAELens' standard SAE: c = ReLU((x - b_dec) W_enc + b_enc) (or
+    without the subtraction when `apply_b_dec_to_input` is False) and x_hat = c W_dec + b_dec.
+    """
+
+    def __init__(
+        self,
+        d_in: int,
+        d_sae: int,
+        l1_coefficient: float,
+        b_dec: bool = False,
+        apply_b_dec_to_input: bool = True,
+    ):
         super().__init__()
         self.d_in, self.d_sae, self.l1_coefficient = d_in, d_sae, l1_coefficient
+        self.apply_b_dec_to_input = apply_b_dec_to_input
         self.W_enc = nn.Parameter(torch.empty(d_in, d_sae))
         self.b_enc = nn.Parameter(torch.zeros(d_sae))
         self.W_dec = nn.Parameter(torch.empty(d_sae, d_in))
+        self.b_dec: nn.Parameter | None
+        self.register_parameter("b_dec", nn.Parameter(torch.zeros(d_in)) if b_dec else None)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
+        if self.b_dec is not None and self.apply_b_dec_to_input:
+            x = x - self.b_dec
         return torch.relu(x @ self.W_enc + self.b_enc)
 
     def decode(self, acts: torch.Tensor) -> torch.Tensor:
-        return acts @ self.W_dec
+        x_hat = acts @ self.W_dec
+        return x_hat if self.b_dec is None else x_hat + self.b_dec
 
     def forward(self, x: torch.Tensor) -> ForwardOutput:
         acts = self.encode(x)
@@ -74,3 +106,22 @@ class ReLUSAE(nn.Module):
         if W_enc is not None:
             self.W_enc.copy_(W_enc)
         self.normalize_decoder()
+
+    @torch.no_grad()
+    def fold_scaling(self, factor: float) -> None:
+        """Turn an SAE trained on inputs scaled by `factor` into one that takes unscaled inputs
+        and returns unscaled outputs (SAELens' fold_activation_norm_scaling_factor); the
+        decoder atoms then have norm 1 / factor."""
+        self.W_enc.mul_(factor)
+        self.W_dec.div_(factor)
+        if self.b_dec is not None:
+            self.b_dec.div_(factor)
+
+    @torch.no_grad()
+    def fold_decoder_norm(self) -> None:
+        """Scale each atom to unit norm and its encoder column and bias by the atom's old norm:
+        the same function, in the form training keeps (unit-norm atoms)."""
+        norms = self.W_dec.norm(dim=1).clamp_min(1e-12)
+        self.W_dec.div_(norms[:, None])
+        self.W_enc.mul_(norms[None, :])
+        self.b_enc.mul_(norms)
