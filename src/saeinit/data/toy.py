@@ -30,7 +30,7 @@ _SCENARIO = re.compile(r"^\s*(\d+)\s*[x/]\s*(\d+)\s*$")
 
 # Named streams of randomness derived from one seed, so that the features, the training
 # batches, the init sample and the evaluation sample never share random numbers.
-STREAMS = {"features": 0, "train": 1, "init": 2, "eval": 3}
+STREAMS = {"features": 0, "train": 1, "init": 2, "eval": 3, "stats": 4}
 
 
 def derived_seed(seed: int, stream: str) -> int:

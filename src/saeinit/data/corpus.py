@@ -1,0 +1,179 @@
+"""Text corpora for activation collection, streamed one bounded document at a time.
+
+The default corpus, `python-docs`, is real English text that every Python installation carries
+and that needs no download: the Python language reference topics shipped in the standard
+library's `pydoc_data` package (the text of `help("topics")`), followed by the docstrings of the
+standard library's modules, classes and functions, read from the source files with `ast`
+(nothing is imported). It is fixed for a given Python version.
+
+Users pass their own text instead: a .txt or .md file, a folder of such files (and .jsonl), a
+.jsonl file with one JSON object per line, or a dataset saved with `datasets`' `save_to_disk`.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import sys
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+
+from saeinit.config import ConfigError
+
+DEFAULT_CORPUS = "python-docs"
+MAX_DOCUMENT_CHARS = 20_000
+"""Longer texts are cut into documents of at most about this many characters (at paragraph or
+line ends where possible), so that memory stays bounded whatever a file's size."""
+TEXT_SUFFIXES = (".txt", ".md", ".rst")
+_STDLIB_SKIP = {"site-packages", "dist-packages", "idlelib", "lib2to3", "turtledemo", "ensurepip"}
+MIN_DOCSTRING_CHARS = 200
+"""Shorter docstrings (one-liners) are left out of python-docs: little text, much repetition."""
+
+
+def describe(corpus: str) -> dict:
+    """What the manifest records about a corpus."""
+    if corpus == DEFAULT_CORPUS:
+        return {
+            "name": DEFAULT_CORPUS,
+            "source": "pydoc_data.topics, then standard-library docstrings",
+            "python": sys.version.split()[0],
+        }
+    return {"name": str(corpus), "source": "user"}
+
+
+def documents(corpus: str, text_field: str = "text") -> Iterator[str]:
+    """The corpus's documents in a fixed order, each at most about MAX_DOCUMENT_CHARS long
+    and never empty. Raises ConfigError for a path that does not exist or holds no text."""
+    if corpus == DEFAULT_CORPUS:
+        return _nonempty(_python_docs())
+    path = Path(corpus).expanduser()
+    if not path.exists():
+        raise ConfigError(
+            "corpus",
+            f"{corpus!r} is neither {DEFAULT_CORPUS!r} nor an existing file or folder",
+        )
+    return _nonempty(_path_documents(path, text_field))
+
+
+def check_not_empty(corpus: str, text_field: str = "text") -> None:
+    """Fail now, before anything is written, if the corpus yields no document."""
+    if next(documents(corpus, text_field), None) is None:
+        raise ConfigError("corpus", f"{corpus!r} holds no text")
+
+
+def _nonempty(docs: Iterator[str]) -> Iterator[str]:
+    for doc in docs:
+        if doc.strip():
+            yield doc
+
+
+def _python_docs() -> Iterator[str]:
+    from pydoc_data.topics import topics
+
+    for name in sorted(topics):
+        yield from _split(topics[name])
+    root = Path(sysconfig.get_paths()["stdlib"])
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        if any(p in _STDLIB_SKIP or p.startswith("test") for p in parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+                doc = ast.get_docstring(node)
+                if doc and len(doc) >= MIN_DOCSTRING_CHARS:
+                    yield from _split(doc)
+
+
+def _split(text: str) -> Iterator[str]:
+    """Cut a text into pieces of at most MAX_DOCUMENT_CHARS, at line ends where possible."""
+    while len(text) > MAX_DOCUMENT_CHARS:
+        cut = text.rfind("\n", 0, MAX_DOCUMENT_CHARS)
+        cut = cut if cut > MAX_DOCUMENT_CHARS // 2 else MAX_DOCUMENT_CHARS
+        yield text[:cut]
+        text = text[cut:]
+    yield text
+
+
+def _path_documents(path: Path, text_field: str) -> Iterator[str]:
+    if path.is_dir():
+        if (path / "dataset_info.json").exists() or (path / "state.json").exists():
+            yield from _saved_dataset(path, text_field)
+            return
+        files = sorted(
+            p for p in path.rglob("*") if p.is_file() and p.suffix in (*TEXT_SUFFIXES, ".jsonl")
+        )
+        for file in files:
+            yield from _file_documents(file, text_field)
+        return
+    yield from _file_documents(path, text_field)
+
+
+def _file_documents(path: Path, text_field: str) -> Iterator[str]:
+    if path.suffix == ".jsonl":
+        yield from _jsonl(path, text_field)
+    else:
+        yield from _text_file(path)
+
+
+def _text_file(path: Path) -> Iterator[str]:
+    """The paragraphs of a text file (separated by blank lines) as documents, read line by
+    line; a paragraph longer than MAX_DOCUMENT_CHARS is cut into several."""
+    try:
+        handle = path.open(encoding="utf-8", errors="replace")
+    except OSError as err:
+        raise ConfigError("corpus", f"cannot read {path}: {err}") from err
+    with handle:
+        pending: list[str] = []
+        size = 0
+        for line in handle:
+            if not line.strip():
+                if pending:
+                    yield "".join(pending)
+                pending, size = [], 0
+                continue
+            for piece in _split(line) if len(line) > MAX_DOCUMENT_CHARS else (line,):
+                if size + len(piece) > MAX_DOCUMENT_CHARS and pending:
+                    yield "".join(pending)
+                    pending, size = [], 0
+                pending.append(piece)
+                size += len(piece)
+        if pending:
+            yield "".join(pending)
+
+
+def _jsonl(path: Path, text_field: str) -> Iterator[str]:
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise ConfigError("corpus", f"{path} line {number} is not JSON: {err}") from err
+            if not isinstance(record, dict) or text_field not in record:
+                raise ConfigError("text-field", f"{path} line {number} has no field {text_field!r}")
+            yield from _split(str(record[text_field]))
+
+
+def _saved_dataset(path: Path, text_field: str) -> Iterator[str]:
+    try:
+        import datasets
+    except ImportError as err:
+        raise ConfigError(
+            "corpus", f"{path} is a saved dataset; reading it needs `pip install datasets`"
+        ) from err
+    dataset = datasets.load_from_disk(str(path))
+    if isinstance(dataset, datasets.DatasetDict):
+        dataset = dataset["train"] if "train" in dataset else next(iter(dataset.values()))
+    if text_field not in dataset.column_names:
+        raise ConfigError(
+            "text-field",
+            f"the dataset at {path} has no column {text_field!r}: {dataset.column_names}",
+        )
+    for record in dataset.select_columns([text_field]):
+        yield from _split(str(record[text_field]))
