@@ -8,6 +8,7 @@ from saeinit.metrics.recovery import (
     mmcs,
     recovered_fraction,
     recovery_summary,
+    seed_mmcs,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "mmcs",
     "recovered_fraction",
     "recovery_summary",
+    "seed_mmcs",
 ]

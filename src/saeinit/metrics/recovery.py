@@ -50,3 +50,11 @@ def _hungarian_mean(similarity: torch.Tensor) -> float:
     values = similarity.cpu().numpy()
     rows, cols = linear_sum_assignment(values, maximize=True)
     return float(values[rows, cols].mean())
+
+
+def seed_mmcs(atoms_a: torch.Tensor, atoms_b: torch.Tensor) -> float:
+    """MMCS between two learned dictionaries (e.g. of two seeds), the proxy for feature
+    recovery without ground truth (Sharkey et al.): the mean over the atoms of each of its
+    best cosine with the other's, averaged both ways (symmetric)."""
+    cosines = cosine_matrix(atoms_a, atoms_b)
+    return (cosines.amax(dim=1).mean().item() + cosines.amax(dim=0).mean().item()) / 2

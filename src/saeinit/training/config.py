@@ -26,8 +26,12 @@ class TrainConfig:
     """Step budget: a step is one fresh batch, or one epoch of a fixed dataset."""
     target_mmcs: float = 0.99
     """Stop as soon as MMCS reaches this value (needs ground-truth features)."""
+    target_fvu: float | None = None
+    """Record the step, samples and seconds at which the held-out FVU first falls to this
+    value (checked every --eval-every steps); training goes on to its budget."""
     eval_every: int = 10
-    """Check MMCS (and thus the thresholds and the stop) every this many steps."""
+    """Check MMCS (and thus the thresholds and the stop), and the target FVU, every this many
+    steps."""
     log_every: int = 100
     """Record a full history row (MCC, loss, L0, dead latents) every this many steps."""
     eval_samples: int = 2048
@@ -50,6 +54,7 @@ class TrainConfig:
                 )
         require_positive("lr", self.lr)
         require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
+        require_positive("target-fvu", self.target_fvu, allow_none=True)
         require_positive("threads", self.threads, allow_none=True)
         require_choice("device", self.device, DEVICES)
         if self.device == "cuda" and not torch.cuda.is_available():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -11,9 +13,12 @@ import torch
 
 from saeinit.config import ConfigError, to_dict
 from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz, parse_scenario
+from saeinit.data.activations import ActivationsConfig, activation_source
 from saeinit.data.toy import torch_generator
 from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.models import ReLUSAE, SAEConfig
+from saeinit.models.io import load_sae, save_sae
+from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
 from saeinit.training.config import TrainConfig
 from saeinit.training.threads import configure_cpu
 from saeinit.training.trainer import train
@@ -27,8 +32,14 @@ class RunConfig:
     sae: SAEConfig = field(default_factory=SAEConfig)
     init: InitConfig = field(default_factory=InitConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    acts: ActivationsConfig = field(default_factory=ActivationsConfig)
     data_file: str | None = None
     """Train on this .npz dataset (x, optional features) instead of toy data."""
+    start_from: str | None = None
+    """Start from this saved SAE (ours or SAELens' standard SAE) instead of an init."""
+    save_under: str | None = None
+    """Save the trained SAE (SAELens layout) in a subfolder of this folder named after the
+    run (init, seed and a hash of its settings); for grids, where each run needs its own."""
 
 
 SECTIONS: dict[str, type] = {
@@ -36,10 +47,13 @@ SECTIONS: dict[str, type] = {
     "sae": SAEConfig,
     "init": InitConfig,
     "train": TrainConfig,
+    "acts": ActivationsConfig,
 }
-EXTRA_SETTINGS = ("scenario", "data_seed", "data_file")
+EXTRA_SETTINGS = ("scenario", "data_seed", "data_file", "start_from", "save_under")
 """Flat settings that are not a field of one section: --scenario sets dim and features,
---data-seed the toy seed (default: seed), --data-file the RunConfig's data_file."""
+--data-seed the toy seed (default: seed), and the RunConfig's own fields."""
+STATS_SAMPLES = 8192
+"""Size of the sample that the normalisation factor and a data-based b_dec are computed on."""
 
 
 def setting_names() -> set[str]:
@@ -58,7 +72,7 @@ def config_from_settings(settings: dict) -> RunConfig:
             if settings.setdefault(name, implied) != implied:
                 raise ConfigError(name, f"contradicts --scenario {dim}x{features}")
     data_seed = settings.pop("data_seed", None)
-    data_file = settings.pop("data_file", None)
+    top = {name: settings.pop(name, None) for name in ("data_file", "start_from", "save_under")}
     sections: dict[str, dict] = {name: {} for name in SECTIONS}
     for key, value in settings.items():
         owners = [name for name, cls in SECTIONS.items() if key in {f.name for f in fields(cls)}]
@@ -71,7 +85,7 @@ def config_from_settings(settings: dict) -> RunConfig:
     if data_seed is not None:
         sections["data"]["seed"] = data_seed
     built = {name: SECTIONS[name](**values) for name, values in sections.items()}
-    return RunConfig(**built, data_file=data_file)
+    return RunConfig(**built, **top)
 
 
 class Source(NamedTuple):
@@ -82,6 +96,11 @@ class Source(NamedTuple):
     draw: Callable[[int], torch.Tensor]
     eval_x: torch.Tensor
     features: torch.Tensor | None
+    stats: Callable[[int], torch.Tensor] | None = None
+    """Draws n samples from a stream of their own, for the statistics an SAE is set up with
+    (normalisation factor, b_dec) without touching the init or training streams."""
+    info: dict | None = None
+    """What the result records about the data (activations: model, hook, token counts)."""
 
 
 class RunOutput(NamedTuple):
@@ -89,11 +108,21 @@ class RunOutput(NamedTuple):
     """The result JSON: config, MMCS, timings, thresholds and history."""
     model: ReLUSAE
     features: torch.Tensor | None
+    scaling_factor: float | None = None
+    """The input normalisation the model was trained under (None: none); `save_sae` folds
+    it into the saved weights."""
+    metadata: dict | None = None
+    """What a saved SAE's cfg.json records about the data (model_name, hook_name, ...)."""
 
 
 def make_source(config: RunConfig) -> Source:
     seed, eval_n = config.train.seed, config.train.eval_samples
     device = config.train.torch_device()
+    if config.acts.activations is not None:
+        if config.data_file is not None:
+            raise ConfigError("activations", "give either --activations or --data, not both")
+        acts = activation_source(config.acts, config.train.batch_size, seed, eval_n, device)
+        return Source(acts.dim, acts.batches, acts.draw, acts.eval_x, None, acts.stats, acts.info)
     if config.data_file is not None:
         return _dataset_source(load_npz(Path(config.data_file)).to(device), seed, eval_n)
     toy = ToyData(config.data, device)
@@ -106,6 +135,7 @@ def make_source(config: RunConfig) -> Source:
         draw=toy.sampler(seed, batch_size=config.train.batch_size),
         eval_x=toy.sampler(seed, "eval", config.train.batch_size)(eval_n),
         features=toy.features,
+        stats=toy.sampler(seed, "stats", config.train.batch_size),
     )
 
 
@@ -116,6 +146,17 @@ def _dataset_source(dataset: ArrayDataset, seed: int, eval_n: int) -> Source:
         draw=dataset.sampler(seed),
         eval_x=dataset.sampler(seed, "eval")(eval_n),
         features=dataset.features,
+        stats=dataset.sampler(seed, "stats"),
+    )
+
+
+def scaled(source: Source, factor: float) -> Source:
+    """The same source with every sample multiplied by `factor` (ground truth unchanged)."""
+    return source._replace(
+        batches=(batch * factor for batch in source.batches),
+        draw=lambda n: source.draw(n) * factor,
+        eval_x=source.eval_x * factor,
+        stats=None if source.stats is None else (lambda n: source.stats(n) * factor),
     )
 
 
@@ -130,18 +171,92 @@ def resolve_dict_size(config: RunConfig, source: Source) -> int:
 def run(config: RunConfig) -> RunOutput:
     threads = configure_cpu(config.train.threads)
     source = make_source(config)
-    n_atoms = resolve_dict_size(config, source)
-    generator = torch_generator(config.train.seed, "init")
-    model = ReLUSAE(source.dim, n_atoms, config.sae.l1)
-    model.reset_encoder(generator)
-    # Inits run on the CPU (scikit-learn needs it); the model moves to the device after.
-    request = InitRequest(
-        n_atoms, source.dim, generator, lambda n: source.draw(n).cpu(), config.init
-    )
-    init = initialize(request)
-    model.set_weights(init.W_dec, init.W_enc)
+    factor = None
+    if config.sae.normalize_activations == "expected_average_only_in":
+        factor = norm_scaling_factor(_stats(source, "normalize-activations"))
+        source = scaled(source, factor)
+    if config.start_from is not None:
+        model, init_seconds = _resumed_model(config, source, factor), 0.0
+    else:
+        model, init_seconds = _initialised_model(config, source)
     model.to(config.train.torch_device())
     result = train(model, source.batches, config.train, source.features, source.eval_x)
-    output = {"config": to_dict(config), "dict_size": n_atoms, "threads": threads}
-    output |= {"init_seconds": init.seconds} | result.to_dict()
-    return RunOutput(output, model, source.features)
+    output = {"config": to_dict(config), "dict_size": model.d_sae, "threads": threads}
+    output |= {"init_seconds": init_seconds, "norm_scaling_factor": factor}
+    output |= {"data_info": source.info} | result.to_dict()
+    metadata = saelens_metadata(source.info)
+    if config.save_under is not None:
+        folder = Path(config.save_under) / run_folder_name(config)
+        save_sae(folder, model, output["config"], source.features, factor, metadata)
+        output["saved_to"] = str(folder)
+    return RunOutput(output, model, source.features, factor, metadata)
+
+
+def _stats(source: Source, option: str) -> torch.Tensor:
+    if source.stats is None:
+        raise ConfigError(option, "this data source cannot draw a statistics sample")
+    return source.stats(STATS_SAMPLES).float()
+
+
+def _initialised_model(config: RunConfig, source: Source) -> tuple[ReLUSAE, float]:
+    n_atoms = resolve_dict_size(config, source)
+    generator = torch_generator(config.train.seed, "init")
+    with_b_dec = config.sae.b_dec != "none"
+    model = ReLUSAE(source.dim, n_atoms, config.sae.l1, with_b_dec, config.sae.apply_b_dec_to_input)
+    model.reset_encoder(generator)
+    draw = source.draw
+    if with_b_dec:
+        sample = None if config.sae.b_dec == "zeros" else _stats(source, "b-dec").cpu()
+        b_dec = initial_b_dec(config.sae.b_dec, source.dim, sample)
+        with torch.no_grad():
+            model.b_dec.copy_(b_dec)
+        # The atoms reconstruct x - b_dec, so the informed inits see the data minus b_dec.
+        draw = lambda n: source.draw(n).cpu() - b_dec  # noqa: E731
+    # Inits run on the CPU (scikit-learn needs it); the model moves to the device after.
+    request = InitRequest(n_atoms, source.dim, generator, lambda n: draw(n).cpu(), config.init)
+    init = initialize(request)
+    model.set_weights(init.W_dec, init.W_enc)
+    return model, init.seconds
+
+
+def _resumed_model(config: RunConfig, source: Source, factor: float | None) -> ReLUSAE:
+    """A saved SAE (ours or SAELens'), put in the form training keeps: on the scaled data
+    when normalising, and with unit-norm atoms (the encoder absorbs their norms)."""
+    model = load_sae(Path(config.start_from))
+    if model.d_in != source.dim:
+        raise ConfigError(
+            "start-from", f"the SAE takes width {model.d_in}, the data has width {source.dim}"
+        )
+    if config.sae.dict_size is not None and config.sae.dict_size != model.d_sae:
+        raise ConfigError(
+            "dict-size", f"is {config.sae.dict_size}, the SAE to start from has {model.d_sae}"
+        )
+    model.l1_coefficient = config.sae.l1
+    if factor is not None:
+        model.fold_scaling(1.0 / factor)
+    model.fold_decoder_norm()
+    return model
+
+
+def saelens_metadata(info: dict | None) -> dict:
+    """The cfg.json keys SAELens keeps as metadata, for an SAE trained on activations."""
+    if not info or "hook_name" not in info:
+        return {}
+    return {
+        "model_name": info["model"],
+        "hook_name": info["hook_name"],
+        "hook_head_index": None,
+        "context_size": info["context_size"],
+        "dataset_path": info["corpus"],
+        "prepend_bos": True,
+    }
+
+
+def run_folder_name(config: RunConfig) -> str:
+    """init[-ratio]-seedN-HASH, the hash over every setting that changes what is computed."""
+    settings = to_dict(config)
+    settings.pop("save_under")
+    for name in ("threads", "progress"):
+        settings["train"].pop(name)
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{config.init.init}-seed{config.train.seed}-{digest}"

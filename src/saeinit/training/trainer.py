@@ -20,7 +20,7 @@ class TrainingDiverged(RuntimeError):
 
 @dataclass
 class Crossing:
-    """When a run first reached an MMCS threshold."""
+    """When a run first reached an MMCS threshold (or fell to its target FVU)."""
 
     step: int
     samples: int
@@ -42,6 +42,8 @@ class TrainResult:
     thresholds: dict[str, Crossing | None]
     history: list[dict] = field(default_factory=list)
     final: dict = field(default_factory=dict)
+    fvu_thresholds: dict[str, Crossing | None] = field(default_factory=dict)
+    """When the held-out FVU first fell to --target-fvu (keyed by it; empty when unset)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -60,6 +62,10 @@ class Evaluator:
         return metrics.mmcs(self.features, self.model.W_dec)
 
     @torch.no_grad()
+    def fvu(self) -> float:
+        return metrics.fvu(self.eval_x, self.model(self.eval_x).x_hat)
+
+    @torch.no_grad()
     def row(self, step: int, samples: int, seconds: float) -> dict:
         out = self.model(self.eval_x)
         row = {
@@ -72,6 +78,7 @@ class Evaluator:
             "l0": metrics.l0(out.acts),
             "dead": metrics.dead_latents(out.acts),
         }
+        row["dead_fraction"] = row["dead"] / self.model.d_sae
         if not all(map(torch.isfinite, (out.loss, out.mse))):
             raise TrainingDiverged(
                 f"loss became {row['loss']} by step {step}: lower --lr or --l1, or check the data"
@@ -98,6 +105,10 @@ def train(
     mmcs_now = history[0].get("mmcs")
     crossings: dict[str, Crossing | None] = {f"{t:.2f}": None for t in THRESHOLDS}
     _record_crossings(crossings, mmcs_now, 0, 0, 0.0)
+    fvu_crossings: dict[str, Crossing | None] = {}
+    if config.target_fvu is not None:
+        fvu_crossings[f"{config.target_fvu:g}"] = None
+        _record_fvu(fvu_crossings, config.target_fvu, history[0]["fvu"], 0, 0, 0.0)
 
     step = samples = 0
     train_seconds = 0.0
@@ -126,12 +137,20 @@ def train(
             )
         mmcs_now = evaluator.mmcs()
         _record_crossings(crossings, mmcs_now, step, samples, train_seconds)
+        if config.target_fvu is not None:
+            fvu_now = evaluator.fvu()
+            _record_fvu(fvu_crossings, config.target_fvu, fvu_now, step, samples, train_seconds)
         reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
         if step % config.log_every == 0 or last or reached:
             history.append(evaluator.row(step, samples, train_seconds))
         eval_seconds += time.perf_counter() - eval_start
         bar.update(step - bar.n)
-        bar.set_postfix(mmcs=f"{mmcs_now:.4f}" if mmcs_now is not None else "-", loss=f"{loss:.4g}")
+        if mmcs_now is not None or config.target_fvu is None:
+            bar.set_postfix(
+                mmcs=f"{mmcs_now:.4f}" if mmcs_now is not None else "-", loss=f"{loss:.4g}"
+            )
+        else:
+            bar.set_postfix(fvu=f"{fvu_now:.4f}", loss=f"{loss:.4g}")
     bar.close()
     model.normalize_decoder()
     return TrainResult(
@@ -145,6 +164,7 @@ def train(
         thresholds=crossings,
         history=history,
         final=history[-1],
+        fvu_thresholds=fvu_crossings,
     )
 
 
@@ -161,3 +181,16 @@ def _record_crossings(
         key = f"{threshold:.2f}"
         if crossings[key] is None and mmcs >= threshold:
             crossings[key] = Crossing(step, samples, seconds)
+
+
+def _record_fvu(
+    crossings: dict[str, Crossing | None],
+    target: float,
+    fvu: float,
+    step: int,
+    samples: int,
+    seconds: float,
+) -> None:
+    key = f"{target:g}"
+    if crossings[key] is None and fvu <= target:
+        crossings[key] = Crossing(step, samples, seconds)
