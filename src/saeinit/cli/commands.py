@@ -12,16 +12,20 @@ from saeinit import inits
 from saeinit.cli.options import config_options
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData, save_npz
+from saeinit.data.activations import DEVICES as COLLECT_DEVICES
+from saeinit.data.activations import DTYPES, SITES, ActivationsConfig, CollectConfig
 from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS, torch_generator
 from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
 from saeinit.experiments.executors import EXECUTORS
 from saeinit.experiments.presets import load_preset, preset_names
 from saeinit.models import SAEConfig
 from saeinit.models.io import save_sae
+from saeinit.models.relu_sae import B_DEC_INITS, NORMALIZATIONS
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.run import config_from_settings, run
 
 TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS, "copula": COPULA_SCALES}
+SAE_CHOICES = {"b_dec": B_DEC_INITS, "normalize_activations": NORMALIZATIONS}
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,9 +51,10 @@ def explicit(values: dict) -> dict:
 @cli.command()
 @scenario_option
 @config_options(ToyConfig, exclude=("seed",), choices=TOY_CHOICES)
-@config_options(SAEConfig)
+@config_options(SAEConfig, choices=SAE_CHOICES)
 @config_options(inits.InitConfig, choices=inits.choices())
 @config_options(TrainConfig)
+@config_options(ActivationsConfig)
 @click.option(
     "--data-seed", type=int, default=None, help="Seed of the toy features (default: --seed)."
 )
@@ -59,6 +64,11 @@ def explicit(values: dict) -> dict:
     type=click.Path(exists=True, dir_okay=False),
     default=None,
     help="Train on a .npz dataset (array x, optional features) instead of toy data.",
+)
+@click.option(
+    "--start-from",
+    default=None,
+    help="Start from this saved SAE folder (ours or SAELens' standard SAE) instead of an init.",
 )
 @click.option(
     "--json", "json_path", type=click.Path(dir_okay=False), help="Write the result JSON here."
@@ -74,12 +84,25 @@ def train(json_path: str | None, save_dir: str | None, **values) -> None:
     if json_path:
         Path(json_path).write_text(json.dumps(result, indent=2))
     if save_dir:
-        save_sae(Path(save_dir), output.model, result["config"], output.features)
+        save_sae(
+            Path(save_dir),
+            output.model,
+            result["config"],
+            output.features,
+            output.scaling_factor,
+            output.metadata,
+        )
 
 
 def summary(result: dict) -> str:
     config = result["config"]
-    source = config["data_file"] or f"toy {config['data']['dim']}x{config['data']['features']}"
+    info = result.get("data_info") or {}
+    source = (
+        f"{config['acts']['activations']} ({info['model']} {info['hook_name']}, "
+        f"{info['train_tokens']} + {info['eval_tokens']} held-out tokens)"
+        if info.get("hook_name")
+        else config["data_file"] or f"toy {config['data']['dim']}x{config['data']['features']}"
+    )
     lines = [
         f"data {source}  init {config['init']['init']}  dict {result['dict_size']}  "
         f"l1 {config['sae']['l1']}  batch {config['train']['batch_size']}  "
@@ -97,9 +120,108 @@ def summary(result: dict) -> str:
                 else f"not reached within {result['samples']} samples"
             )
             lines.append(f"  MMCS >= {threshold}: {reached}")
+    for target, hit in result.get("fvu_thresholds", {}).items():
+        reached = (
+            f"step {hit['step']}  samples {hit['samples']}  seconds {hit['seconds']:.2f}"
+            if hit
+            else f"not reached within {result['samples']} samples"
+        )
+        lines.append(f"  FVU <= {target}: {reached}")
     final = result["final"]
-    lines.append(f"final FVU {final['fvu']:.4f}  L0 {final['l0']:.2f}  dead {final['dead']}")
+    lines.append(
+        f"final FVU {final['fvu']:.4f}  L0 {final['l0']:.2f}  dead {final['dead']} "
+        f"({final['dead'] / result['dict_size']:.1%} of {result['dict_size']})"
+    )
     return "\n".join(lines)
+
+
+@cli.command()
+@config_options(
+    CollectConfig,
+    choices={"site": SITES, "dtype": tuple(DTYPES), "device": COLLECT_DEVICES},
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for the shards and manifest.json; a collection already there is resumed.",
+)
+def collect(out: str, **values) -> None:
+    """Store a transformer layer's activations over a text corpus, in resumable shards."""
+    from saeinit.data.activations import collect as run_collect
+
+    result = run_collect(CollectConfig(**values), Path(out))
+    manifest = result.manifest
+    if result.new_tokens == 0 and result.resumed:
+        click.echo(result.message)
+        return
+    rate = result.new_tokens / result.seconds if result.seconds else 0.0
+    state = "complete" if manifest["complete"] else "incomplete"
+    click.echo(
+        f"{'resumed: ' if result.resumed else ''}{result.new_tokens} new tokens of "
+        f"{manifest['model']['name']} {manifest['hook_name']} (width {manifest['d_in']}) in "
+        f"{result.seconds:.1f}s ({rate:,.0f} tokens/s); {out} holds {manifest['count']} tokens "
+        f"in {len(manifest['shards'])} shards ({state})"
+    )
+
+
+@cli.command()
+@click.argument("sae_dir", type=click.Path(file_okay=False))
+@click.option(
+    "--activations",
+    required=True,
+    help="Folder of collected activations; the SAE is measured on its held-out tokens.",
+)
+@click.option(
+    "--eval-samples",
+    type=int,
+    default=TrainConfig.eval_samples,
+    show_default=True,
+    help="Held-out tokens (the collection's last ones, at most a tenth of it).",
+)
+def evaluate(sae_dir: str, activations: str, eval_samples: int) -> None:
+    """Measure a saved SAE (ours or SAELens') on collected activations: FVU, L0, dead."""
+    import torch
+
+    from saeinit import metrics
+    from saeinit.data.activations import ActivationStore, holdout_size
+    from saeinit.models.io import load_sae
+
+    if eval_samples < 1:
+        raise ConfigError("eval-samples", f"must be an integer >= 1, got {eval_samples}")
+    model = load_sae(Path(sae_dir))
+    store = ActivationStore(Path(activations))
+    if store.dim != model.d_in:
+        raise ConfigError("activations", f"has width {store.dim}, the SAE takes width {model.d_in}")
+    held_out = holdout_size(store.count, eval_samples)
+    x = store.rows(store.count - held_out, store.count)
+    with torch.no_grad():
+        acts = model.encode(x)
+        x_hat = model.decode(acts)
+    dead = metrics.dead_latents(acts)
+    click.echo(
+        f"{sae_dir} on {held_out} held-out tokens of {activations}: "
+        f"FVU {metrics.fvu(x, x_hat):.4f}  L0 {metrics.l0(acts):.2f}  "
+        f"dead {dead} ({dead / model.d_sae:.1%} of {model.d_sae})"
+    )
+
+
+@cli.command()
+@click.argument("sae_a", type=click.Path(file_okay=False))
+@click.argument("sae_b", type=click.Path(file_okay=False))
+def compare(sae_a: str, sae_b: str) -> None:
+    """MMCS between two saved SAEs' dictionaries (e.g. two seeds), both ways and averaged."""
+    from saeinit import metrics
+    from saeinit.models.io import load_sae
+
+    a, b = load_sae(Path(sae_a)).W_dec.detach(), load_sae(Path(sae_b)).W_dec.detach()
+    if a.shape[1] != b.shape[1]:
+        raise ConfigError("sae", f"the SAEs have widths {a.shape[1]} and {b.shape[1]}")
+    click.echo(
+        f"MMCS {sae_a} -> {sae_b}: {metrics.mmcs(a, b):.4f}  "
+        f"{sae_b} -> {sae_a}: {metrics.mmcs(b, a):.4f}  "
+        f"mean: {metrics.seed_mmcs(a, b):.4f}"
+    )
 
 
 @cli.command()
@@ -192,12 +314,24 @@ def open_store(path: str) -> ResultStore:
     required=True,
     help="Folder for report.md and its PNG figures.",
 )
-def report_command(store_path: str, out: str) -> None:
+@click.option(
+    "--style",
+    type=click.Choice(("auto", "mmcs", "fvu")),
+    default="auto",
+    show_default=True,
+    help="mmcs: the seed post's report (toy data); fvu: FVU, dead latents and time to a "
+    "target FVU (real activations); auto: fvu when no run has ground truth.",
+)
+def report_command(store_path: str, out: str, style: str) -> None:
     """Write report.md, figures and tables from a result store."""
     from saeinit.reports import write_report
+    from saeinit.reports.fvu import write_fvu_report
 
     with open_store(store_path) as store:
-        path = write_report(store, Path(out))
+        if style == "auto":
+            runs = store.runs()
+            style = "fvu" if runs and all(r["mmcs_initial"] is None for r in runs) else "mmcs"
+        path = (write_fvu_report if style == "fvu" else write_report)(store, Path(out))
     click.echo(f"wrote {path}")
 
 

@@ -1,0 +1,49 @@
+import numpy as np
+
+from saeinit.cli import main
+from saeinit.experiments import ResultStore, run_key
+from saeinit.reports.fvu import write_fvu_report
+from saeinit.training.run import config_from_settings, run
+
+
+def fill_store(tmp_path) -> ResultStore:
+    data = tmp_path / "x.npz"
+    rng = np.random.default_rng(0)
+    np.savez(data, x=(rng.normal(size=(600, 6)) * rng.uniform(0, 3, size=(600, 1))).astype("f4"))
+    store = ResultStore(tmp_path / "r.sqlite")
+    store.set_meta("title", "tiny real-data report")
+    store.set_meta("note", "A note.")
+    for init in ("orthogonal", "data"):
+        for seed in (0, 1):
+            settings = {
+                "data_file": str(data), "dict_size": 12, "init": init, "seed": seed,
+                "max_steps": 20, "eval_every": 2, "log_every": 5, "target_fvu": 0.9,
+                "batch_size": 32, "eval_samples": 64, "threads": 1, "progress": False,
+                "lr": 0.01, "l1": 0.01, "save_under": str(tmp_path / "saes"),
+            }  # fmt: skip
+            config = config_from_settings(settings)
+            store.add(run_key(config), settings, run(config).result)
+    return store
+
+
+def test_fvu_report_has_the_budget_table_figure_and_seed_mmcs(tmp_path, capsys):
+    store = fill_store(tmp_path)
+    path = write_fvu_report(store, tmp_path / "report")
+    text = path.read_text()
+    assert text.startswith("# tiny real-data report") and "A note." in text
+    assert "| init | FVU at step 0 | FVU at 20 steps | dead fraction at 20 steps |" in text
+    rows = [line for line in text.splitlines() if line.startswith("| orthogonal")]
+    assert len(rows) == 1 and "(1 pairs)" in rows[0]
+    assert any(line.startswith("| data ") for line in text.splitlines())
+    figures = list((tmp_path / "report").glob("*.png"))
+    assert len(figures) == 1 and figures[0].name in text
+    store.close()
+    assert (
+        main(["report", "--store", str(tmp_path / "r.sqlite"), "--out", str(tmp_path / "b")]) == 0
+    )
+    assert "FVU at 20 steps" in (tmp_path / "b" / "report.md").read_text()  # auto: fvu style
+
+
+def test_empty_store(tmp_path):
+    with ResultStore(tmp_path / "e.sqlite") as store:
+        assert "no finished runs" in write_fvu_report(store, tmp_path / "out").read_text()

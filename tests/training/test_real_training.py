@@ -1,0 +1,59 @@
+import pytest
+import torch
+
+from saeinit import metrics
+from saeinit.config import ConfigError
+from saeinit.data import ToyConfig
+from saeinit.models import SAEConfig
+from saeinit.models.preprocess import geometric_median, norm_scaling_factor
+from saeinit.training.config import TrainConfig
+from saeinit.training.run import RunConfig, run
+
+FAST = dict(threads=1, progress=False, eval_samples=256, batch_size=64)
+
+
+def toy_run(sae: SAEConfig, **train) -> dict:
+    config = RunConfig(
+        data=ToyConfig(dim=8, features=16), sae=sae, train=TrainConfig(**(FAST | train))
+    )
+    return run(config)
+
+
+def test_target_fvu_crossing_is_recorded_and_training_goes_on():
+    out = toy_run(SAEConfig(l1=0.01), max_steps=60, eval_every=5, target_fvu=0.5, lr=0.01)
+    result = out.result
+    hit = result["fvu_thresholds"]["0.5"]
+    assert hit is not None and 0 < hit["step"] < 60 and hit["step"] % 5 == 0
+    assert result["steps"] == 60
+    assert hit["samples"] == hit["step"] * 64
+    assert result["stopped"] == "budget" or result["mmcs_final"] >= 0.99
+    assert toy_run(SAEConfig(), max_steps=2).result["fvu_thresholds"] == {}
+
+
+def test_b_dec_and_normalisation_on_toy_data():
+    out = toy_run(
+        SAEConfig(b_dec="mean", normalize_activations="expected_average_only_in"), max_steps=3
+    )
+    assert out.model.b_dec is not None and out.scaling_factor > 0
+    assert out.result["norm_scaling_factor"] == out.scaling_factor
+
+
+def test_geometric_median_and_scaling_factor():
+    points = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [100.0, 100.0]])
+    median = geometric_median(points)
+    assert median.norm() < 1.0  # the outlier barely moves it, unlike the mean
+    assert points.mean(0).norm() > 30
+    x = torch.randn(500, 16) * 7
+    assert norm_scaling_factor(x) * x.norm(dim=1).mean() == pytest.approx(4.0)
+    with pytest.raises(ConfigError):
+        SAEConfig(b_dec="median")
+    with pytest.raises(ConfigError):
+        SAEConfig(normalize_activations="layer_norm")
+
+
+def test_seed_mmcs_is_symmetric_and_one_for_permuted_copies():
+    a = torch.randn(20, 8)
+    assert metrics.seed_mmcs(a, a[torch.randperm(20)]) == pytest.approx(1.0)
+    b = torch.randn(30, 8)
+    assert metrics.seed_mmcs(a, b) == pytest.approx(metrics.seed_mmcs(b, a))
+    assert metrics.seed_mmcs(a, b) < 1.0
