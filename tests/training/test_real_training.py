@@ -1,13 +1,13 @@
 import pytest
 import torch
 
-from saeinit import metrics
+from saeinit import inits, metrics
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig
 from saeinit.models import SAEConfig
 from saeinit.models.preprocess import geometric_median, norm_scaling_factor
 from saeinit.training.config import TrainConfig
-from saeinit.training.run import RunConfig, run
+from saeinit.training.run import RunConfig, config_from_settings, run
 
 FAST = dict(threads=1, progress=False, eval_samples=256, batch_size=64)
 
@@ -57,3 +57,12 @@ def test_seed_mmcs_is_symmetric_and_one_for_permuted_copies():
     b = torch.randn(30, 8)
     assert metrics.seed_mmcs(a, b) == pytest.approx(metrics.seed_mmcs(b, a))
     assert metrics.seed_mmcs(a, b) < 1.0
+
+
+@pytest.mark.parametrize("init", inits.names())
+def test_every_registered_init_trains_on_minilm_activations(init, minilm_acts):
+    settings = {"activations": str(minilm_acts), "init": init, "dict_size": 16, "max_steps": 2}
+    settings |= {"lof_neighbors": 10, "b_dec": "mean", "batch_size": 16, "eval_samples": 16}
+    result = run(config_from_settings(settings | {"threads": 1, "progress": False})).result
+    assert result["steps"] == 2 and result["config"]["init"]["init"] == init
+    assert result["data_info"]["hook_name"] == "blocks.1.hook_resid_post"

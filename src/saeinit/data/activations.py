@@ -71,7 +71,7 @@ class CollectConfig:
     batch_size: int = 32
     """Sequences per forward pass."""
     max_tokens: int | None = 200_000
-    """Stop after this many tokens (unset: the whole corpus)."""
+    """Stop after this many tokens (0 or unset: the whole corpus)."""
     shard_tokens: int = 16_384
     """Tokens per shard file (a shard ends at a batch boundary, so it may hold a few more)."""
     dtype: str = "float32"
@@ -97,6 +97,8 @@ class CollectConfig:
                 )
         if self.context_size < 2:
             raise ConfigError("context-size", f"must be at least 2, got {self.context_size}")
+        if self.max_tokens == 0:
+            self.max_tokens = None
         require_positive("max-tokens", self.max_tokens, allow_none=True)
         require_choice("dtype", self.dtype, tuple(DTYPES))
         require_choice("device", self.device, DEVICES)
