@@ -96,6 +96,7 @@ def test_parse_scenario_rejects_malformed(text):
         ({"copula": "student"}, "copula"),
         ({"coef_min": 1.0, "coef_max": 1.0}, "coef-min"),
         ({"noise": -0.1}, "noise"),
+        ({"coef_max": float("inf")}, "coef-max"),
         ({"dataset_size": 0}, "dataset-size"),
     ],
 )

@@ -113,3 +113,12 @@ def test_cli_reports_a_corrupt_store_in_one_line(tmp_path, capsys):
     assert main(["sweep", str(grid), "--store", str(junk)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--store" in err
+
+
+def test_two_handles_opening_a_new_store_at_once_both_work(tmp_path):
+    path = tmp_path / "new.sqlite"
+    path.touch()  # an empty file, as a second process sees a store being created
+    first, second = ResultStore(path), ResultStore(path)
+    assert first.keys() == second.keys() == set()
+    first.close()
+    second.close()

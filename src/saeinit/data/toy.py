@@ -103,6 +103,7 @@ class ToyConfig:
         if not self.coef_min < self.coef_max:
             raise ConfigError("coef-min", "must be smaller than --coef-max")
         require_non_negative("coef-min", self.coef_min)
+        require_positive("coef-max", self.coef_max)
         require_non_negative("noise", self.noise)
         require_positive("dataset-size", self.dataset_size, allow_none=True)
 

@@ -56,10 +56,13 @@ class ResultStore:
         columns = ", ".join([*RUN_COLUMNS, *_threshold_columns(), "settings", "result"])
         history = ", ".join(HISTORY_COLUMNS)
         with self.db:
-            self.db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
-            self.db.execute(f"CREATE TABLE runs (key TEXT PRIMARY KEY, {columns})")
-            self.db.execute(f"CREATE TABLE history (key TEXT, {history}, PRIMARY KEY (key, step))")
+            # IF NOT EXISTS: two processes may open a new store at the same moment.
+            self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
+            self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, {columns})")
+            self.db.execute(
+                f"CREATE TABLE IF NOT EXISTS history (key TEXT, {history}, PRIMARY KEY (key, step))"
+            )
 
     def _check(self) -> None:
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
