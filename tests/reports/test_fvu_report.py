@@ -33,8 +33,9 @@ def test_fvu_report_has_the_budget_table_figure_and_seed_mmcs(tmp_path, capsys):
     assert text.startswith("# tiny real-data report") and "A note." in text
     assert "| init | FVU at step 0 | FVU at 20 steps | dead fraction at 20 steps |" in text
     rows = [line for line in text.splitlines() if line.startswith("| orthogonal")]
-    assert len(rows) == 1 and "(1 pairs)" in rows[0]
+    assert len(rows) == 2 and "(1 pairs)" in rows[0]  # the budget table, then checkpoints
     assert any(line.startswith("| data ") for line in text.splitlines())
+    assert "| init | 20 steps |" in text  # checkpoints below the budget of 20: only the budget
     figures = list((tmp_path / "report").glob("*.png"))
     assert len(figures) == 1 and figures[0].name in text
     store.close()

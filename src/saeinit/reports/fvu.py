@@ -104,9 +104,35 @@ def data_section(data: str, groups: dict[Group, list[dict]], out: Path) -> str:
         "counted as the budget. *vs orthogonal*: median steps (and median training seconds) "
         "to the target over orthogonal init's, below 1 is faster. *MMCS between seeds*: for "
         "each pair of seeds, the mean over the atoms of one dictionary of their best cosine "
-        "with the other's, averaged both ways, then over pairs.",
+        "with the other's, averaged both ways, then over pairs. *ms per step*: training seconds "
+        "over steps of the whole run; every init trains the same model, so its spread is the "
+        "machine's load, not the init.",
+        "### FVU after a few step budgets",
+        "Median over seeds of the held-out FVU at these logged steps (`–` where a run did not "
+        "log that step).",
+        checkpoint_table(groups),
     ]
     return "\n\n".join(parts)
+
+
+CHECKPOINTS = (100, 200, 300, 500, 1000)
+
+
+def checkpoint_table(groups: dict[Group, list[dict]]) -> str:
+    budget = max(run["result"]["steps"] for runs in groups.values() for run in runs)
+    steps = [s for s in CHECKPOINTS if s < budget] + [budget]
+    rows = []
+    for group, runs in groups.items():
+        cells = [group.label]
+        for step in steps:
+            values = [
+                by_step(run["result"]["history"])[step]["fvu"]
+                for run in runs
+                if step in by_step(run["result"]["history"])
+            ]
+            cells.append(f"{statistics.median(values):.3f}" if values else "–")
+        rows.append(cells)
+    return markdown_table(["init", *(f"{s:,} steps" for s in steps)], rows)
 
 
 def target_fvu(runs: list[dict]) -> float | None:
@@ -208,6 +234,7 @@ def budget_table(groups: dict[Group, list[dict]], target: float | None) -> str:
         "init seconds",
         "vs orthogonal: steps (seconds)",
         "MMCS between seeds",
+        "ms per step",
     ]
     rows = []
     for group, runs in groups.items():
@@ -235,6 +262,13 @@ def budget_table(groups: dict[Group, list[dict]], target: float | None) -> str:
                     steps, crossings(runs, target, "seconds"), base_steps, base_seconds, len(runs)
                 ),
                 pair_mmcs_text(runs),
+                format_spread(
+                    [
+                        1000 * r["result"]["train_seconds"] / max(1, r["result"]["steps"])
+                        for r in runs
+                    ],
+                    fmt1,
+                ),
             ]
         )
     return markdown_table(header, rows)
