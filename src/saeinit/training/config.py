@@ -35,7 +35,8 @@ class TrainConfig:
     log_every: int = 100
     """Record a full history row (MCC, loss, L0, dead latents) every this many steps."""
     eval_samples: int = 2048
-    """Size of the held-out sample for L0, dead latents and reconstruction error."""
+    """Size of the held-out sample for L0, dead latents and reconstruction error (with
+    --activations: the collection's last tokens, at most a tenth of them)."""
     threads: int | None = None
     """Torch CPU threads (unset: the cores not busy with other work)."""
     seed: int = 0
