@@ -60,3 +60,17 @@ def test_mod_recovers_toy_features_far_better_than_data_samples():
     assert mmcs["modes"] > mmcs["data"] + 0.1
     again = initialize(request("mod", 32, data, mod_iters=8, omp_k=3))
     assert torch.allclose(again.W_dec, mod.W_dec, atol=1e-5)
+
+
+def test_default_init_sample_grows_to_the_atoms_an_init_picks():
+    from saeinit.inits.registry import sample_size
+
+    def size(init, n_atoms, **options):
+        draw = lambda n: torch.zeros(n, 4)  # noqa: E731
+        config = InitConfig(init=init, **options)
+        return sample_size(InitRequest(n_atoms, 4, torch.Generator(), draw, config))
+
+    assert size("data", 100) == 8192 and size("data", 20000) == 20000
+    assert size("outliers", 20000, rare_ratio=0.05) == 4096  # LOF's sample stays small
+    assert size("outliers", 20000, rare_ratio=0.5) == 10000
+    assert size("mod", 100) == 16384 and size("data", 20000, init_samples=500) == 500

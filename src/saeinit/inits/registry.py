@@ -35,8 +35,8 @@ class InitConfig:
     init: str = "orthogonal"
     """Name of the dictionary init (`saeinit inits` lists them)."""
     init_samples: int | None = None
-    """How many data samples an informed init may look at (unset: 8192, or 4096 for outliers,
-    whose LocalOutlierFactor costs the square of it)."""
+    """How many data samples an informed init may look at (unset: the init's default, 8192, 4096
+    for outliers whose LocalOutlierFactor costs its square, 16384 for mod; at least n)."""
     svd_fill: str = "blocks"
     """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
     samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
@@ -158,9 +158,16 @@ def normalize_rows(vectors: torch.Tensor) -> torch.Tensor:
 
 
 def sample_size(request: InitRequest) -> int:
-    """The init sample size: --init-samples, or the running init's own default when unset."""
+    """The init sample size: --init-samples, or when unset the running init's own default,
+    raised to the number of vectors it picks from the sample (so LOF's quadratic cost does not
+    grow with the dictionary size unless the rare count does)."""
     config = request.config
-    return config.init_samples if config.init_samples is not None else get(config.init).samples
+    if config.init_samples is not None:
+        return config.init_samples
+    spec = get(config.init)
+    # A rare init picks only its rare vectors from its sample (its base draws its own).
+    needed = round(config.rare_ratio * request.n_atoms) if spec.uses_base else request.n_atoms
+    return max(spec.samples, needed)
 
 
 def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
