@@ -70,3 +70,23 @@ def test_nan_loss_stops_with_a_clear_error():
     batches = iter(lambda: torch.randn(256, 16), None)
     with pytest.raises(TrainingDiverged, match="loss became nan"):
         train(model, batches, TrainConfig(max_steps=5, progress=False))
+
+
+def test_resampling_reseeds_dead_latents_from_residuals():
+    from saeinit.models import ReLUSAE
+    from saeinit.training.resample import DeadLatentTracker
+
+    toy_features = torch.nn.functional.normalize(torch.randn(8, 6), dim=1)
+    model = ReLUSAE(6, 8, 0.1)
+    model.reset_encoder(torch.Generator().manual_seed(0))
+    model.set_weights(toy_features.clone())
+    with torch.no_grad():
+        model.b_enc[:3] = -100.0  # three latents that can never fire
+    batches = iter(lambda: torch.rand(64, 8) @ toy_features, None)
+    config = TrainConfig(max_steps=4, resample_every=2, eval_every=2, progress=False)
+    result = train(model, batches, config)
+    assert result.resampled >= 3
+    tracker = DeadLatentTracker(8, torch.device("cpu"))
+    tracker.update(model.encode(torch.rand(512, 8) @ toy_features))
+    assert len(tracker.dead()) < 3
+    assert torch.allclose(model.W_dec.norm(dim=1), torch.ones(8), atol=1e-5)

@@ -26,6 +26,9 @@ class TrainConfig:
     """Step budget: a step is one fresh batch, or one epoch of a fixed dataset."""
     target_mmcs: float = 0.99
     """Stop as soon as MMCS reaches this value (needs ground-truth features)."""
+    resample_every: int | None = None
+    """Every this many steps, re-seed the latents that did not fire since the last time from
+    the residuals of the current batch (Anthropic-style resampling; unset: never)."""
     target_fvu: float | None = None
     """Record the step, samples and seconds at which the held-out FVU first falls to this
     value (checked every --eval-every steps); training goes on to its budget."""
@@ -56,6 +59,7 @@ class TrainConfig:
         require_positive("lr", self.lr)
         require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
         require_positive("target-fvu", self.target_fvu, allow_none=True)
+        require_positive("resample-every", self.resample_every, allow_none=True)
         require_positive("threads", self.threads, allow_none=True)
         require_choice("device", self.device, DEVICES)
         if self.device == "cuda" and not torch.cuda.is_available():

@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 from saeinit import metrics
 from saeinit.models import ReLUSAE
 from saeinit.training.config import THRESHOLDS, TrainConfig
+from saeinit.training.resample import DeadLatentTracker, resample
 
 
 class TrainingDiverged(RuntimeError):
@@ -42,6 +43,8 @@ class TrainResult:
     thresholds: dict[str, Crossing | None]
     history: list[dict] = field(default_factory=list)
     final: dict = field(default_factory=dict)
+    resampled: int = 0
+    """Latents re-seeded from the data during training (--resample-every)."""
     fvu_thresholds: dict[str, Crossing | None] = field(default_factory=dict)
     """When the held-out FVU first fell to --target-fvu (keyed by it; empty when unset)."""
 
@@ -110,8 +113,10 @@ def train(
         fvu_crossings[f"{config.target_fvu:g}"] = None
         _record_fvu(fvu_crossings, config.target_fvu, history[0]["fvu"], 0, 0, 0.0)
 
-    step = samples = 0
+    step = samples = resampled = 0
     train_seconds = 0.0
+    tracker = DeadLatentTracker(model.d_sae, model.W_dec.device) if config.resample_every else None
+    resample_generator = torch.Generator().manual_seed(config.seed)
     reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
     bar = tqdm(total=config.max_steps, disable=not config.progress, unit="step", leave=False)
     while step < config.max_steps and not reached:
@@ -119,12 +124,18 @@ def train(
         chunk = next(batches)
         for batch in chunk.split(config.batch_size):
             model.normalize_decoder()
-            loss = model(batch).loss
+            out = model(batch)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            out.loss.backward()
             optimizer.step()
+            if tracker is not None:
+                tracker.update(out.acts.detach())
+        loss = out.loss
         step += 1
         samples += len(chunk)
+        if tracker is not None and step % config.resample_every == 0:
+            resampled += resample(model, optimizer, tracker.dead(), chunk, resample_generator)
+            tracker.reset()
         train_seconds += time.perf_counter() - start
 
         last = step == config.max_steps
@@ -165,6 +176,7 @@ def train(
         history=history,
         final=history[-1],
         fvu_thresholds=fvu_crossings,
+        resampled=resampled,
     )
 
 
