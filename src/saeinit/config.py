@@ -15,6 +15,10 @@ import math
 import textwrap
 from typing import Any
 
+import torch
+
+DEVICES = ("cpu", "cuda", "auto")
+
 
 class ConfigError(ValueError):
     """A setting has a value that is not allowed; `option` names the setting."""
@@ -80,6 +84,20 @@ def require_in_unit_interval(option: str, value: float, *, open_left: bool = Fal
     if not (math.isfinite(value) and low_ok and value <= 1):
         interval = "(0, 1]" if open_left else "[0, 1]"
         raise ConfigError(option, f"must be in {interval}, got {value!r}")
+
+
+def require_device(option: str, value: str) -> None:
+    """A device setting: cpu, cuda (refused without a CUDA GPU) or auto."""
+    require_choice(option, value, DEVICES)
+    if value == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(option, "cuda was asked for but torch sees no CUDA GPU; use cpu")
+
+
+def resolve_device(value: str) -> torch.device:
+    """The torch device of a device setting (auto: cuda if available)."""
+    if value == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(value)
 
 
 def require_choice(option: str, value: str, choices: tuple[str, ...]) -> None:

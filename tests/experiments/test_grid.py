@@ -74,3 +74,8 @@ def test_unreadable_toml(tmp_path):
     path.write_text("[base\n")
     with pytest.raises(ConfigError, match="cannot read"):
         load_grid(path)
+
+
+def test_a_setting_at_its_default_does_not_change_the_key():
+    explicit = config_from_settings({"scenario": "8x16", "l1": 0.1, "batch_size": 256})
+    assert run_key(explicit) == run_key(config_from_settings({"scenario": "8x16"}))

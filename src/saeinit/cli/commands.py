@@ -10,9 +10,8 @@ import click
 
 from saeinit import inits
 from saeinit.cli.options import config_options
-from saeinit.config import ConfigError
+from saeinit.config import DEVICES, ConfigError
 from saeinit.data import ToyConfig, ToyData, save_npz
-from saeinit.data.activations import DEVICES as COLLECT_DEVICES
 from saeinit.data.activations import DTYPES, SITES, ActivationsConfig, CollectConfig
 from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS, torch_generator
 from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
@@ -53,7 +52,7 @@ def explicit(values: dict) -> dict:
 @config_options(ToyConfig, exclude=("seed",), choices=TOY_CHOICES)
 @config_options(SAEConfig, choices=SAE_CHOICES)
 @config_options(inits.InitConfig, choices=inits.choices())
-@config_options(TrainConfig)
+@config_options(TrainConfig, choices={"device": DEVICES})
 @config_options(ActivationsConfig)
 @click.option(
     "--data-seed", type=int, default=None, help="Seed of the toy features (default: --seed)."
@@ -138,7 +137,7 @@ def summary(result: dict) -> str:
 @cli.command()
 @config_options(
     CollectConfig,
-    choices={"site": SITES, "dtype": tuple(DTYPES), "device": COLLECT_DEVICES},
+    choices={"site": SITES, "dtype": tuple(DTYPES), "device": DEVICES},
 )
 @click.option(
     "--out",
@@ -252,6 +251,28 @@ def list_inits() -> None:
         click.echo(f"{spec.name:<{width}}  {spec.description}")
 
 
+def executor_options(command):
+    """--executor, --workers and --ray-address, shared by the commands that run grids."""
+    options = [
+        click.option(
+            "--executor",
+            type=click.Choice(EXECUTORS),
+            default="local",
+            show_default=True,
+            help="local: one process per core; ray: Ray tasks (pip install 'saeinit[ray]').",
+        ),
+        click.option(
+            "--workers", type=int, default=None, help="Local processes (default: one per core)."
+        ),
+        click.option(
+            "--ray-address", default=None, help="Join this Ray cluster (default: a local Ray)."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command(name="sweep")
 @click.argument("grid", type=click.Path(exists=True, dir_okay=False))
 @click.option(
@@ -262,15 +283,7 @@ def list_inits() -> None:
     show_default=True,
     help="SQLite result store; finished runs in it are skipped.",
 )
-@click.option(
-    "--executor",
-    type=click.Choice(EXECUTORS),
-    default="local",
-    show_default=True,
-    help="local: one process per core; ray: Ray tasks (pip install 'saeinit[ray]').",
-)
-@click.option("--workers", type=int, default=None, help="Local processes (default: one per core).")
-@click.option("--ray-address", default=None, help="Join this Ray cluster (default: a local Ray).")
+@executor_options
 def sweep_command(
     grid: str, store_path: str, executor: str, workers: int | None, ray_address: str | None
 ) -> None:
@@ -349,15 +362,7 @@ def report_command(store_path: str, out: str, style: str) -> None:
     required=True,
     help="Folder for results.sqlite, report.md and the figures.",
 )
-@click.option(
-    "--executor",
-    type=click.Choice(EXECUTORS),
-    default="local",
-    show_default=True,
-    help="Where the runs execute.",
-)
-@click.option("--workers", type=int, default=None, help="Local processes (default: one per core).")
-@click.option("--ray-address", default=None, help="Join this Ray cluster (default: a local Ray).")
+@executor_options
 def reproduce_command(
     preset: str, out: str, executor: str, workers: int | None, ray_address: str | None
 ) -> None:

@@ -29,7 +29,13 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from tqdm.auto import tqdm
 
-from saeinit.config import ConfigError, require_choice, require_positive
+from saeinit.config import (
+    ConfigError,
+    require_choice,
+    require_device,
+    require_positive,
+    resolve_device,
+)
 from saeinit.data.corpus import DEFAULT_CORPUS, check_not_empty, describe, documents
 from saeinit.data.toy import torch_generator
 
@@ -38,7 +44,6 @@ MANIFEST = "manifest.json"
 TENSOR = "activations"
 SITES = ("resid_post", "mlp_out")
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-DEVICES = ("cpu", "cuda", "auto")
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODEL_ALIASES = (DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2")
 RESUME_KEYS = ("model", "layer", "site", "corpus", "text_field", "context_size", "dtype")
@@ -101,15 +106,11 @@ class CollectConfig:
             self.max_tokens = None
         require_positive("max-tokens", self.max_tokens, allow_none=True)
         require_choice("dtype", self.dtype, tuple(DTYPES))
-        require_choice("device", self.device, DEVICES)
+        require_device("device", self.device)
         require_positive("threads", self.threads, allow_none=True)
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ConfigError("device", "cuda was asked for but torch sees no CUDA GPU; use cpu")
 
     def torch_device(self) -> torch.device:
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return resolve_device(self.device)
 
     def hook_name(self) -> str:
         return f"blocks.{self.layer}.hook_{self.site}"

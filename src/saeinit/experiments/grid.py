@@ -69,12 +69,21 @@ class GridSpec:
 
 
 def run_key(config: RunConfig) -> str:
-    """A stable 16-hex-digit key from every setting that affects the result."""
-    settings = to_dict(config)
+    """A stable 16-hex-digit key from every setting that affects the result. Only settings that
+    differ from their defaults enter it, so a new setting added with a default leaves the keys
+    of stored runs (and thus resume) unchanged."""
+    settings, defaults = to_dict(config), to_dict(RunConfig())
     for section, names in KEY_EXCLUDED.items():
         for name in names:
             settings[section].pop(name, None)
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    changed = {
+        section: {k: v for k, v in values.items() if defaults[section].get(k) != v}
+        if isinstance(values, dict)
+        else values
+        for section, values in settings.items()
+        if values != defaults[section]
+    }
+    digest = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()
     return digest[:16]
 
 

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 
 import torch
 
-from saeinit.config import ConfigError, require_choice, require_in_unit_interval, require_positive
-
-DEVICES = ("cpu", "cuda", "auto")
+from saeinit.config import (
+    ConfigError,
+    require_device,
+    require_in_unit_interval,
+    require_positive,
+    resolve_device,
+)
 
 THRESHOLDS = (0.95, 0.98, 0.99)
 """The MMCS thresholds whose first crossing every run records."""
@@ -61,12 +65,8 @@ class TrainConfig:
         require_positive("target-fvu", self.target_fvu, allow_none=True)
         require_positive("resample-every", self.resample_every, allow_none=True)
         require_positive("threads", self.threads, allow_none=True)
-        require_choice("device", self.device, DEVICES)
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ConfigError("device", "cuda was asked for but torch sees no CUDA GPU; use cpu")
+        require_device("device", self.device)
 
     def torch_device(self) -> torch.device:
         """The device this config resolves to (auto: cuda if available)."""
-        if self.device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        return torch.device(self.device)
+        return resolve_device(self.device)
