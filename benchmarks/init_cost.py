@@ -14,6 +14,7 @@ import argparse
 import torch
 
 from saeinit import inits
+from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.training.threads import configure_cpu
@@ -24,7 +25,10 @@ def time_init(name: str, n: int, d: int, budget_s: float) -> str:
     request = InitRequest(
         n, d, torch.Generator().manual_seed(0), toy.sampler(0), InitConfig(init=name)
     )
-    result = initialize(request)
+    try:
+        result = initialize(request)
+    except ConfigError as err:
+        return f"{name:<11} {n:>6} {d:>4}  refused: --{err.option}: {err.message}"
     flag = "  (over budget)" if result.seconds > budget_s else ""
     return f"{name:<11} {n:>6} {d:>4} {result.seconds:>9.2f}{flag}"
 

@@ -74,3 +74,4 @@ def test_default_init_sample_grows_to_the_atoms_an_init_picks():
     assert size("outliers", 20000, rare_ratio=0.05) == 4096  # LOF's sample stays small
     assert size("outliers", 20000, rare_ratio=0.5) == 10000
     assert size("mod", 100) == 16384 and size("data", 20000, init_samples=500) == 500
+    assert size("svd", 20000) == 40000

@@ -112,13 +112,20 @@ class InitSpec(NamedTuple):
     """True for inits that build their base atoms with --rare-base (the rare inits)."""
     samples: int = DEFAULT_INIT_SAMPLES
     """The init sample size used when --init-samples is unset."""
+    samples_per_atom: int = 1
+    """When --init-samples is unset, the sample holds at least this many samples per atom."""
 
 
 _REGISTRY: dict[str, InitSpec] = {}
 
 
 def register(
-    name: str, description: str, *, uses_base: bool = False, samples: int = DEFAULT_INIT_SAMPLES
+    name: str,
+    description: str,
+    *,
+    uses_base: bool = False,
+    samples: int = DEFAULT_INIT_SAMPLES,
+    samples_per_atom: int = 1,
 ) -> Callable[[InitFn], InitFn]:
     """Decorator that adds an init to the registry under `name`; `samples` is its default init
     sample size."""
@@ -126,7 +133,7 @@ def register(
     def add(fn: InitFn) -> InitFn:
         if name in _REGISTRY:
             raise ValueError(f"init {name!r} is registered twice")
-        _REGISTRY[name] = InitSpec(name, description, fn, uses_base, samples)
+        _REGISTRY[name] = InitSpec(name, description, fn, uses_base, samples, samples_per_atom)
         return fn
 
     return add
@@ -166,7 +173,8 @@ def sample_size(request: InitRequest) -> int:
         return config.init_samples
     spec = get(config.init)
     # A rare init picks only its rare vectors from its sample (its base draws its own).
-    needed = round(config.rare_ratio * request.n_atoms) if spec.uses_base else request.n_atoms
+    atoms = round(config.rare_ratio * request.n_atoms) if spec.uses_base else request.n_atoms
+    needed = spec.samples_per_atom * atoms
     return max(spec.samples, needed)
 
 
