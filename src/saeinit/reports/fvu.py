@@ -25,7 +25,13 @@ from saeinit.metrics import seed_mmcs  # noqa: E402
 from saeinit.models.io import WEIGHTS_FILE  # noqa: E402
 from saeinit.reports.aggregate import format_ratio, init_rank  # noqa: E402
 from saeinit.reports.figures import init_color, save  # noqa: E402
-from saeinit.reports.tables import format_spread, markdown_table  # noqa: E402
+from saeinit.reports.tables import (  # noqa: E402
+    format_count,
+    format_mmcs,
+    format_seconds,
+    format_spread,
+    markdown_table,
+)
 
 BASELINE = "orthogonal"
 
@@ -244,20 +250,22 @@ def budget_table(groups: dict[Group, list[dict]], target: float | None) -> str:
         rows.append(
             [
                 group.label,
-                format_spread([run["result"]["history"][0]["fvu"] for run in runs], fmt3),
-                format_spread([row["fvu"] for row in finals], fmt3),
+                format_spread([run["result"]["history"][0]["fvu"] for run in runs], format_mmcs),
+                format_spread([row["fvu"] for row in finals], format_mmcs),
                 format_spread(
                     [
                         row["dead"] / run["result"]["dict_size"]
                         for row, run in zip(finals, runs, strict=True)
                     ],
-                    fmt3,
+                    format_mmcs,
                 ),
                 format_spread([row["l0"] for row in finals], fmt1),
-                (format_spread(steps, fmt0) + reached) if steps else f"not reached (0/{len(runs)})",
-                format_spread(crossings(runs, target, "samples"), fmt0) if steps else "–",
-                format_spread(crossings(runs, target, "seconds"), fmt2) if steps else "–",
-                format_spread([run["result"]["init_seconds"] for run in runs], fmt2),
+                (format_spread(steps, format_count) + reached)
+                if steps
+                else f"not reached (0/{len(runs)})",
+                format_spread(crossings(runs, target, "samples"), format_count) if steps else "–",
+                format_spread(crossings(runs, target, "seconds"), format_seconds) if steps else "–",
+                format_spread([run["result"]["init_seconds"] for run in runs], format_seconds),
                 ratio_text(
                     steps, crossings(runs, target, "seconds"), base_steps, base_seconds, len(runs)
                 ),
@@ -317,17 +325,5 @@ def pair_mmcs(runs: list[dict]) -> list[float]:
     return [seed_mmcs(a, b) for a, b in itertools.combinations(atoms, 2)]
 
 
-def fmt0(value: float) -> str:
-    return f"{value:,.0f}"
-
-
 def fmt1(value: float) -> str:
     return f"{value:.1f}"
-
-
-def fmt2(value: float) -> str:
-    return f"{value:,.2f}"
-
-
-def fmt3(value: float) -> str:
-    return f"{value:.3f}"
