@@ -90,7 +90,7 @@ def test_svd_refuses_blocks_without_enough_directions():
     )
     with pytest.raises(ConfigError) as err:
         initialize(request_for(flat, 4, init="svd"))
-    assert err.value.option == "init-samples"
+    assert err.value.option == "svd-fill" and "--svd-fill data" in err.value.message
     with pytest.raises(ConfigError) as err:  # 3 blocks of 6 or 7 samples: 20 directions < 30
         initialize(request_for(X, 30, init="svd", init_samples=20))
     assert err.value.option == "init-samples"

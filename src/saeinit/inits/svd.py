@@ -46,11 +46,16 @@ def block_directions(sample: torch.Tensor, n: int, per_block: int, signed: bool)
         directions.append(torch.cat([vectors, -vectors]) if signed else vectors)
     atoms = torch.cat(directions)
     if len(atoms) < n:
+        fill = "signed" if signed else "blocks"
+        if len(sample) >= blocks * sample.shape[1]:  # blocks are large: the data lacks directions
+            advice = "the data spans fewer directions than that; use --svd-fill data"
+        else:
+            advice = f"raise --init-samples to at least {blocks * sample.shape[1]}"
         raise ConfigError(
-            "init-samples",
-            f"svd ({'signed' if signed else 'blocks'}) splits the init sample into {blocks} "
-            f"blocks of about {len(sample) // blocks} samples, whose singular vectors give only "
-            f"{len(atoms)} of the {n} atoms; raise it to at least {blocks * sample.shape[1]}",
+            "svd-fill" if len(sample) >= blocks * sample.shape[1] else "init-samples",
+            f"svd ({fill}) splits the init sample into {blocks} blocks of about "
+            f"{len(sample) // blocks} samples, whose singular vectors give only {len(atoms)} of "
+            f"the {n} atoms: {advice}",
         )
     return atoms[:n]
 
