@@ -122,8 +122,11 @@ def test_saelens_sae_trains_further_here(tmp_path):
 def test_load_sae_refuses_other_architectures_and_missing_folders(tmp_path):
     saelens_sae(tmp_path, apply=True)
     cfg = json.loads((tmp_path / "cfg.json").read_text())
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg | {"architecture": "jumprelu"}))
+    with pytest.raises(ConfigError, match="'jumprelu' SAE"):
+        load_sae(tmp_path)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg | {"architecture": "topk"}))
-    with pytest.raises(ConfigError, match="'topk' SAE"):
+    with pytest.raises(ConfigError, match="lacks k"):
         load_sae(tmp_path)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg | {"normalize_activations": "layer_norm"}))
     with pytest.raises(ConfigError, match="layer_norm"):

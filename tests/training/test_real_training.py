@@ -66,3 +66,18 @@ def test_every_registered_init_trains_on_minilm_activations(init, minilm_acts):
     result = run(config_from_settings(settings | {"threads": 1, "progress": False})).result
     assert result["steps"] == 2 and result["config"]["init"]["init"] == init
     assert result["data_info"]["hook_name"] == "blocks.1.hook_resid_post"
+
+
+def test_the_ceiling_counts_the_features_fired_in_the_samples_seen():
+    from saeinit.data import ToyData
+
+    data = ToyConfig(dim=8, features=64, decay=0.8)
+    config = RunConfig(data=data, train=TrainConfig(**(FAST | {"max_steps": 10})))
+    result = run(config).result  # orthogonal init draws no sample: training is all it saw
+    fired = torch.zeros(64, dtype=torch.long)
+    stream = ToyData(data).stream(64, 0, fired=fired)
+    for _ in range(10):
+        next(stream)
+    expected = {"1": int((fired >= 1).sum()), "10": int((fired >= 10).sum())}
+    assert result["features_fired"] == expected
+    assert 0 < expected["10"] < expected["1"] < 64  # decay 0.8 leaves the rarest unseen

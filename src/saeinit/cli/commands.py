@@ -19,12 +19,11 @@ from saeinit.experiments.executors import EXECUTORS
 from saeinit.experiments.presets import load_preset, preset_names
 from saeinit.models import SAEConfig
 from saeinit.models.io import save_sae
-from saeinit.models.relu_sae import B_DEC_INITS, NORMALIZATIONS
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.run import config_from_settings, run
 
 TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS, "copula": COPULA_SCALES}
-SAE_CHOICES = {"b_dec": B_DEC_INITS, "normalize_activations": NORMALIZATIONS}
+SAE_CHOICES = SAEConfig.choices()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -204,19 +204,38 @@ class ToyData:
         p_empty = torch.prod(1 - p, dim=1, keepdim=True)
         return (p + p_empty / self.config.features).mean(dim=0)
 
-    def stream(self, batch_size: int, seed: int, stream: str = "train") -> Iterator[torch.Tensor]:
-        """An endless iterator of fresh batches of observed data."""
+    def stream(
+        self,
+        batch_size: int,
+        seed: int,
+        stream: str = "train",
+        fired: torch.Tensor | None = None,
+    ) -> Iterator[torch.Tensor]:
+        """An endless iterator of fresh batches of observed data; `fired` [G], if given,
+        counts each feature's activations in the batches drawn."""
         g = torch_generator(seed, stream, self.device)
         while True:
-            yield self.sample(batch_size, g).x
+            yield self._counted(self.sample(batch_size, g), fired)
 
-    def sampler(self, seed: int, stream: str = "init", batch_size: int = 256):
+    def sampler(
+        self,
+        seed: int,
+        stream: str = "init",
+        batch_size: int = 256,
+        fired: torch.Tensor | None = None,
+    ):
         """A function n -> [n, d] drawing fresh samples from its own seeded stream, in batches
         of `batch_size` so that, as in training, each batch has its own copula draw."""
         g = torch_generator(seed, stream, self.device)
 
         def draw(n: int) -> torch.Tensor:
             sizes = [batch_size] * (n // batch_size) + [n % batch_size] * bool(n % batch_size)
-            return torch.cat([self.sample(size, g).x for size in sizes])
+            return torch.cat([self._counted(self.sample(size, g), fired) for size in sizes])
 
         return draw
+
+    @staticmethod
+    def _counted(batch: ToyBatch, fired: torch.Tensor | None) -> torch.Tensor:
+        if fired is not None:
+            fired += (batch.coefficients > 0).sum(dim=0)
+        return batch.x

@@ -1,9 +1,10 @@
 """Saving and loading SAEs in SAELens' on-disk layout.
 
 A folder holds `sae_weights.safetensors` (W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in],
-b_dec [d_in]) and `cfg.json` (architecture "standard", d_in, d_sae, apply_b_dec_to_input,
+b_dec [d_in]) and `cfg.json` (architecture "standard", or "topk" with its k; d_in, d_sae, apply_b_dec_to_input,
 normalize_activations, and the hook it was trained on when known). SAELens'
-`SAE.load_from_disk` reads what `save_sae` writes, and `load_sae` reads SAELens' standard SAEs.
+`SAE.load_from_disk` reads what `save_sae` writes, and `load_sae` reads SAELens' standard and
+TopK SAEs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from safetensors.torch import load_file, save_file
 
 from saeinit.config import ConfigError
 from saeinit.models.relu_sae import ReLUSAE
+from saeinit.models.topk_sae import TopKSAE
 
 WEIGHTS_FILE = "sae_weights.safetensors"
 CONFIG_FILE = "cfg.json"
@@ -53,8 +55,10 @@ def save_sae(
     save_file(
         {k: v.contiguous().float().cpu() for k, v in tensors.items()}, directory / WEIGHTS_FILE
     )
+    architecture = {"architecture": "topk", "k": model.k} if isinstance(model, TopKSAE) else {}
     cfg = {
         "architecture": "standard",
+        **architecture,
         "d_in": model.d_in,
         "d_sae": model.d_sae,
         "dtype": "float32",
@@ -87,16 +91,20 @@ def read_config(directory: Path) -> dict:
 
 
 def load_sae(directory: Path) -> ReLUSAE:
-    """Load an SAE saved by `save_sae` or by SAELens (architecture "standard"), with its
+    """Load an SAE saved by `save_sae` or by SAELens (architecture "standard" or "topk"), with its
     weights exactly as saved (atoms need not be unit-norm; `ReLUSAE.fold_decoder_norm` makes
     them so without changing the function, for further training)."""
     directory = Path(directory)
     cfg = read_config(directory)
     architecture = cfg.get("architecture", "standard")
-    if architecture != "standard":
+    if architecture not in ("standard", "topk"):
         raise ConfigError(
-            "sae", f"{directory} holds a {architecture!r} SAE; only 'standard' (ReLU) loads here"
+            "sae", f"{directory} holds a {architecture!r} SAE; only 'standard' and 'topk' load here"
         )
+    if architecture == "topk" and "k" not in cfg:
+        raise ConfigError("sae", f"{directory / CONFIG_FILE} is a topk SAE but lacks k")
+    if architecture == "topk" and cfg.get("rescale_acts_by_decoder_norm"):
+        raise ConfigError("sae", f"{directory} rescales TopK acts by decoder norm; not supported")
     normalization = cfg.get("normalize_activations") or "none"
     if normalization not in INFERENCE_NORMALIZATIONS:
         raise ConfigError(
@@ -119,13 +127,12 @@ def load_sae(directory: Path) -> ReLUSAE:
     has_b_dec = "b_dec" in tensors and not (
         isinstance(ours, dict) and ours.get("sae", {}).get("b_dec", "none") == "none"
     )
-    model = ReLUSAE(
-        d_in,
-        d_sae,
-        float(cfg.get("l1_coefficient", 0.0)),
-        b_dec=has_b_dec,
-        apply_b_dec_to_input=bool(cfg.get("apply_b_dec_to_input", True)),
-    )
+    apply_b_dec_to_input = bool(cfg.get("apply_b_dec_to_input", True))
+    if architecture == "topk":
+        model = TopKSAE(d_in, d_sae, int(cfg["k"]), has_b_dec, apply_b_dec_to_input)
+    else:
+        l1 = float(cfg.get("l1_coefficient", 0.0))
+        model = ReLUSAE(d_in, d_sae, l1, has_b_dec, apply_b_dec_to_input)
     names = ("W_enc", "b_enc", "W_dec", "b_dec") if has_b_dec else ("W_enc", "b_enc", "W_dec")
     with torch.no_grad():
         for name in names:

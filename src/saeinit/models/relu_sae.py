@@ -2,42 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 from torch import nn
 
-from saeinit.config import require_choice, require_non_negative, require_positive
-
-B_DEC_INITS = ("none", "zeros", "mean", "geometric_median")
-NORMALIZATIONS = ("none", "expected_average_only_in")
-
-
-@dataclass
-class SAEConfig:
-    """Shape, sparsity penalty, decoder bias and input normalisation of the SAE."""
-
-    dict_size: int | None = None
-    """Number of dictionary atoms n (unset: as many as ground-truth features)."""
-    l1: float = 0.1
-    """L1 coefficient alpha in loss = MSE + alpha * mean_batch(||c||_1) / n."""
-    b_dec: str = "none"
-    """Decoder bias: none (the reference SAE has none), or a trained b_dec initialised to zeros,
-    the mean or the geometric median of a data sample (SAELens' b_dec init methods); with a
-    b_dec, the informed inits draw their sample minus b_dec."""
-    apply_b_dec_to_input: bool = True
-    """With a b_dec: subtract it from the input before encoding (SAELens' default)."""
-    normalize_activations: str = "none"
-    """none, or expected_average_only_in: train on the data scaled by sqrt(d) / E||x||
-    (estimated on a sample), as SAELens; a saved SAE has the factor folded into its weights
-    and works on unscaled data."""
-
-    def __post_init__(self) -> None:
-        require_positive("dict-size", self.dict_size, allow_none=True)
-        require_non_negative("l1", self.l1)
-        require_choice("b-dec", self.b_dec, B_DEC_INITS)
-        require_choice("normalize-activations", self.normalize_activations, NORMALIZATIONS)
+from saeinit.models.config import SAEConfig
 
 
 class ForwardOutput(NamedTuple):
@@ -71,6 +41,10 @@ class ReLUSAE(nn.Module):
         self.W_dec = nn.Parameter(torch.empty(d_sae, d_in))
         self.b_dec: nn.Parameter | None
         self.register_parameter("b_dec", nn.Parameter(torch.zeros(d_in)) if b_dec else None)
+
+    @classmethod
+    def from_config(cls, config: SAEConfig, d_in: int, d_sae: int) -> ReLUSAE:
+        return cls(d_in, d_sae, config.l1, config.b_dec != "none", config.apply_b_dec_to_input)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         if self.b_dec is not None and self.apply_b_dec_to_input:
@@ -106,6 +80,12 @@ class ReLUSAE(nn.Module):
         if W_enc is not None:
             self.W_enc.copy_(W_enc)
         self.normalize_decoder()
+
+    @torch.no_grad()
+    def tie_encoder(self) -> None:
+        """W_enc = W_dec^T and b_enc = 0: each latent starts as its atom's projection."""
+        self.W_enc.copy_(self.W_dec.T)
+        self.b_enc.zero_()
 
     @torch.no_grad()
     def fold_scaling(self, factor: float) -> None:

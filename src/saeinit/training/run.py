@@ -16,7 +16,7 @@ from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz, parse_scena
 from saeinit.data.activations import ActivationsConfig, activation_source
 from saeinit.data.toy import torch_generator
 from saeinit.inits import InitConfig, InitRequest, initialize
-from saeinit.models import ReLUSAE, SAEConfig
+from saeinit.models import ARCHITECTURES, ReLUSAE, SAEConfig, TopKSAE, build_sae
 from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
 from saeinit.training.config import TrainConfig
@@ -101,6 +101,9 @@ class Source(NamedTuple):
     (normalisation factor, b_dec) without touching the init or training streams."""
     info: dict | None = None
     """What the result records about the data (activations: model, hook, token counts)."""
+    fired: torch.Tensor | None = None
+    """How often each ground-truth feature was active in the samples the init and training
+    drew (toy data; a fixed dataset counts each distinct sample once)."""
 
 
 class RunOutput(NamedTuple):
@@ -126,16 +129,19 @@ def make_source(config: RunConfig) -> Source:
     if config.data_file is not None:
         return _dataset_source(load_npz(Path(config.data_file)).to(device), seed, eval_n)
     toy = ToyData(config.data, device)
+    fired = torch.zeros(config.data.features, dtype=torch.long, device=device)
     if config.data.dataset_size is not None:
         fixed = toy.sample(config.data.dataset_size, torch_generator(seed, "train", device))
-        return _dataset_source(ArrayDataset(fixed.x, toy.features), seed, eval_n)
+        source = _dataset_source(ArrayDataset(fixed.x, toy.features), seed, eval_n)
+        return source._replace(fired=fired + (fixed.coefficients > 0).sum(dim=0))
     return Source(
         dim=config.data.dim,
-        batches=toy.stream(config.train.batch_size, seed),
-        draw=toy.sampler(seed, batch_size=config.train.batch_size),
+        batches=toy.stream(config.train.batch_size, seed, fired=fired),
+        draw=toy.sampler(seed, batch_size=config.train.batch_size, fired=fired),
         eval_x=toy.sampler(seed, "eval", config.train.batch_size)(eval_n),
         features=toy.features,
         stats=toy.sampler(seed, "stats", config.train.batch_size),
+        fired=fired,
     )
 
 
@@ -184,12 +190,25 @@ def run(config: RunConfig) -> RunOutput:
     output = {"config": to_dict(config), "dict_size": model.d_sae, "threads": threads}
     output |= {"init_seconds": init_seconds, "norm_scaling_factor": factor}
     output |= {"data_info": source.info} | result.to_dict()
+    output["features_fired"] = feature_ceiling(source.fired)
     metadata = saelens_metadata(source.info)
     if config.save_under is not None:
         folder = Path(config.save_under) / run_folder_name(config)
         save_sae(folder, model, output["config"], source.features, factor, metadata)
         output["saved_to"] = str(folder)
     return RunOutput(output, model, source.features, factor, metadata)
+
+
+FIRED_COUNTS = (1, 10)
+"""The ceiling a run reports: how many features fired at least this often in its samples."""
+
+
+def feature_ceiling(fired: torch.Tensor | None) -> dict[str, int] | None:
+    """{"1": features active in at least 1 sample seen, "10": in at least 10}, or None when
+    the data has no ground truth to count."""
+    if fired is None:
+        return None
+    return {str(count): int((fired >= count).sum()) for count in FIRED_COUNTS}
 
 
 def _stats(source: Source, option: str) -> torch.Tensor:
@@ -201,11 +220,10 @@ def _stats(source: Source, option: str) -> torch.Tensor:
 def _initialised_model(config: RunConfig, source: Source) -> tuple[ReLUSAE, float]:
     n_atoms = resolve_dict_size(config, source)
     generator = torch_generator(config.train.seed, "init")
-    with_b_dec = config.sae.b_dec != "none"
-    model = ReLUSAE(source.dim, n_atoms, config.sae.l1, with_b_dec, config.sae.apply_b_dec_to_input)
+    model = build_sae(config.sae, source.dim, n_atoms)
     model.reset_encoder(generator)
     draw = source.draw
-    if with_b_dec:
+    if model.b_dec is not None:
         sample = None if config.sae.b_dec == "zeros" else _stats(source, "b-dec").cpu()
         b_dec = initial_b_dec(config.sae.b_dec, source.dim, sample)
         with torch.no_grad():
@@ -216,6 +234,8 @@ def _initialised_model(config: RunConfig, source: Source) -> tuple[ReLUSAE, floa
     request = InitRequest(n_atoms, source.dim, generator, lambda n: draw(n).cpu(), config.init)
     init = initialize(request)
     model.set_weights(init.W_dec, init.W_enc)
+    if config.sae.encoder_init == "tied":
+        model.tie_encoder()
     return model, init.seconds
 
 
@@ -231,7 +251,16 @@ def _resumed_model(config: RunConfig, source: Source, factor: float | None) -> R
         raise ConfigError(
             "dict-size", f"is {config.sae.dict_size}, the SAE to start from has {model.d_sae}"
         )
-    model.l1_coefficient = config.sae.l1
+    expected = ARCHITECTURES[config.sae.architecture]
+    if type(model) is not expected:
+        raise ConfigError(
+            "architecture",
+            f"is {config.sae.architecture}, the SAE to start from is {type(model).__name__}",
+        )
+    if isinstance(model, TopKSAE):
+        model.k = config.sae.k
+    else:
+        model.l1_coefficient = config.sae.l1
     if factor is not None:
         model.fold_scaling(1.0 / factor)
     model.fold_decoder_norm()
