@@ -7,7 +7,9 @@ from saeinit.inits import data_samples  # noqa: F401
 from saeinit.inits import svd  # noqa: F401
 from saeinit.inits import average  # noqa: F401
 from saeinit.inits import centroid  # noqa: F401
+from saeinit.inits import mixture  # noqa: F401
 from saeinit.inits import outliers  # noqa: F401
+from saeinit.inits import isolation  # noqa: F401
 from saeinit.inits import dictlearn  # noqa: F401
 
 # isort: on

@@ -1,4 +1,5 @@
-"""The `centroid` rare init: in each MiniBatchKMeans cluster, a random member minus its centroid.
+"""The `centroid` rare init: in each MiniBatchKMeans cluster, a random member minus its centroid,
+and the step every clustering init shares (`cluster_residuals`).
 
 The number of clusters is the number of rare vectors wanted, as in the seed post. A cluster that
 ends up empty gives no member; its place goes to another random sample (minus its own cluster's
@@ -8,6 +9,8 @@ the member itself, so no atom is left without a direction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from sklearn.cluster import MiniBatchKMeans
@@ -16,6 +19,9 @@ from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample
 from saeinit.inits.rare import register_rare
 from saeinit.inits.registry import InitRequest, sklearn_seed, sklearn_threads
+
+ClusterFn = Callable[[InitRequest, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
+"""(request, sample [N, d], clusters) -> (a cluster label per sample [N], the centres [k, d])."""
 
 
 def one_member_per_cluster(
@@ -30,29 +36,44 @@ def one_member_per_cluster(
     return torch.cat([chosen, others[: clusters - len(chosen)]])
 
 
-@register_rare(
-    "centroid",
-    "MiniBatchKMeans cluster members minus centroids",
-)
-def centroid_vectors(request: InitRequest, count: int) -> torch.Tensor:
+def cluster_residuals(
+    request: InitRequest, count: int, method: str, cluster: ClusterFn
+) -> torch.Tensor:
+    """Cluster the init sample into `count` clusters with `cluster`, and return one random member
+    of each minus its cluster's centre (the member itself where the two coincide)."""
     sample = init_sample(request)
     if count > len(sample):
         raise ConfigError(
             "init-samples",
-            f"centroid makes {count} clusters (round(rare-ratio * n)), more than the "
+            f"{method} makes {count} clusters (round(rare-ratio * n)), more than the "
             f"{len(sample)} samples of the init sample",
         )
+    with sklearn_threads():
+        labels, centers = cluster(request, sample.numpy(), count)
+    members = one_member_per_cluster(labels, count, request.generator)
+    chosen = sample[members]
+    centers = torch.from_numpy(centers).to(sample.dtype)
+    residual = chosen - centers[torch.from_numpy(labels)[members]]
+    degenerate = residual.norm(dim=1) <= 1e-6 * chosen.norm(dim=1)
+    return torch.where(degenerate[:, None], chosen, residual)
+
+
+def kmeans_clusters(
+    request: InitRequest, sample: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """MiniBatchKMeans with --centroid-batch-size."""
     kmeans = MiniBatchKMeans(
         n_clusters=count,
         batch_size=request.config.centroid_batch_size,
         n_init="auto",
         random_state=sklearn_seed(request.generator),
     )
-    with sklearn_threads():
-        labels = kmeans.fit_predict(sample.numpy())
-    centers = torch.from_numpy(kmeans.cluster_centers_).to(sample.dtype)
-    members = one_member_per_cluster(labels, count, request.generator)
-    chosen = sample[members]
-    residual = chosen - centers[torch.from_numpy(labels)[members]]
-    degenerate = residual.norm(dim=1) <= 1e-6 * chosen.norm(dim=1)
-    return torch.where(degenerate[:, None], chosen, residual)
+    return kmeans.fit_predict(sample), kmeans.cluster_centers_
+
+
+@register_rare(
+    "centroid",
+    "MiniBatchKMeans cluster members minus centroids",
+)
+def centroid_vectors(request: InitRequest, count: int) -> torch.Tensor:
+    return cluster_residuals(request, count, "centroid", kmeans_clusters)

@@ -1,4 +1,5 @@
-"""The `outliers` rare init: the samples LocalOutlierFactor finds most outlying.
+"""The `outliers` rare init: the samples LocalOutlierFactor finds most outlying, and the step
+every outlier-detector init shares (`most_outlying`).
 
 The samples are ranked by their local outlier factor and the `count` most outlying are taken,
 so LOF's `contamination` (which only sets the threshold of its yes/no labels) plays no part.
@@ -13,6 +14,8 @@ times.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from sklearn.neighbors import LocalOutlierFactor
@@ -25,23 +28,40 @@ from saeinit.inits.registry import InitRequest, sklearn_threads
 LOF_SAMPLES = 4096
 """Default init sample size of outliers (see the module docstring for the measured costs)."""
 
+NormalityFn = Callable[[InitRequest, np.ndarray], np.ndarray]
+"""(request, sample [N, d]) -> a score per sample, lower for more outlying ones (scikit-learn's
+convention for negative_outlier_factor_ and score_samples)."""
 
-@register_rare("outliers", "the samples LocalOutlierFactor finds most outlying", LOF_SAMPLES)
-def outlier_vectors(request: InitRequest, count: int) -> torch.Tensor:
+
+def most_outlying(
+    request: InitRequest, count: int, method: str, normality: NormalityFn
+) -> torch.Tensor:
+    """The `count` samples of the init sample with the lowest `normality` scores (ties: the
+    earlier sample first)."""
     sample = init_sample(request)
+    if count > len(sample):
+        raise ConfigError(
+            "init-samples",
+            f"{method} needs {count} samples (round(rare-ratio * n)), the init sample has "
+            f"{len(sample)}",
+        )
+    with sklearn_threads():
+        scores = normality(request, sample.numpy())
+    ranked = np.argsort(scores, kind="stable")[:count]
+    return sample[torch.from_numpy(ranked)]
+
+
+def lof_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
+    """Minus each sample's local outlier factor (--lof-neighbors neighbours)."""
     neighbors = request.config.lof_neighbors
     if neighbors >= len(sample):
         raise ConfigError(
             "lof-neighbors",
             f"must be smaller than the init sample size ({len(sample)} samples), got {neighbors}",
         )
-    if count > len(sample):
-        raise ConfigError(
-            "init-samples",
-            f"outliers needs {count} samples (round(rare-ratio * n)), the init sample has "
-            f"{len(sample)}",
-        )
-    with sklearn_threads():
-        lof = LocalOutlierFactor(n_neighbors=neighbors).fit(sample.numpy())
-    most_outlying = np.argsort(lof.negative_outlier_factor_, kind="stable")[:count]
-    return sample[torch.from_numpy(most_outlying)]
+    return LocalOutlierFactor(n_neighbors=neighbors).fit(sample).negative_outlier_factor_
+
+
+@register_rare("outliers", "the samples LocalOutlierFactor finds most outlying", LOF_SAMPLES)
+def outlier_vectors(request: InitRequest, count: int) -> torch.Tensor:
+    return most_outlying(request, count, "outliers", lof_normality)

@@ -41,14 +41,19 @@ class InitConfig:
     """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
     samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
     rare_ratio: float = 0.05
-    """Fraction of the atoms a rare init (average, centroid, outliers) makes rare vectors; the
-    count is round(ratio * n)."""
+    """Fraction of the atoms a rare init (average, centroid, mixture, outliers, isolation) makes
+    rare vectors; the count is round(ratio * n)."""
     rare_base: str = "data"
     """The init that fills the atoms a rare init does not replace (any non-rare init)."""
     centroid_batch_size: int = 1024
     """Batch size of the centroid init's MiniBatchKMeans."""
     lof_neighbors: int = 250
     """n_neighbors of the outliers init's LocalOutlierFactor (must be below the sample size)."""
+    isolation_trees: int = 100
+    """Trees (n_estimators) of the isolation init's IsolationForest."""
+    isolation_subsample: int = 256
+    """Samples each tree of the isolation init's IsolationForest is grown on (max_samples; at
+    most the init sample size)."""
     mod_iters: int = 10
     """Rounds of matching pursuit and optimal directions of the mod init."""
     omp_k: int = 6
@@ -71,6 +76,8 @@ class InitConfig:
             )
         require_positive("centroid-batch-size", self.centroid_batch_size)
         require_positive("lof-neighbors", self.lof_neighbors)
+        require_positive("isolation-trees", self.isolation_trees)
+        require_positive("isolation-subsample", self.isolation_subsample)
         require_positive("omp-k", self.omp_k)
         if self.mod_iters < 0:
             raise ConfigError("mod-iters", f"must be >= 0, got {self.mod_iters}")

@@ -1,0 +1,44 @@
+"""The `isolation` rare init: the samples scikit-learn's IsolationForest finds most outlying.
+
+Each tree splits a random subsample (--isolation-subsample samples) on random coordinates at
+random thresholds; a sample that few splits isolate is an outlier. The samples are ranked by
+the forest's score and the `count` most outlying are taken, as `outliers` does with LOF. The
+forest finds samples far from the bulk of the data (a rare feature with a large coefficient);
+rare samples no longer than the common ones are LOF's outliers, which compares local
+densities, but not the forest's (tests/inits/test_detectors.py shows both). The cost is linear in the init sample: with 100 trees, 0.11 s at 4096 samples and 0.13 s at 8192 on
+one core (d = 128; 0.32 s and 0.37 s with 300 trees), so isolation keeps the shared default
+sample of 8192, where LOF needs 1.1 s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.ensemble import IsolationForest
+
+from saeinit.config import ConfigError
+from saeinit.inits.outliers import most_outlying
+from saeinit.inits.rare import register_rare
+from saeinit.inits.registry import InitRequest, sklearn_seed
+
+
+def isolation_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
+    """IsolationForest's score of each sample (lower: isolated by fewer splits)."""
+    config = request.config
+    if config.isolation_subsample > len(sample):
+        raise ConfigError(
+            "isolation-subsample",
+            f"must be at most the init sample size ({len(sample)} samples), "
+            f"got {config.isolation_subsample}",
+        )
+    forest = IsolationForest(
+        n_estimators=config.isolation_trees,
+        max_samples=config.isolation_subsample,
+        random_state=sklearn_seed(request.generator),
+    )
+    return forest.fit(sample).score_samples(sample)
+
+
+@register_rare("isolation", "the samples IsolationForest finds most outlying")
+def isolation_vectors(request: InitRequest, count: int) -> torch.Tensor:
+    return most_outlying(request, count, "isolation", isolation_normality)
