@@ -17,6 +17,7 @@ from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS, torch
 from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
 from saeinit.experiments.executors import EXECUTORS
 from saeinit.experiments.presets import load_preset, preset_names
+from saeinit.experiments.tune import TuneConfig, tunable
 from saeinit.models import SAEConfig
 from saeinit.models.io import save_sae
 from saeinit.training.config import THRESHOLDS, TrainConfig
@@ -375,3 +376,12 @@ def reproduce_command(
     with open_store(str(folder / "results.sqlite")) as store:
         path = write_report(store, folder)
     click.echo(f"wrote {path} ({time.perf_counter() - start:.0f} s in all)")
+
+
+@cli.command(name="tune")
+@config_options(TuneConfig, choices={"init": tunable()})
+def tune_command(**values) -> None:
+    """Tune a rare init's options with Optuna: fewest samples to the target MMCS (resumable)."""
+    from saeinit.experiments.tune import tune
+
+    tune(TuneConfig(**values), echo=click.echo)
