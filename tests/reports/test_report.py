@@ -233,3 +233,23 @@ def test_mmcs_curve_keeps_a_stopped_runs_last_value_but_ends_a_budget_run():
     short_budget = history([(0, 0.2), (100, 0.4)])
     ended = mmcs_curve([short_budget, ran_to_300], [False, False])
     assert np.allclose(ended.mean, [0.25, 0.55, 0.8, 0.9])  # only ran_to_300 after step 100
+
+
+def test_runs_that_differ_in_other_settings_are_variants_not_pooled():
+    def run(init, seed, **settings):
+        base = {"scenario": "128x256", "init": init, "seed": seed, "l1": 0.1}
+        return fake_run(init, seed=seed, settings=base | settings)
+
+    runs = [run(init, seed, dict_size=size) for init in ("mod", "data") for size in (128, 512)
+            for seed in (0, 1)]  # fmt: skip
+    runs += [fake_run("data", scenario="128x512", settings={"init": "data", "seed": 0})]
+    groups = group_runs(runs)
+    labels = [condition.label for condition in groups]
+    assert labels == [
+        "data [dict_size=128]",
+        "mod [dict_size=128]",
+        "data [dict_size=512]",
+        "mod [dict_size=512]",
+        "data",  # the other scenario varies in nothing
+    ]
+    assert all(len(seeds) == 2 for seeds in list(groups.values())[:4])

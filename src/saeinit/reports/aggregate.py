@@ -1,7 +1,10 @@
-"""Runs grouped by condition (scenario, init, rare ratio) and what their seeds measured."""
+"""Runs grouped by condition (scenario, init, rare ratio, variant) and what their seeds
+measured. A variant is the other settings in which a grid's runs of one scenario differ
+(e.g. dict_size=512 or architecture=topk), so that such runs are compared, not pooled."""
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 from collections import defaultdict
@@ -21,15 +24,22 @@ class Condition:
     scenario: str
     init: str
     rare_ratio: float | None = None
+    variant: str = ""
+    """The run's settings that vary within its scenario besides init, ratio and seed."""
 
     @property
     def label(self) -> str:
-        if self.rare_ratio is None:
-            return self.init
-        return f"{self.init} {format_ratio(self.rare_ratio)}"
+        ratio = "" if self.rare_ratio is None else f" {format_ratio(self.rare_ratio)}"
+        variant = f" [{self.variant}]" if self.variant else ""
+        return f"{self.init}{ratio}{variant}"
 
     def sort_key(self) -> tuple:
-        return scenario_size(self.scenario), init_rank(self.init), self.rare_ratio or 0.0
+        return (
+            scenario_size(self.scenario),
+            self.variant,
+            init_rank(self.init),
+            self.rare_ratio or 0.0,
+        )
 
 
 Groups = dict[Condition, list[dict]]
@@ -50,11 +60,37 @@ def init_rank(init: str) -> tuple[int, str]:
     return (known.index(init) if init in known else len(known)), init
 
 
+CONDITION_SETTINGS = {"scenario", "dim", "features", "init", "rare_ratio", "seed", "data_seed"}
+"""Settings a condition names by itself, or that only seed it: never part of a variant."""
+
+
+def variants(runs: list[dict]) -> list[str]:
+    """For each run, "name=value, ..." of its settings whose values differ among the runs of
+    its scenario (a setting a run does not give is at its default, and left out)."""
+    by_scenario: dict[str, list[dict]] = defaultdict(list)
+    for run in runs:
+        by_scenario[run["scenario"]].append(run.get("settings", {}))
+    varying = {
+        scenario: sorted(
+            name
+            for name in set().union(*given) - CONDITION_SETTINGS
+            if len({json.dumps(settings.get(name)) for settings in given}) > 1
+        )
+        for scenario, given in by_scenario.items()
+    }
+    labels = []
+    for run in runs:
+        given = run.get("settings", {})
+        names = [name for name in varying[run["scenario"]] if name in given]
+        labels.append(", ".join(f"{name}={given[name]}" for name in names))
+    return labels
+
+
 def group_runs(runs: list[dict]) -> Groups:
     """Runs by condition, conditions in a stable order and each group's runs by seed."""
     groups: dict[Condition, list[dict]] = defaultdict(list)
-    for run in runs:
-        groups[Condition(run["scenario"], run["init"], run["rare_ratio"])].append(run)
+    for run, variant in zip(runs, variants(runs), strict=True):
+        groups[Condition(run["scenario"], run["init"], run["rare_ratio"], variant)].append(run)
     return {
         condition: sorted(groups[condition], key=lambda run: run["seed"])
         for condition in sorted(groups, key=Condition.sort_key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def header(meta: dict[str, str], runs: list[dict], groups: Groups) -> str:
     seeds = distinct(runs, lambda run: run["seed"])
     lines.append(
         f"**{counted(len(runs), 'run')}** in {counted(len(groups), 'condition')} "
-        f"(scenario × init × rare ratio): {counted(len(scenarios(groups)), 'scenario')} "
+        f"(scenario × init × rare ratio{' × variant' if any(c.variant for c in groups) else ''}): {counted(len(scenarios(groups)), 'scenario')} "
         f"({joined(scenarios(groups))}), {counted(len(seeds), 'seed')} ({joined(seeds)})."
     )
     lines.append("Budgets:\n\n" + "\n".join(budget_lines(runs, groups)))
@@ -155,15 +156,21 @@ def curves_section(store: ResultStore, groups: Groups, out: Path) -> str:
         "seed's first crossing, a diamond per seed; a label says how many seeds never reached "
         "it."
     )
-    for scenario in scenarios(plain):
-        chosen = {c: runs for c, runs in plain.items() if c.scenario == scenario}
+    for scenario, variant in dict.fromkeys((c.scenario, c.variant) for c in plain):
+        chosen = {c: r for c, r in plain.items() if (c.scenario, c.variant) == (scenario, variant)}
         histories = {
             run["key"]: store.history(run["key"]) for runs in chosen.values() for run in runs
         }
-        name = f"fig1_mmcs_{scenario}.png"
-        mmcs_figure(scenario, chosen, histories, out / name)
-        parts.append(f"![Figure 1, {scenario}: MMCS against steps]({name})")
+        title = f"{scenario} [{variant}]" if variant else scenario
+        name = f"fig1_mmcs_{file_slug(title)}.png"
+        mmcs_figure(title, chosen, histories, out / name)
+        parts.append(f"![Figure 1, {title}: MMCS against steps]({name})")
     return "\n\n".join(parts)
+
+
+def file_slug(text: str) -> str:
+    """A file-name-safe form of a figure title: 128x256 [dict_size=512] -> 128x256_dict_size-512."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", text.replace("=", "-")).strip("_")
 
 
 def rare_section(groups: Groups, out: Path) -> str:

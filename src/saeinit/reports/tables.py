@@ -84,10 +84,11 @@ def format_outcomes(found: Outcomes, measure: Measure) -> str:
 
 def condition_cells(condition: Condition, runs: list[dict]) -> list[str]:
     ratio = "–" if condition.rare_ratio is None else format_ratio(condition.rare_ratio)
-    return [condition.scenario, condition.init, ratio, str(len(runs))]
+    init = f"{condition.init} [{condition.variant}]" if condition.variant else condition.init
+    return [condition.scenario, init, ratio, str(len(runs))]
 
 
-CONDITION_HEADER = ["scenario", "init", "rare ratio", "seeds"]
+CONDITION_HEADER = ["scenario", "init [variant]", "rare ratio", "seeds"]
 
 
 def initial_mmcs_table(groups: Groups) -> str:
