@@ -20,8 +20,9 @@ class SAEConfig:
     architecture: str = "relu"
     """relu: the seed's SAE (ReLU latents, L1 penalty); topk: OpenAI's TopK SAE (the --k largest
     ReLU latents of each sample are kept, the loss is the MSE alone, --l1 is not used)."""
-    k: int = 8
-    """Latents kept per sample by the topk architecture."""
+    k: int = 12
+    """Latents kept per sample by the topk architecture (on 128x256 from orthogonal init,
+    k = 5, 8 and 12 ended at 0.856, 0.913 and 0.977 MMCS after 10,000 steps)."""
     dict_size: int | None = None
     """Number of dictionary atoms n (unset: as many as ground-truth features)."""
     l1: float = 0.1
