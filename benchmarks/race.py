@@ -35,13 +35,13 @@ L1 = {"128x256": 0.1, "128x512": 0.3, "128x1024": 0.3}
 BASELINES = ("orthogonal", "data")
 
 
-def grid(scenarios: list[str], seeds: list[int], best: list[str]) -> dict:
+def grid(scenarios: list[str], seeds: list[int], baselines: list[str], best: list[str]) -> dict:
     axes = [
         {
             "scenario": [s],
             "max_steps": [BUDGETS.get(s, 20_000)],
             "l1": [L1.get(s, 0.3)],
-            "init": [*BASELINES, *best],
+            "init": [*baselines, *best],
             "seed": seeds,
         }
         for s in scenarios
@@ -92,12 +92,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--scenarios", nargs="+", default=list(BUDGETS))
     parser.add_argument("--best", nargs="+", default=["mod"], help="our inits in the race")
+    parser.add_argument("--baselines", nargs="+", default=list(BASELINES))
     parser.add_argument("--store", default="race.sqlite")
     parser.add_argument("--sklearn-seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
 
-    spec = grid_from_dict(grid(args.scenarios, args.seeds, args.best))
+    spec = grid_from_dict(grid(args.scenarios, args.seeds, args.baselines, args.best))
     with ResultStore(args.store) as store:
         summary = sweep(spec, store, workers=args.workers)
         runs = [
@@ -115,7 +116,7 @@ def main() -> None:
     print(f"{'scenario':<9} {'init':<11} {'MMCS@0':>7} {'final':>7} {'init s':>7} "
           f"{'samples to .95':>15} {'.99':>12} {'s to .95 (+init)':>17} {'fired>=1':>9} "
           f"{'>=10':>5}")  # fmt: skip
-    inits = [*BASELINES, *args.best]
+    inits = [*args.baselines, *args.best]
     for scenario in args.scenarios:
         for init in inits:
             cells = [
@@ -126,9 +127,12 @@ def main() -> None:
             s95 = median_or_none(values(scenario, init, "t95_samples"))
             s99 = median_or_none(values(scenario, init, "t99_samples"))
             t95 = median_or_none(with_init(scenario, init, "t95_seconds"))
-            fired = [r["result"]["features_fired"] for r in runs
+            fired = [r["result"].get("features_fired") for r in runs
                      if r["scenario"] == scenario and r["init"] == init]  # fmt: skip
-            ceiling = [statistics.median(f[c] for f in fired) for c in ("1", "10")]
+            # runs stored before the ceiling was recorded have none
+            counted = [f for f in fired if f]
+            ceiling = [statistics.median(f[c] for f in counted) if counted else float("nan")
+                       for c in ("1", "10")]  # fmt: skip
             print(f"{scenario:<9} {init:<11} {cells[0]:>7.4f} {cells[1]:>7.4f} {cells[2]:>7.2f} "
                   f"{_fmt(s95):>15} {_fmt(s99):>12} {_fmt(t95):>17} {ceiling[0]:>9.0f} "
                   f"{ceiling[1]:>5.0f}")  # fmt: skip
