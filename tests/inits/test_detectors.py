@@ -68,6 +68,13 @@ def test_isolation_takes_the_samples_the_forest_scores_lowest():
     assert torch.allclose(W[36:], normalize_rows(expected), atol=1e-6)
 
 
+def test_isolation_grows_its_trees_on_the_whole_of_a_smaller_sample():
+    small = dict(init="isolation", rare_ratio=0.25, init_samples=100)
+    W = initialize(request_for(X, 16, **small, isolation_subsample=256)).W_dec
+    check_atoms(W, 16, D)
+    assert torch.equal(W, initialize(request_for(X, 16, **small, isolation_subsample=100)).W_dec)
+
+
 def test_isolation_finds_the_planted_rare_direction():
     W = initialize(request_for(X, 40, init="isolation", rare_ratio=0.1)).W_dec
     assert (W[36:] @ RARE > 0.999).all()  # all 4 rare vectors are the rare feature's samples
@@ -141,19 +148,18 @@ def test_bad_detector_options_name_the_option():
 
 
 @pytest.mark.parametrize(
-    "init,options,option",
+    "init,options,option,says",
     [
-        ("isolation", {"init_samples": 100}, "isolation-subsample"),  # 256 > 100 samples
-        ("isolation", {"rare_ratio": 0.03}, "rare-ratio"),  # round(0.48) = 0 rare vectors
-        ("mixture", {"rare_ratio": 0.03}, "rare-ratio"),
-        ("isolation", {"rare_ratio": 0.5, "init_samples": 8, "isolation_subsample": 8}, None),
-        ("mixture", {"rare_ratio": 0.5, "init_samples": 8}, "init-samples"),
+        ("isolation", {"rare_ratio": 0.03}, "rare-ratio", "at least one"),  # round(0.48) = 0
+        ("mixture", {"rare_ratio": 0.03}, "rare-ratio", "at least one"),
+        ("isolation", {"rare_ratio": 1.0, "init_samples": 8}, "init-samples", "isolation needs 16"),
+        ("mixture", {"rare_ratio": 1.0, "init_samples": 8}, "init-samples", "mixture makes 16"),
     ],
 )
-def test_sample_limits_name_the_option(init, options, option):
+def test_sample_limits_name_the_option(init, options, option, says):
     with pytest.raises(ConfigError) as err:
         initialize(request_for(X, 16, init=init, **options))
-    assert err.value.option == (option or "init-samples")
+    assert err.value.option == option and says in err.value.message
 
 
 TINY = ["--scenario", "8x16", "--threads", "1", "--no-progress", "--eval-samples", "256"]
@@ -171,7 +177,6 @@ def test_each_new_init_trains_from_the_command_line(init, capsys):
     "args,option",
     [
         (["--init", "isolation", "--isolation-trees", "0"], "--isolation-trees"),
-        (["--init", "isolation", "--init-samples", "100"], "--isolation-subsample"),
         (["--init", "mixture", "--rare-ratio", "1", "--init-samples", "10"], "--init-samples"),
     ],
 )

@@ -326,7 +326,7 @@ def tune(config: TuneConfig, echo: Callable[[str], Any] = print) -> TuneResult:
     echo(
         f"study {config.name()} in {config.study}: {done} trials done, {config.trials} to run; "
         f"{config.init} on {config.scenario}, l1 {config.l1}, MMCS {config.target_mmcs} within "
-        f"{config.max_steps} steps, median of {config.seeds} seeds"
+        f"{config.max_steps} steps, median of {config.seeds} seed(s)"
     )
     measured = baselines(study, config, echo)
 

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 from sklearn.ensemble import IsolationForest
 
-from saeinit.config import ConfigError
 from saeinit.inits.outliers import most_outlying
 from saeinit.inits.rare import register_rare
 from saeinit.inits.registry import InitRequest, sklearn_seed
@@ -25,15 +24,9 @@ from saeinit.inits.registry import InitRequest, sklearn_seed
 def isolation_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
     """IsolationForest's score of each sample (lower: isolated by fewer splits)."""
     config = request.config
-    if config.isolation_subsample > len(sample):
-        raise ConfigError(
-            "isolation-subsample",
-            f"must be at most the init sample size ({len(sample)} samples), "
-            f"got {config.isolation_subsample}",
-        )
     forest = IsolationForest(
         n_estimators=config.isolation_trees,
-        max_samples=config.isolation_subsample,
+        max_samples=min(config.isolation_subsample, len(sample)),
         random_state=sklearn_seed(request.generator),
     )
     return forest.fit(sample).score_samples(sample)

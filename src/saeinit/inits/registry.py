@@ -52,8 +52,8 @@ class InitConfig:
     isolation_trees: int = 100
     """Trees (n_estimators) of the isolation init's IsolationForest."""
     isolation_subsample: int = 256
-    """Samples each tree of the isolation init's IsolationForest is grown on (max_samples; at
-    most the init sample size)."""
+    """Samples each tree of the isolation init's IsolationForest is grown on (max_samples; a
+    smaller init sample is used whole)."""
     mod_iters: int = 10
     """Rounds of matching pursuit and optimal directions of the mod init."""
     omp_k: int = 6
