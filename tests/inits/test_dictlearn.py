@@ -3,7 +3,12 @@ import torch
 from saeinit import metrics
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, initialize
-from saeinit.inits.dictlearn import matching_pursuit, optimal_directions, repeated_directions
+from saeinit.inits.dictlearn import (
+    least_squares,
+    matching_pursuit,
+    optimal_directions,
+    repeated_directions,
+)
 
 
 def request(init, n_atoms, data, **options):
@@ -59,7 +64,17 @@ def test_mod_recovers_toy_features_far_better_than_data_samples():
     assert mmcs["mod"] > 0.97
     assert mmcs["modes"] > mmcs["data"] + 0.1
     again = initialize(request("mod", 32, data, mod_iters=8, omp_k=3))
-    assert torch.allclose(again.W_dec, mod.W_dec, atol=1e-5)
+    assert torch.equal(again.W_dec, mod.W_dec)  # bit for bit at a fixed seed
+
+
+def test_least_squares_matches_lstsq_and_survives_a_repeated_column():
+    g = torch.Generator().manual_seed(0)
+    basis = torch.nn.functional.normalize(torch.randn(50, 16, 4, generator=g), dim=1)
+    target = torch.randn(50, 16, 1, generator=g)
+    expected = torch.linalg.lstsq(basis.double(), target.double()).solution.float()
+    assert torch.allclose(least_squares(basis, target), expected, atol=1e-3)
+    repeated = torch.cat([basis, basis[:, :, :1]], dim=2)
+    assert torch.isfinite(least_squares(repeated, target)).all()
 
 
 def test_default_init_sample_grows_to_the_atoms_an_init_picks():

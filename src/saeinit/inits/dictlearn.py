@@ -32,6 +32,9 @@ CG_ITERATIONS = 30
 """Conjugate-gradient iterations of the least-squares dictionary update."""
 RIDGE = 1e-4
 """Ridge added to C.T C so that atoms no sample uses keep a defined update."""
+CODE_RIDGE = 1e-5
+"""Ridge added to the Gram matrix of a sample's chosen atoms (unit norm), so that a repeated
+atom leaves the code defined; it shifts the coefficients by about this much, relatively."""
 
 
 def repeated_directions(sample: torch.Tensor) -> torch.Tensor:
@@ -74,6 +77,15 @@ class SparseCodes(NamedTuple):
         return torch.sparse_coo_tensor(indices, values, shape, check_invariants=False).coalesce()
 
 
+def least_squares(basis: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Batched argmin_c ||basis c - target|| by the Cholesky factor of the (ridged) normal
+    equations: reproducible at a fixed seed, where torch.linalg.lstsq's default CPU driver
+    (gelsy) gave slightly different atoms from call to call, and as fast."""
+    gram = basis.transpose(1, 2) @ basis
+    gram.diagonal(dim1=1, dim2=2).add_(CODE_RIDGE)
+    return torch.cholesky_solve(basis.transpose(1, 2) @ target, torch.linalg.cholesky(gram))
+
+
 def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, k: int) -> SparseCodes:
     """Orthogonal matching pursuit of every row of x with k atoms."""
     chunk_size = max(256, CODING_BUDGET // len(atoms))
@@ -85,7 +97,7 @@ def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, k: int) -> SparseCode
             scores = (residual @ atoms.T).scatter_(1, support, float("-inf"))
             support = torch.cat([support, scores.argmax(dim=1, keepdim=True)], dim=1)
             basis = atoms[support].transpose(1, 2)  # [chunk, d, s]
-            coef = torch.linalg.lstsq(basis, chunk.unsqueeze(2)).solution
+            coef = least_squares(basis, chunk.unsqueeze(2))
             residual = chunk - (basis @ coef).squeeze(2)
         supports.append(support)
         coefs.append(coef.squeeze(2))
