@@ -2,7 +2,10 @@
 MiniBatchDictionaryLearning, on the same toy data, over several seeds.
 
     python benchmarks/race.py [--seeds 0 1 2 3 4] [--scenarios 128x256 128x512 128x1024]
-                              [--store race.sqlite] [--sklearn-seconds 60]
+                              [--best mod+fitted mod] [--store race.sqlite] [--sklearn-seconds 60]
+
+An entry is an init name, optionally with `+ENCODER` for its --encoder-init: `mod+fitted` is
+the mod dictionary with the fitted encoder; the first --best entry is the one the ratios use.
 
 The SAE runs go through the sweep runner into a resumable SQLite store (one process per core,
 one torch thread each). The L1 coefficient is the one that served orthogonal init best in our
@@ -35,16 +38,29 @@ L1 = {"128x256": 0.1, "128x512": 0.3, "128x1024": 0.3}
 BASELINES = ("orthogonal", "data")
 
 
-def grid(scenarios: list[str], seeds: list[int], baselines: list[str], best: list[str]) -> dict:
+def entry_settings(entry: str) -> dict:
+    """'mod' -> {init: mod}; 'mod+fitted' -> {init: mod, encoder_init: fitted}."""
+    init, _, encoder = entry.partition("+")
+    return {"init": init} | ({"encoder_init": encoder} if encoder else {})
+
+
+def entry_of(settings: dict) -> str:
+    """The entry a stored run's settings belong to (the inverse of entry_settings)."""
+    encoder = settings.get("encoder_init", "default")
+    return settings["init"] + ("" if encoder == "default" else f"+{encoder}")
+
+
+def grid(scenarios: list[str], seeds: list[int], entries: list[str]) -> dict:
     axes = [
         {
             "scenario": [s],
             "max_steps": [BUDGETS.get(s, 20_000)],
             "l1": [L1.get(s, 0.3)],
-            "init": [*baselines, *best],
+            **{name: [value] for name, value in entry_settings(entry).items()},
             "seed": seeds,
         }
         for s in scenarios
+        for entry in entries
     ]
     return {"title": "The race", "base": {"eval_every": 10, "log_every": 500}, "axes": axes}
 
@@ -91,14 +107,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--scenarios", nargs="+", default=list(BUDGETS))
-    parser.add_argument("--best", nargs="+", default=["mod"], help="our inits in the race")
+    parser.add_argument(
+        "--best", nargs="+", default=["mod+fitted"], help="our entries (INIT or INIT+ENCODER)"
+    )
     parser.add_argument("--baselines", nargs="+", default=list(BASELINES))
     parser.add_argument("--store", default="race.sqlite")
     parser.add_argument("--sklearn-seconds", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
 
-    spec = grid_from_dict(grid(args.scenarios, args.seeds, args.baselines, args.best))
+    inits = [*args.baselines, *args.best]
+    spec = grid_from_dict(grid(args.scenarios, args.seeds, inits))
     with ResultStore(args.store) as store:
         summary = sweep(spec, store, workers=args.workers)
         runs = [
@@ -106,17 +125,19 @@ def main() -> None:
         ]
     print(f"{summary.total} SAE runs ({summary.skipped} from the store), seeds {args.seeds}")
 
-    def values(scenario: str, init: str, column: str) -> list:
-        return [r[column] for r in runs if r["scenario"] == scenario and r["init"] == init]
+    def rows(scenario: str, entry: str) -> list[dict]:
+        return [r for r in runs if r["scenario"] == scenario and entry_of(r["settings"]) == entry]
 
-    def with_init(scenario: str, init: str, column: str) -> list:
-        rows = [r for r in runs if r["scenario"] == scenario and r["init"] == init]
-        return [None if r[column] is None else r[column] + r["init_seconds"] for r in rows]
+    def values(scenario: str, entry: str, column: str) -> list:
+        return [r[column] for r in rows(scenario, entry)]
+
+    def with_init(scenario: str, entry: str, column: str) -> list:
+        return [None if r[column] is None else r[column] + r["init_seconds"]
+                for r in rows(scenario, entry)]  # fmt: skip
 
     print(f"{'scenario':<9} {'init':<11} {'MMCS@0':>7} {'final':>7} {'init s':>7} "
           f"{'samples to .95':>15} {'.99':>12} {'s to .95 (+init)':>17} {'fired>=1':>9} "
           f"{'>=10':>5}")  # fmt: skip
-    inits = [*args.baselines, *args.best]
     for scenario in args.scenarios:
         for init in inits:
             cells = [
@@ -127,8 +148,7 @@ def main() -> None:
             s95 = median_or_none(values(scenario, init, "t95_samples"))
             s99 = median_or_none(values(scenario, init, "t99_samples"))
             t95 = median_or_none(with_init(scenario, init, "t95_seconds"))
-            fired = [r["result"].get("features_fired") for r in runs
-                     if r["scenario"] == scenario and r["init"] == init]  # fmt: skip
+            fired = [r["result"].get("features_fired") for r in rows(scenario, init)]
             # runs stored before the ceiling was recorded have none
             counted = [f for f in fired if f]
             ceiling = [statistics.median(f[c] for f in counted) if counted else float("nan")
@@ -152,6 +172,13 @@ def main() -> None:
         print(f"sklearn MiniBatchDictionaryLearning {scenario}: seconds to 0.95 {times}, "
               f"MMCS at the end {scores} (budget {args.sklearn_seconds:.0f} s)")  # fmt: skip
 
+    print(f"--- targets without a ratio ({best}; medians over seeds)")
+    for scenario in args.scenarios:
+        reached = sum(v is not None for v in values(scenario, best, "t95_samples"))
+        print(f"{scenario} MMCS at step 0 "
+              f"{statistics.median(values(scenario, best, 'mmcs_initial')):.3f}, final "
+              f"{statistics.median(values(scenario, best, 'mmcs_final')):.3f}, 0.95 reached in "
+              f"{reached}/{len(args.seeds)} seeds")  # fmt: skip
     print("--- ratios (orthogonal / ours unless named; medians over seeds)")
     if "128x256" in args.scenarios:
         print("128x256 samples to 0.99, orthogonal/ours: "

@@ -10,7 +10,7 @@ ARCHITECTURE_NAMES = ("relu", "topk")
 """The SAE architectures (`saeinit.models.ARCHITECTURES` maps them to their classes)."""
 B_DEC_INITS = ("none", "zeros", "mean", "geometric_median")
 NORMALIZATIONS = ("none", "expected_average_only_in")
-ENCODER_INITS = ("default", "tied")
+ENCODER_INITS = ("default", "tied", "fitted")
 
 
 @dataclass
@@ -29,7 +29,9 @@ class SAEConfig:
     """L1 coefficient alpha in loss = MSE + alpha * mean_batch(||c||_1) / n (relu only)."""
     encoder_init: str = "default"
     """default: nn.Linear's uniform init, as the reference; tied: W_enc = W_dec^T and b_enc = 0
-    (Anthropic 2024, OpenAI's TopK), from whatever dictionary the init built."""
+    (Anthropic 2024, OpenAI's TopK); fitted: the least-squares read-out of the matching-pursuit
+    codes (--omp-k atoms) of a fresh init sample, from whatever dictionary the init built (its
+    time counts in the init's)."""
     b_dec: str = "none"
     """Decoder bias: none (the reference SAE has none), or a trained b_dec initialised to zeros,
     the mean or the geometric median of a data sample (SAELens' b_dec init methods); with a

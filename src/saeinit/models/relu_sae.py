@@ -82,6 +82,11 @@ class ReLUSAE(nn.Module):
         self.normalize_decoder()
 
     @torch.no_grad()
+    def set_encoder(self, W_enc: torch.Tensor, b_enc: torch.Tensor) -> None:
+        self.W_enc.copy_(W_enc)
+        self.b_enc.copy_(b_enc)
+
+    @torch.no_grad()
     def tie_encoder(self) -> None:
         """W_enc = W_dec^T and b_enc = 0: each latent starts as its atom's projection."""
         self.W_enc.copy_(self.W_dec.T)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -15,7 +16,8 @@ from saeinit.config import ConfigError, to_dict
 from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz, parse_scenario
 from saeinit.data.activations import ActivationsConfig, activation_source
 from saeinit.data.toy import torch_generator
-from saeinit.inits import InitConfig, InitRequest, initialize
+from saeinit.inits import InitConfig, InitRequest, draw_sample, initialize
+from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
 from saeinit.models import ARCHITECTURES, ReLUSAE, SAEConfig, TopKSAE, build_sae
 from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
@@ -234,9 +236,18 @@ def _initialised_model(config: RunConfig, source: Source) -> tuple[ReLUSAE, floa
     request = InitRequest(n_atoms, source.dim, generator, lambda n: draw(n).cpu(), config.init)
     init = initialize(request)
     model.set_weights(init.W_dec, init.W_enc)
+    return model, init.seconds + _init_encoder(config, model, request)
+
+
+def _init_encoder(config: RunConfig, model: ReLUSAE, request: InitRequest) -> float:
+    """Apply --encoder-init to the model; returns the seconds it took."""
+    start = time.perf_counter()
     if config.sae.encoder_init == "tied":
         model.tie_encoder()
-    return model, init.seconds
+    elif config.sae.encoder_init == "fitted":
+        sample = draw_sample(request, FIT_SAMPLES)
+        model.set_encoder(*fitted_encoder(model.W_dec.detach(), sample, config.init.omp_k))
+    return time.perf_counter() - start
 
 
 def _resumed_model(config: RunConfig, source: Source, factor: float | None) -> ReLUSAE:

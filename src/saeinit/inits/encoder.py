@@ -1,0 +1,36 @@
+"""The fitted encoder init: the encoder that predicts the sparse codes of an init sample.
+
+A dictionary close to the features is not enough when the encoder starts at nn.Linear's random
+init: its latents fire at random, and their first gradients pull good atoms away (from `mod` on
+128x256, seed 0, MMCS fell from 0.974 to 0.923 in the first 200 steps). Tying W_enc = W_dec^T
+ignores that atoms in superposition overlap. Here each latent's encoder column and bias are the
+least-squares regression of its matching-pursuit code on the data,
+W_enc, b_enc = argmin ||X W_enc + b_enc - C||^2 over a fresh init sample X with codes C over the
+init's dictionary: the linear read-out that best separates overlapping atoms.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from saeinit.inits.dictlearn import matching_pursuit
+
+FIT_SAMPLES = 16384
+"""Samples the encoder is fitted on."""
+RIDGE = 1e-6
+"""Ridge on the normal equations, relative to their mean diagonal (keeps the solve defined
+when the data spans fewer than d directions)."""
+
+
+def fitted_encoder(
+    atoms: torch.Tensor, sample: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """W_enc [d, n] and b_enc [n] regressing the k-atom matching-pursuit codes of `sample`
+    over `atoms` [n, d] on the sample."""
+    codes = matching_pursuit(sample, atoms, k).matrix(len(atoms))
+    inputs = torch.cat([sample, torch.ones(len(sample), 1)], dim=1)
+    gram = inputs.T @ inputs
+    gram.diagonal().add_(RIDGE * gram.diagonal().mean())
+    target = torch.sparse.mm(codes.t(), inputs).T  # X^T C, [d + 1, n]
+    solution = torch.cholesky_solve(target, torch.linalg.cholesky(gram))
+    return solution[:-1].contiguous(), solution[-1].contiguous()
