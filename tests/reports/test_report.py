@@ -253,3 +253,11 @@ def test_runs_that_differ_in_other_settings_are_variants_not_pooled():
         "data",  # the other scenario varies in nothing
     ]
     assert all(len(seeds) == 2 for seeds in list(groups.values())[:4])
+
+
+def test_every_registered_init_has_a_color_of_its_own():
+    from saeinit.inits import names
+    from saeinit.reports.figures import init_color
+
+    colors = [init_color(init) for init in names()]
+    assert len(set(colors)) == len(colors)

@@ -90,3 +90,14 @@ def test_resampling_reseeds_dead_latents_from_residuals():
     tracker.update(model.encode(torch.rand(512, 8) @ toy_features))
     assert len(tracker.dead()) < 3
     assert torch.allclose(model.W_dec.norm(dim=1), torch.ones(8), atol=1e-5)
+
+
+def test_residual_pool_keeps_the_worst_reconstructed_samples_across_batches():
+    from saeinit.training.resample import ResidualPool
+
+    pool = ResidualPool(capacity=3)
+    pool.update(torch.tensor([[1.0, 0.0], [5.0, 0.0], [0.1, 0.0]]))
+    pool.update(torch.tensor([[0.0, 4.0], [0.0, 0.2]]))
+    assert sorted(pool.residuals.norm(dim=1).tolist()) == [1.0, 4.0, 5.0]
+    pool.reset()
+    assert pool.residuals is None

@@ -36,9 +36,14 @@ NOT_REACHED_ROW = 0.045
 the top down; the plotted crossings stay below the last row."""
 
 
+EXTRA_COLORS = ("black", "darkgoldenrod", "teal", "indigo")
+"""Colors of the inits past matplotlib's ten cycle colors (C0..C9), so that no two share one."""
+
+
 def init_color(init: str) -> str:
     """One color per init, the same in every figure."""
-    return f"C{init_rank(init)[0] % 10}"
+    rank = init_rank(init)[0]
+    return f"C{rank}" if rank < 10 else EXTRA_COLORS[(rank - 10) % len(EXTRA_COLORS)]
 
 
 def save(fig: plt.Figure, path: Path) -> Path:

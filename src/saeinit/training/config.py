@@ -32,7 +32,8 @@ class TrainConfig:
     """Stop as soon as MMCS reaches this value (needs ground-truth features)."""
     resample_every: int | None = None
     """Every this many steps, re-seed the latents that did not fire since the last time from
-    the residuals of the current batch (Anthropic-style resampling; unset: never)."""
+    the residuals of the worst-reconstructed samples seen since then (Anthropic-style
+    resampling; unset: never)."""
     target_fvu: float | None = None
     """Record the step, samples and seconds at which the held-out FVU first falls to this
     value (checked every --eval-every steps); training goes on to its budget."""

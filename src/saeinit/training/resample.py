@@ -1,9 +1,11 @@
 """Keep informing the dictionary during training: re-seed dead latents from the data.
 
 Anthropic (2023) resamples a dead latent from an input drawn with probability proportional to
-its squared reconstruction loss. We take the same draw but use the sample's *residual*
-x - x_hat as the new atom: the part of the data the dictionary misses, which is where the
-features no atom has found yet (the rare ones) show up. The encoder row is the atom scaled to
+its squared reconstruction loss over a large pool of inputs. We take the same draw but use the
+sample's *residual* x - x_hat as the new atom: the part of the data the dictionary misses,
+which is where the features no atom has found yet (the rare ones) show up. The pool is the
+POOL_SIZE worst-reconstructed training samples since the last resampling, so a rare feature
+seen once in thousands of batches still reaches it. The encoder row is the atom scaled to
 0.2 x the mean norm of the live encoder rows, its bias 0, and Adam's state for the row is reset.
 """
 
@@ -15,6 +17,8 @@ from saeinit.inits.registry import normalize_rows
 from saeinit.models import ReLUSAE
 
 ENCODER_SCALE = 0.2
+POOL_SIZE = 4096
+"""Residuals the pool keeps: the largest seen since the last resampling."""
 
 
 class DeadLatentTracker:
@@ -33,26 +37,43 @@ class DeadLatentTracker:
         self.fired.zero_()
 
 
+class ResidualPool:
+    """The residuals x - x_hat of the worst-reconstructed samples seen since the last reset."""
+
+    def __init__(self, capacity: int = POOL_SIZE):
+        self.capacity = capacity
+        self.residuals: torch.Tensor | None = None
+
+    def update(self, residuals: torch.Tensor) -> None:
+        pool = residuals if self.residuals is None else torch.cat([self.residuals, residuals])
+        if len(pool) > self.capacity:
+            pool = pool[pool.pow(2).sum(dim=1).topk(self.capacity).indices]
+        self.residuals = pool
+
+    def reset(self) -> None:
+        self.residuals = None
+
+
 @torch.no_grad()
 def resample(
     model: ReLUSAE,
     optimizer: torch.optim.Adam,
     dead: torch.Tensor,
-    x: torch.Tensor,
+    residual: torch.Tensor,
     generator: torch.Generator,
 ) -> int:
-    """Re-seed the `dead` latents from samples of `x` drawn by squared loss; returns how many."""
+    """Re-seed the `dead` latents from rows of `residual` (x - x_hat) drawn by squared loss;
+    returns how many."""
     if len(dead) == 0:
         return 0
-    residual = x - model(x).x_hat
     weights = residual.pow(2).sum(dim=1).pow(2)
     if weights.sum() <= 0:
         return 0
     picks = torch.multinomial(
-        weights.cpu(), len(dead), replacement=len(dead) > len(x), generator=generator
+        weights.cpu(), len(dead), replacement=len(dead) > len(residual), generator=generator
     )
-    atoms = normalize_rows(residual[picks.to(x.device)])
-    alive = torch.ones(model.d_sae, dtype=torch.bool, device=x.device)
+    atoms = normalize_rows(residual[picks.to(residual.device)])
+    alive = torch.ones(model.d_sae, dtype=torch.bool, device=residual.device)
     alive[dead] = False
     scale = model.W_enc[:, alive].norm(dim=0).mean() if alive.any() else 1.0
     model.W_dec[dead] = atoms

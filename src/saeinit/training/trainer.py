@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from saeinit import metrics
 from saeinit.models import ReLUSAE
 from saeinit.training.config import THRESHOLDS, TrainConfig
-from saeinit.training.resample import DeadLatentTracker, resample
+from saeinit.training.resample import DeadLatentTracker, ResidualPool, resample
 
 
 class TrainingDiverged(RuntimeError):
@@ -116,6 +116,7 @@ def train(
     step = samples = resampled = 0
     train_seconds = 0.0
     tracker = DeadLatentTracker(model.d_sae, model.W_dec.device) if config.resample_every else None
+    pool = ResidualPool()
     resample_generator = torch.Generator().manual_seed(config.seed)
     reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
     bar = tqdm(total=config.max_steps, disable=not config.progress, unit="step", leave=False)
@@ -130,12 +131,15 @@ def train(
             optimizer.step()
             if tracker is not None:
                 tracker.update(out.acts.detach())
+                pool.update(batch - out.x_hat.detach())
         loss = out.loss
         step += 1
         samples += len(chunk)
         if tracker is not None and step % config.resample_every == 0:
-            resampled += resample(model, optimizer, tracker.dead(), chunk, resample_generator)
+            dead = tracker.dead()
+            resampled += resample(model, optimizer, dead, pool.residuals, resample_generator)
             tracker.reset()
+            pool.reset()
         train_seconds += time.perf_counter() - start
 
         last = step == config.max_steps
