@@ -261,3 +261,19 @@ def test_every_registered_init_has_a_color_of_its_own():
 
     colors = [init_color(init) for init in names()]
     assert len(set(colors)) == len(colors)
+
+
+def test_a_scenario_with_few_conditions_gets_one_figure_and_many_get_one_per_variant():
+    from saeinit.reports.aggregate import Condition
+    from saeinit.reports.report import figure_panels
+
+    few = {Condition("128x256", init, None, v): [] for init in ("orthogonal", "mod")
+           for v in ("", "encoder_init=fitted")}  # fmt: skip
+    many = {Condition("128x512", init, None, v): [] for init in ("orthogonal", "data", "mod")
+            for v in ("", "k=4", "k=8")}  # fmt: skip
+    assert figure_panels(few | many) == [
+        ("128x256", None),
+        ("128x512", ""),
+        ("128x512", "k=4"),
+        ("128x512", "k=8"),
+    ]

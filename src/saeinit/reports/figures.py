@@ -36,6 +36,8 @@ NOT_REACHED_ROW = 0.045
 the top down; the plotted crossings stay below the last row."""
 
 
+VARIANT_STYLES = ("-", "--", "-.", ":")
+"""Line styles of the variants that share a figure (the color says the init)."""
 EXTRA_COLORS = ("black", "darkgoldenrod", "teal", "indigo")
 """Colors of the inits past matplotlib's ten cycle colors (C0..C9), so that no two share one."""
 
@@ -60,6 +62,7 @@ def mmcs_figure(
     fig, (curves, ranges) = plt.subplots(
         2, 1, sharex=True, figsize=(9, 8), height_ratios=(3, 2), layout="constrained"
     )
+    variants = list(dict.fromkeys(condition.variant for condition in groups))
     for condition, runs in groups.items():
         curve = mmcs_curve(
             [histories[run["key"]] for run in runs], [run["stopped"] == "target" for run in runs]
@@ -67,8 +70,9 @@ def mmcs_figure(
         if curve is None:
             continue
         color = init_color(condition.init)
+        style = VARIANT_STYLES[variants.index(condition.variant) % len(VARIANT_STYLES)]
         label = f"{condition.label} ({len(runs)} seeds)"
-        curves.plot(curve.steps, curve.mean, color=color, label=label)
+        curves.plot(curve.steps, curve.mean, color=color, ls=style, label=label)
         curves.fill_between(curve.steps, curve.low, curve.high, color=color, alpha=0.2, lw=0)
     for threshold in THRESHOLDS:
         curves.axhline(threshold, color="gray", ls=":", lw=0.8)

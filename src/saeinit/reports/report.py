@@ -156,8 +156,12 @@ def curves_section(store: ResultStore, groups: Groups, out: Path) -> str:
         "seed's first crossing, a diamond per seed; a label says how many seeds never reached "
         "it."
     )
-    for scenario, variant in dict.fromkeys((c.scenario, c.variant) for c in plain):
-        chosen = {c: r for c, r in plain.items() if (c.scenario, c.variant) == (scenario, variant)}
+    for scenario, variant in figure_panels(plain):
+        chosen = {
+            c: r
+            for c, r in plain.items()
+            if c.scenario == scenario and variant in (None, c.variant)
+        }
         histories = {
             run["key"]: store.history(run["key"]) for runs in chosen.values() for run in runs
         }
@@ -166,6 +170,23 @@ def curves_section(store: ResultStore, groups: Groups, out: Path) -> str:
         mmcs_figure(title, chosen, histories, out / name)
         parts.append(f"![Figure 1, {title}: MMCS against steps]({name})")
     return "\n\n".join(parts)
+
+
+MAX_CURVES = 6
+"""A scenario whose conditions (inits x variants) fit in this many curves gets one figure;
+one with more gets a figure per variant."""
+
+
+def figure_panels(groups: Groups) -> list[tuple[str, str | None]]:
+    """(scenario, variant) per figure 1; variant None: every variant of the scenario."""
+    panels: list[tuple[str, str | None]] = []
+    for scenario in dict.fromkeys(c.scenario for c in groups):
+        conditions = [c for c in groups if c.scenario == scenario]
+        if len(conditions) <= MAX_CURVES:
+            panels.append((scenario, None))
+        else:
+            panels.extend((scenario, v) for v in dict.fromkeys(c.variant for c in conditions))
+    return panels
 
 
 def file_slug(text: str) -> str:
