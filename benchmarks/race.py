@@ -202,7 +202,7 @@ def main() -> None:
                         median_or_none(with_init(s, best, "t95_seconds")))
         for s in raced
     ]  # fmt: skip
-    print("wall-clock to 0.95, sklearn/ours: " + "; ".join(parts))
+    print("wall-clock to 0.95, sklearn/ours: " + ("; ".join(parts) or "not raced"))
 
 
 def _fmt(value: float | None) -> str:

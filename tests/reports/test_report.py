@@ -277,3 +277,12 @@ def test_a_scenario_with_few_conditions_gets_one_figure_and_many_get_one_per_var
         ("128x512", "k=4"),
         ("128x512", "k=8"),
     ]
+
+
+def test_a_figure_of_one_variant_leaves_it_out_of_the_labels():
+    from saeinit.reports.aggregate import Condition
+    from saeinit.reports.figures import figure_label
+
+    fitted = Condition("128x256", "centroid", 0.05, "encoder_init=fitted")
+    assert figure_label(fitted, ["encoder_init=fitted"]) == "centroid 5%"
+    assert figure_label(fitted, ["", "encoder_init=fitted"]) == "centroid 5% [encoder_init=fitted]"

@@ -29,9 +29,14 @@ class Condition:
 
     @property
     def label(self) -> str:
-        ratio = "" if self.rare_ratio is None else f" {format_ratio(self.rare_ratio)}"
         variant = f" [{self.variant}]" if self.variant else ""
-        return f"{self.init}{ratio}{variant}"
+        return f"{self.short_label}{variant}"
+
+    @property
+    def short_label(self) -> str:
+        """The label without the variant, for a figure whose title names it."""
+        ratio = "" if self.rare_ratio is None else f" {format_ratio(self.rare_ratio)}"
+        return f"{self.init}{ratio}"
 
     def sort_key(self) -> tuple:
         return (

@@ -71,7 +71,7 @@ def mmcs_figure(
             continue
         color = init_color(condition.init)
         style = VARIANT_STYLES[variants.index(condition.variant) % len(VARIANT_STYLES)]
-        label = f"{condition.label} ({len(runs)} seeds)"
+        label = f"{figure_label(condition, variants)} ({len(runs)} seeds)"
         curves.plot(curve.steps, curve.mean, color=color, ls=style, label=label)
         curves.fill_between(curve.steps, curve.low, curve.high, color=color, alpha=0.2, lw=0)
     for threshold in THRESHOLDS:
@@ -79,11 +79,17 @@ def mmcs_figure(
     curves.set(ylabel="MMCS", title=f"{scenario}: MMCS against steps")
     curves.legend(loc="lower right", title="mean over seeds, band: min–max")
     curves.grid(alpha=0.3)
-    crossing_ranges(ranges, groups)
+    crossing_ranges(ranges, groups, variants)
     return save(fig, path)
 
 
-def crossing_ranges(ax: Axes, groups: Groups) -> None:
+def figure_label(condition: Condition, variants: list[str]) -> str:
+    """A condition's label in a figure: without its variant when the figure has only one (the
+    title names it)."""
+    return condition.label if len(variants) > 1 else condition.short_label
+
+
+def crossing_ranges(ax: Axes, groups: Groups, variants: list[str]) -> None:
     """A bar from the earliest to the latest seed's crossing per init and threshold, a diamond
     per seed; the row's label says how many seeds never crossed."""
     ticks, labels = [], []
@@ -102,7 +108,7 @@ def crossing_ranges(ax: Axes, groups: Groups) -> None:
                     found.reached, [y] * len(found.reached), "D", color=color, mec="black", ms=5
                 )
             ticks.append(y)
-            labels.append(f"{condition.label} ≥ {threshold}{missing_note(found)}")
+            labels.append(f"{figure_label(condition, variants)} ≥ {threshold}{missing_note(found)}")
     ax.set_yticks(ticks, labels, fontsize=8)
     ax.set(xlabel="step", title="steps where each seed first reached 0.95, 0.98 and 0.99 MMCS")
     ax.grid(axis="x", alpha=0.3)
