@@ -48,3 +48,24 @@ def test_fvu_report_has_the_budget_table_figure_and_seed_mmcs(tmp_path, capsys):
 def test_empty_store(tmp_path):
     with ResultStore(tmp_path / "e.sqlite") as store:
         assert "no finished runs" in write_fvu_report(store, tmp_path / "out").read_text()
+
+
+def test_runs_that_differ_in_a_setting_other_than_the_data_are_separate_groups():
+    from saeinit.reports.fvu import group_runs
+
+    def fake_run(seed, activations, **settings):
+        info = {"model": "m", "hook_name": activations}
+        config = {"init": {"init": "mod", "rare_ratio": 0.05}}
+        result = {"config": config, "data_info": info}
+        given = {"init": "mod", "seed": seed, "activations": activations} | settings
+        return {"scenario": "128x256", "seed": seed, "settings": given, "result": result}
+
+    runs = [fake_run(seed, layer, **extra) for seed in (0, 1) for layer in ("L2", "L4")
+            for extra in ({}, {"encoder_init": "fitted"})]  # fmt: skip
+    labels = sorted((group.data, group.label, len(r)) for group, r in group_runs(runs).items())
+    assert labels == [
+        ("m L2", "mod", 2),
+        ("m L2", "mod [encoder_init=fitted]", 2),
+        ("m L4", "mod", 2),
+        ("m L4", "mod [encoder_init=fitted]", 2),
+    ]

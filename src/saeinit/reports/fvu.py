@@ -23,8 +23,8 @@ from saeinit.experiments.store import ResultStore  # noqa: E402
 from saeinit.inits import get as get_init  # noqa: E402
 from saeinit.metrics import seed_mmcs  # noqa: E402
 from saeinit.models.io import WEIGHTS_FILE  # noqa: E402
-from saeinit.reports.aggregate import format_ratio, init_rank  # noqa: E402
-from saeinit.reports.figures import init_color, save  # noqa: E402
+from saeinit.reports.aggregate import format_ratio, init_rank, variants  # noqa: E402
+from saeinit.reports.figures import VARIANT_STYLES, init_color, save  # noqa: E402
 from saeinit.reports.tables import (  # noqa: E402
     format_count,
     format_mmcs,
@@ -38,17 +38,19 @@ BASELINE = "orthogonal"
 
 @dataclass(frozen=True)
 class Group:
-    """What the seeds of one group of runs share: the data (hook) and the init."""
+    """What the seeds of one group of runs share: the data (hook), the init and the other
+    settings in which the store's runs differ (the variant, as in the MMCS report)."""
 
     data: str
     init: str
     rare_ratio: float | None
+    variant: str = ""
 
     @property
     def label(self) -> str:
-        return (
-            self.init if self.rare_ratio is None else f"{self.init} {format_ratio(self.rare_ratio)}"
-        )
+        ratio = "" if self.rare_ratio is None else f" {format_ratio(self.rare_ratio)}"
+        variant = f" [{self.variant}]" if self.variant else ""
+        return f"{self.init}{ratio}{variant}"
 
 
 def data_label(result: dict) -> str:
@@ -60,12 +62,19 @@ def data_label(result: dict) -> str:
 
 def group_runs(runs: list[dict]) -> dict[Group, list[dict]]:
     groups: dict[Group, list[dict]] = defaultdict(list)
-    for run in runs:
+    # The data has a group field of its own, so it is no variant.
+    without_data = [
+        run | {"settings": {k: v for k, v in run.get("settings", {}).items() if k != "activations"}}
+        for run in runs
+    ]
+    for run, variant in zip(runs, variants(without_data), strict=True):
         result = run["result"]
         init = result["config"]["init"]
         ratio = init["rare_ratio"] if get_init(init["init"]).uses_base else None
-        groups[Group(data_label(result), init["init"], ratio)].append(run)
-    order = sorted(groups, key=lambda g: (g.data, init_rank(g.init), g.rare_ratio or 0.0))
+        groups[Group(data_label(result), init["init"], ratio, variant)].append(run)
+    order = sorted(
+        groups, key=lambda g: (g.data, init_rank(g.init), g.rare_ratio or 0.0, g.variant)
+    )
     return {g: sorted(groups[g], key=lambda run: run["seed"]) for g in order}
 
 
@@ -180,13 +189,15 @@ def curves_figure(data: str, groups: dict[Group, list[dict]], path: Path) -> Pat
         (axes[1, 0], "step", "loss", "loss (MSE + L1 term)", True),
         (axes[1, 1], "step", "dead_fraction", "dead fraction", False),
     ]
+    variants_shown = list(dict.fromkeys(group.variant for group in groups))
     for group, runs in groups.items():
         histories = [run["result"]["history"] for run in runs]
         for ax, xkey, ykey, _, _ in panels:
             xs, mean, low, high = curve(histories, xkey, ykey)
             color = init_color(group.init)
+            style = VARIANT_STYLES[variants_shown.index(group.variant) % len(VARIANT_STYLES)]
             label = f"{group.label} ({len(runs)} seeds)" if ax is axes[0, 0] else None
-            ax.plot(xs, mean, color=color, label=label, lw=1.3)
+            ax.plot(xs, mean, color=color, ls=style, label=label, lw=1.3)
             ax.fill_between(xs, low, high, color=color, alpha=0.15, lw=0)
     target = target_fvu([run for runs in groups.values() for run in runs])
     for ax, xkey, ykey, ylabel, log in panels:
