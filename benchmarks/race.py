@@ -116,8 +116,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
 
-    inits = [*args.baselines, *args.best]
-    spec = grid_from_dict(grid(args.scenarios, args.seeds, inits))
+    entries = [*args.baselines, *args.best]
+    spec = grid_from_dict(grid(args.scenarios, args.seeds, entries))
     with ResultStore(args.store) as store:
         summary = sweep(spec, store, workers=args.workers)
         runs = [
@@ -139,21 +139,21 @@ def main() -> None:
           f"{'samples to .95':>15} {'.99':>12} {'s to .95 (+init)':>17} {'fired>=1':>9} "
           f"{'>=10':>5}")  # fmt: skip
     for scenario in args.scenarios:
-        for init in inits:
+        for entry in entries:
             cells = [
-                statistics.median(values(scenario, init, "mmcs_initial")),
-                statistics.median(values(scenario, init, "mmcs_final")),
-                statistics.median(values(scenario, init, "init_seconds")),
+                statistics.median(values(scenario, entry, "mmcs_initial")),
+                statistics.median(values(scenario, entry, "mmcs_final")),
+                statistics.median(values(scenario, entry, "init_seconds")),
             ]
-            s95 = median_or_none(values(scenario, init, "t95_samples"))
-            s99 = median_or_none(values(scenario, init, "t99_samples"))
-            t95 = median_or_none(with_init(scenario, init, "t95_seconds"))
-            fired = [r["result"].get("features_fired") for r in rows(scenario, init)]
+            s95 = median_or_none(values(scenario, entry, "t95_samples"))
+            s99 = median_or_none(values(scenario, entry, "t99_samples"))
+            t95 = median_or_none(with_init(scenario, entry, "t95_seconds"))
+            fired = [r["result"].get("features_fired") for r in rows(scenario, entry)]
             # runs stored before the ceiling was recorded have none
             counted = [f for f in fired if f]
             ceiling = [statistics.median(f[c] for f in counted) if counted else float("nan")
                        for c in ("1", "10")]  # fmt: skip
-            print(f"{scenario:<9} {init:<11} {cells[0]:>7.4f} {cells[1]:>7.4f} {cells[2]:>7.2f} "
+            print(f"{scenario:<9} {entry:<11} {cells[0]:>7.4f} {cells[1]:>7.4f} {cells[2]:>7.2f} "
                   f"{_fmt(s95):>15} {_fmt(s99):>12} {_fmt(t95):>17} {ceiling[0]:>9.0f} "
                   f"{ceiling[1]:>5.0f}")  # fmt: skip
 
