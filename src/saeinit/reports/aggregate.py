@@ -29,14 +29,12 @@ class Condition:
 
     @property
     def label(self) -> str:
-        variant = f" [{self.variant}]" if self.variant else ""
-        return f"{self.short_label}{variant}"
+        return condition_label(self.init, self.rare_ratio, self.variant)
 
     @property
     def short_label(self) -> str:
         """The label without the variant, for a figure whose title names it."""
-        ratio = "" if self.rare_ratio is None else f" {format_ratio(self.rare_ratio)}"
-        return f"{self.init}{ratio}"
+        return condition_label(self.init, self.rare_ratio)
 
     def sort_key(self) -> tuple:
         return (
@@ -59,6 +57,12 @@ def scenario_size(scenario: str) -> tuple[int, ...]:
     return tuple(int(part) for part in scenario.split("x"))
 
 
+def condition_label(init: str, rare_ratio: float | None, variant: str = "") -> str:
+    """ "centroid 5% [dict_size=512]": the init, its rare ratio and its variant, where given."""
+    ratio = "" if rare_ratio is None else f" {format_ratio(rare_ratio)}"
+    return f"{init}{ratio}{f' [{variant}]' if variant else ''}"
+
+
 def init_rank(init: str) -> tuple[int, str]:
     """The registry's order (baselines, data inits, rare inits); unknown names last."""
     known = init_names()
@@ -69,16 +73,17 @@ CONDITION_SETTINGS = {"scenario", "dim", "features", "init", "rare_ratio", "seed
 """Settings a condition names by itself, or that only seed it: never part of a variant."""
 
 
-def variants(runs: list[dict]) -> list[str]:
+def variants(runs: list[dict], named: set[str] = CONDITION_SETTINGS) -> list[str]:
     """For each run, "name=value, ..." of its settings whose values differ among the runs of
-    its scenario (a setting a run does not give is at its default, and left out)."""
+    its scenario (a setting a run does not give is at its default, and left out), except the
+    `named` ones that the grouping names by itself."""
     by_scenario: dict[str, list[dict]] = defaultdict(list)
     for run in runs:
         by_scenario[run["scenario"]].append(run.get("settings", {}))
     varying = {
         scenario: sorted(
             name
-            for name in set().union(*given) - CONDITION_SETTINGS
+            for name in set().union(*given) - named
             if len({json.dumps(settings.get(name)) for settings in given}) > 1
         )
         for scenario, given in by_scenario.items()

@@ -70,7 +70,7 @@ def mmcs_figure(
         if curve is None:
             continue
         color = init_color(condition.init)
-        style = VARIANT_STYLES[variants.index(condition.variant) % len(VARIANT_STYLES)]
+        style = variant_style(condition.variant, variants)
         label = f"{figure_label(condition, variants)} ({len(runs)} seeds)"
         curves.plot(curve.steps, curve.mean, color=color, ls=style, label=label)
         curves.fill_between(curve.steps, curve.low, curve.high, color=color, alpha=0.2, lw=0)
@@ -81,6 +81,11 @@ def mmcs_figure(
     curves.grid(alpha=0.3)
     crossing_ranges(ranges, groups, variants)
     return save(fig, path)
+
+
+def variant_style(variant: str, variants: list[str]) -> str:
+    """The line style of one of the variants that share a figure."""
+    return VARIANT_STYLES[variants.index(variant) % len(VARIANT_STYLES)]
 
 
 def figure_label(condition: Condition, variants: list[str]) -> str:

@@ -23,8 +23,13 @@ from saeinit.experiments.store import ResultStore  # noqa: E402
 from saeinit.inits import get as get_init  # noqa: E402
 from saeinit.metrics import seed_mmcs  # noqa: E402
 from saeinit.models.io import WEIGHTS_FILE  # noqa: E402
-from saeinit.reports.aggregate import format_ratio, init_rank, variants  # noqa: E402
-from saeinit.reports.figures import VARIANT_STYLES, init_color, save  # noqa: E402
+from saeinit.reports.aggregate import (  # noqa: E402
+    CONDITION_SETTINGS,
+    condition_label,
+    init_rank,
+    variants,
+)
+from saeinit.reports.figures import init_color, save, variant_style  # noqa: E402
 from saeinit.reports.tables import (  # noqa: E402
     format_count,
     format_mmcs,
@@ -48,9 +53,7 @@ class Group:
 
     @property
     def label(self) -> str:
-        ratio = "" if self.rare_ratio is None else f" {format_ratio(self.rare_ratio)}"
-        variant = f" [{self.variant}]" if self.variant else ""
-        return f"{self.init}{ratio}{variant}"
+        return condition_label(self.init, self.rare_ratio, self.variant)
 
 
 def data_label(result: dict) -> str:
@@ -62,12 +65,9 @@ def data_label(result: dict) -> str:
 
 def group_runs(runs: list[dict]) -> dict[Group, list[dict]]:
     groups: dict[Group, list[dict]] = defaultdict(list)
-    # The data has a group field of its own, so it is no variant.
-    without_data = [
-        run | {"settings": {k: v for k, v in run.get("settings", {}).items() if k != "activations"}}
-        for run in runs
-    ]
-    for run, variant in zip(runs, variants(without_data), strict=True):
+    # A group names its data (the activations) by itself, so the data is no variant.
+    labels = variants(runs, named=CONDITION_SETTINGS | {"activations"})
+    for run, variant in zip(runs, labels, strict=True):
         result = run["result"]
         init = result["config"]["init"]
         ratio = init["rare_ratio"] if get_init(init["init"]).uses_base else None
@@ -195,7 +195,7 @@ def curves_figure(data: str, groups: dict[Group, list[dict]], path: Path) -> Pat
         for ax, xkey, ykey, _, _ in panels:
             xs, mean, low, high = curve(histories, xkey, ykey)
             color = init_color(group.init)
-            style = VARIANT_STYLES[variants_shown.index(group.variant) % len(VARIANT_STYLES)]
+            style = variant_style(group.variant, variants_shown)
             label = f"{group.label} ({len(runs)} seeds)" if ax is axes[0, 0] else None
             ax.plot(xs, mean, color=color, ls=style, label=label, lw=1.3)
             ax.fill_between(xs, low, high, color=color, alpha=0.15, lw=0)
