@@ -35,11 +35,23 @@ def test_fitted_encoder_is_deterministic():
     assert all(torch.equal(a, b) for a, b in zip(first, second, strict=True))
 
 
-def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time():
+def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time(monkeypatch):
+    import time
+
+    import saeinit.training.run as run_module
+
+    def slow_fit(*args):  # the real fit, made to take at least FIT_DELAY seconds
+        time.sleep(FIT_DELAY)
+        return fitted_encoder(*args)
+
     base = dict(scenario="16x32", mean_active=2.0, init="mod", mod_iters=3, omp_k=3, seed=0,
                 max_steps=1, threads=1, progress=False)  # fmt: skip
     default = run(config_from_settings(base)).result
+    monkeypatch.setattr(run_module, "fitted_encoder", slow_fit)
     fitted = run(config_from_settings(base | {"encoder_init": "fitted"})).result
     assert fitted["mmcs_initial"] == default["mmcs_initial"]  # the same dictionary
     assert fitted["history"][0]["mse"] < 0.5 * default["history"][0]["mse"]
-    assert fitted["init_seconds"] > default["init_seconds"]
+    assert fitted["init_seconds"] >= FIT_DELAY  # the fit's time counts in the init's
+
+
+FIT_DELAY = 2.0
