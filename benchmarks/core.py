@@ -15,10 +15,10 @@ import time
 import torch
 
 from saeinit import metrics
+from saeinit.cpu import configure_cpu
 from saeinit.data import ToyConfig, ToyData
-from saeinit.data.toy import torch_generator
 from saeinit.models import ReLUSAE
-from saeinit.training.threads import configure_cpu
+from saeinit.seeding import torch_generator
 
 
 def seconds_per_call(fn, repeats: int) -> float:
@@ -34,7 +34,7 @@ def measure(G: int, batch: int, repeats: int) -> str:
     toy = ToyData(ToyConfig(dim=128, features=G))
     model = ReLUSAE(128, G, 0.1)
     model.reset_encoder(torch.Generator().manual_seed(0))
-    model.set_weights(torch.randn(G, 128))
+    model.set_decoder(torch.randn(G, 128))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     eval_x = toy.sample(2048, torch_generator(0, "eval")).x
     g = torch_generator(0, "train")

@@ -15,9 +15,9 @@ import torch
 
 from saeinit import inits
 from saeinit.config import ConfigError
+from saeinit.cpu import configure_cpu
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, initialize
-from saeinit.training.threads import configure_cpu
 
 
 def time_init(name: str, n: int, d: int, budget_s: float) -> str:

@@ -14,14 +14,15 @@ from concurrent.futures import ProcessPoolExecutor
 from saeinit.data import ToyConfig, parse_scenario
 from saeinit.models import SAEConfig
 from saeinit.training.config import TrainConfig
-from saeinit.training.run import RunConfig, run
+from saeinit.training.run import run
+from saeinit.training.settings import RunConfig
 
 
 def one_run(args: tuple[str, float, int, int]) -> tuple[float, int, dict, float]:
     scenario, l1, seed, max_steps = args
     dim, features = parse_scenario(scenario)
     config = RunConfig(
-        data=ToyConfig(dim=dim, features=features, seed=seed),
+        toy=ToyConfig(dim=dim, features=features, seed=seed),
         sae=SAEConfig(l1=l1),
         train=TrainConfig(max_steps=max_steps, seed=seed, threads=1, progress=False),
     )

@@ -17,8 +17,8 @@ from sklearn.neighbors import LocalOutlierFactor
 from threadpoolctl import threadpool_limits
 
 from saeinit.data import ToyConfig, ToyData, parse_scenario
-from saeinit.data.toy import torch_generator
 from saeinit.models import ReLUSAE
+from saeinit.seeding import torch_generator
 
 
 def lof_seconds(x: torch.Tensor, n_neighbors: int) -> float:
@@ -32,7 +32,7 @@ def step_seconds(toy: ToyData, steps: int = 200, batch: int = 256) -> float:
     dim, n = toy.config.dim, toy.config.features
     model = ReLUSAE(dim, n, 0.1)
     model.reset_encoder(torch.Generator().manual_seed(0))
-    model.set_weights(torch.randn(n, dim))
+    model.set_decoder(torch.randn(n, dim))
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     g = torch_generator(0, "train")
     start = time.perf_counter()

@@ -64,10 +64,10 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from saeinit.cpu import configure_cpu
 from saeinit.data import ToyConfig, ToyData
 from saeinit.models import ReLUSAE
 from saeinit.training.config import TrainConfig
-from saeinit.training.threads import configure_cpu
 from saeinit.training.trainer import train
 
 D = 128
@@ -100,7 +100,7 @@ def initial_weights(n: int) -> dict[str, torch.Tensor]:
     model = ReLUSAE(D, n, L1)
     generator = torch.Generator().manual_seed(0)
     model.reset_encoder(generator)
-    model.set_weights(torch.randn(n, D, generator=generator))
+    model.set_decoder(torch.randn(n, D, generator=generator))
     return {name: p.detach().clone() for name, p in model.named_parameters()}
 
 

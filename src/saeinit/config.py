@@ -58,15 +58,6 @@ def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def from_dict(cls: type, values: dict[str, Any]) -> Any:
-    """Build a config dataclass from a dict, rejecting keys it does not know."""
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ConfigError(unknown[0], f"unknown setting for {cls.__name__}; known: {sorted(known)}")
-    return cls(**values)
-
-
 def require_positive(option: str, value: float | int | None, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return

@@ -28,7 +28,7 @@ def test_train_writes_json_and_saelens_files(tmp_path, capsys):
         "thresholds",
         "history",
     }
-    assert result["config"]["data"]["dim"] == 8 and result["config"]["train"]["max_steps"] == 40
+    assert result["config"]["toy"]["dim"] == 8 and result["config"]["train"]["max_steps"] == 40
     assert result["config"]["sae"]["l1"] == 0.1  # defaults are recorded too
     assert set(result["thresholds"]) == {"0.95", "0.98", "0.99"}
     row = result["history"][-1]

@@ -20,7 +20,7 @@ from saeinit.data.activations import (
     shuffled_batches,
 )
 from saeinit.data.corpus import DEFAULT_CORPUS, documents
-from saeinit.data.toy import torch_generator
+from saeinit.seeding import torch_generator
 
 TINY = dict(context_size=16, batch_size=4, shard_tokens=24, threads=1, progress=False)
 

@@ -3,7 +3,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData, parse_scenario
-from saeinit.data.toy import torch_generator
+from saeinit.seeding import torch_generator
 
 
 def test_features_are_unit_norm_and_reproducible():

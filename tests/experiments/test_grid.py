@@ -2,7 +2,7 @@ import pytest
 
 from saeinit.config import ConfigError
 from saeinit.experiments import GridSpec, grid_from_dict, load_grid, run_key
-from saeinit.training.run import config_from_settings
+from saeinit.training.settings import config_from_settings
 
 
 def test_blocks_expand_as_cartesian_products_and_union():
@@ -19,7 +19,7 @@ def test_blocks_expand_as_cartesian_products_and_union():
     assert len(points) == 2 * 3 + 2
     assert len({p.key for p in points}) == len(points)
     assert {p.config.init.init for p in points} == {"orthogonal", "xavier", "centroid"}
-    assert all(p.config.data.dim == 8 and p.config.train.max_steps == 5 for p in points)
+    assert all(p.config.toy.dim == 8 and p.config.train.max_steps == 5 for p in points)
 
 
 def test_duplicate_points_collapse_to_one_run():
@@ -39,9 +39,9 @@ def test_keys_are_stable_and_depend_on_every_result_setting():
 
 def test_seed_sets_data_and_training_seed_unless_data_seed_given():
     config = config_from_settings({"seed": 3})
-    assert config.data.seed == 3 and config.train.seed == 3
+    assert config.toy.seed == 3 and config.train.seed == 3
     config = config_from_settings({"seed": 3, "data_seed": 7})
-    assert config.data.seed == 7 and config.train.seed == 3
+    assert config.toy.seed == 7 and config.train.seed == 3
 
 
 def test_toml_file(tmp_path):

@@ -16,7 +16,8 @@ from saeinit.experiments.tune import (
     tune,
 )
 from saeinit.inits import InitConfig
-from saeinit.training.run import config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 TINY = dict(scenario="16x32", max_steps=150, seeds=1, baselines="orthogonal", bases="data,svd")
 """A study whose runs take a fraction of a second: 16x32, 150 steps, one seed."""

@@ -6,7 +6,8 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
-from saeinit.inits import InitConfig, InitRequest, initialize, normalize_rows
+from saeinit.inits import InitConfig, InitRequest, initialize
+from saeinit.tensors import normalize_rows
 
 
 def request_for(x: torch.Tensor, n_atoms: int, seed: int = 0, **options) -> InitRequest:

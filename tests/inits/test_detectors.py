@@ -10,9 +10,10 @@ from sklearn.mixture import GaussianMixture
 from saeinit.cli import main
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
-from saeinit.inits import InitConfig, InitRequest, initialize, normalize_rows
+from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.inits.outliers import most_outlying
 from saeinit.inits.registry import sklearn_seed
+from saeinit.tensors import normalize_rows
 
 D = 16
 DIRECTIONS = normalize_rows(torch.randn(7, D, generator=torch.Generator().manual_seed(2)))

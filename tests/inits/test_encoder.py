@@ -2,7 +2,8 @@ import torch
 
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits.encoder import fitted_encoder
-from saeinit.training.run import config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 
 def toy_batch(n=4096, seed=0):

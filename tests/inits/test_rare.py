@@ -7,8 +7,9 @@ from sklearn.neighbors import LocalOutlierFactor
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
-from saeinit.inits import InitConfig, InitRequest, initialize, normalize_rows
+from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.inits.centroid import one_member_per_cluster
+from saeinit.tensors import normalize_rows
 
 
 def request_for(x: torch.Tensor, n_atoms: int, seed: int = 0, **options) -> InitRequest:

@@ -12,7 +12,7 @@ from saeinit.models.io import load_sae, save_sae
 def make_model(d=4, n=6, l1=0.5):
     model = ReLUSAE(d, n, l1)
     model.reset_encoder(torch.Generator().manual_seed(0))
-    model.set_weights(torch.randn(n, d, generator=torch.Generator().manual_seed(1)))
+    model.set_decoder(torch.randn(n, d, generator=torch.Generator().manual_seed(1)))
     return model
 
 
@@ -26,7 +26,7 @@ def test_forward_matches_the_reference_loss_by_hand():
     l1 = acts.abs().sum(dim=1).mean() / 6
     assert torch.allclose(out.x_hat, x_hat)
     assert torch.allclose(out.loss, mse + 0.5 * l1)
-    assert torch.allclose(out.l1, l1)
+    assert torch.allclose(out.sparsity, l1)
 
 
 def test_set_weights_normalises_atoms():

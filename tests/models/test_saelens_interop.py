@@ -9,7 +9,8 @@ from saeinit.config import ConfigError
 from saeinit.models import ReLUSAE
 from saeinit.models.io import load_sae, save_sae
 from saeinit.training.config import TrainConfig
-from saeinit.training.run import RunConfig, config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import RunConfig, config_from_settings
 
 sae_lens = pytest.importorskip("sae_lens")
 from sae_lens import SAE, StandardSAE, StandardSAEConfig  # noqa: E402

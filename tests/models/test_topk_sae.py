@@ -5,9 +5,9 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.models import ARCHITECTURES, SAEConfig, TopKSAE, build_sae
-from saeinit.models.config import ARCHITECTURE_NAMES
 from saeinit.models.io import load_sae, save_sae
-from saeinit.training.run import config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 FAST = {"threads": 1, "progress": False, "batch_size": 32, "eval_samples": 64}
 
@@ -23,7 +23,7 @@ def random_topk(d=6, n=12, k=3, seed=0) -> TopKSAE:
 
 
 def test_registry_names_every_architecture():
-    assert tuple(ARCHITECTURES) == ARCHITECTURE_NAMES
+    assert SAEConfig.choices()["architecture"] == tuple(ARCHITECTURES) == ("relu", "topk")
     assert isinstance(build_sae(SAEConfig(architecture="topk", k=2), 4, 8), TopKSAE)
 
 
@@ -42,7 +42,7 @@ def test_topk_keeps_the_k_largest_relu_latents_and_its_loss_is_the_mse():
 
 def test_tie_encoder_makes_the_encoder_the_decoder_transpose():
     model = build_sae(SAEConfig(), 5, 7)
-    model.set_weights(torch.randn(7, 5, generator=torch.Generator().manual_seed(0)))
+    model.set_decoder(torch.randn(7, 5, generator=torch.Generator().manual_seed(0)))
     model.tie_encoder()
     assert torch.equal(model.W_enc, model.W_dec.T) and not model.b_enc.any()
 

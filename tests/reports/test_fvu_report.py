@@ -3,7 +3,8 @@ import numpy as np
 from saeinit.cli import main
 from saeinit.experiments import ResultStore, run_key
 from saeinit.reports.fvu import write_fvu_report
-from saeinit.training.run import config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 
 def fill_store(tmp_path) -> ResultStore:

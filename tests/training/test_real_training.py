@@ -7,14 +7,15 @@ from saeinit.data import ToyConfig
 from saeinit.models import SAEConfig
 from saeinit.models.preprocess import geometric_median, norm_scaling_factor
 from saeinit.training.config import TrainConfig
-from saeinit.training.run import RunConfig, config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import RunConfig, config_from_settings
 
 FAST = dict(threads=1, progress=False, eval_samples=256, batch_size=64)
 
 
 def toy_run(sae: SAEConfig, **train) -> dict:
     config = RunConfig(
-        data=ToyConfig(dim=8, features=16), sae=sae, train=TrainConfig(**(FAST | train))
+        toy=ToyConfig(dim=8, features=16), sae=sae, train=TrainConfig(**(FAST | train))
     )
     return run(config)
 
@@ -72,7 +73,7 @@ def test_the_ceiling_counts_the_features_fired_in_the_samples_seen():
     from saeinit.data import ToyData
 
     data = ToyConfig(dim=8, features=64, decay=0.8)
-    config = RunConfig(data=data, train=TrainConfig(**(FAST | {"max_steps": 10})))
+    config = RunConfig(toy=data, train=TrainConfig(**(FAST | {"max_steps": 10})))
     result = run(config).result  # orthogonal init draws no sample: training is all it saw
     fired = torch.zeros(64, dtype=torch.long)
     stream = ToyData(data).stream(64, 0, fired=fired)

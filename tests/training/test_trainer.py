@@ -5,7 +5,8 @@ from saeinit.data import ToyConfig
 from saeinit.inits import InitConfig
 from saeinit.models import SAEConfig
 from saeinit.training.config import TrainConfig
-from saeinit.training.run import RunConfig, run
+from saeinit.training.run import run
+from saeinit.training.settings import RunConfig
 from saeinit.training.trainer import TrainingDiverged, train
 
 EASY = ToyConfig(dim=16, features=32, mean_active=2.0)
@@ -14,7 +15,7 @@ EASY = ToyConfig(dim=16, features=32, mean_active=2.0)
 def easy_run(**train_kwargs) -> dict:
     settings = dict(lr=3e-3, max_steps=2000, target_mmcs=0.95, threads=1, progress=False)
     config = RunConfig(
-        data=EASY,
+        toy=EASY,
         sae=SAEConfig(dict_size=64, l1=1.0),
         init=InitConfig(init="orthogonal"),
         train=TrainConfig(**(settings | train_kwargs)),
@@ -55,7 +56,7 @@ def test_runs_are_reproducible():
 
 def test_fixed_dataset_mode_counts_an_epoch_as_a_step():
     config = RunConfig(
-        data=ToyConfig(dim=8, features=16, dataset_size=1000),
+        toy=ToyConfig(dim=8, features=16, dataset_size=1000),
         train=TrainConfig(max_steps=3, batch_size=256, threads=1, progress=False, eval_every=1),
     )
     result = run(config).result
@@ -63,7 +64,7 @@ def test_fixed_dataset_mode_counts_an_epoch_as_a_step():
 
 
 def test_nan_loss_stops_with_a_clear_error():
-    config = RunConfig(data=EASY, train=TrainConfig(max_steps=20, progress=False, threads=1))
+    config = RunConfig(toy=EASY, train=TrainConfig(max_steps=20, progress=False, threads=1))
     model = run(config).model
     with torch.no_grad():
         model.W_enc[0, 0] = float("nan")
@@ -79,7 +80,7 @@ def test_resampling_reseeds_dead_latents_from_residuals():
     toy_features = torch.nn.functional.normalize(torch.randn(8, 6), dim=1)
     model = ReLUSAE(6, 8, 0.1)
     model.reset_encoder(torch.Generator().manual_seed(0))
-    model.set_weights(toy_features.clone())
+    model.set_decoder(toy_features.clone())
     with torch.no_grad():
         model.b_enc[:3] = -100.0  # three latents that can never fire
     batches = iter(lambda: torch.rand(64, 8) @ toy_features, None)

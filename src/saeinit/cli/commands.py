@@ -13,15 +13,17 @@ from saeinit.cli.options import config_options
 from saeinit.config import DEVICES, ConfigError
 from saeinit.data import ToyConfig, ToyData, save_npz
 from saeinit.data.activations import DTYPES, SITES, ActivationsConfig, CollectConfig
-from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS, torch_generator
+from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS
 from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
 from saeinit.experiments.executors import EXECUTORS
 from saeinit.experiments.presets import load_preset, preset_names
 from saeinit.experiments.tune import TuneConfig, tunable
 from saeinit.models import SAEConfig
 from saeinit.models.io import save_sae
+from saeinit.seeding import torch_generator
 from saeinit.training.config import THRESHOLDS, TrainConfig
-from saeinit.training.run import config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS, "copula": COPULA_SCALES}
 SAE_CHOICES = SAEConfig.choices()
@@ -100,7 +102,7 @@ def summary(result: dict) -> str:
         f"{config['acts']['activations']} ({info['model']} {info['hook_name']}, "
         f"{info['train_tokens']} + {info['eval_tokens']} held-out tokens)"
         if info.get("hook_name")
-        else config["data_file"] or f"toy {config['data']['dim']}x{config['data']['features']}"
+        else config["data_file"] or f"toy {config['toy']['dim']}x{config['toy']['features']}"
     )
     lines = [
         f"data {source}  init {config['init']['init']}  dict {result['dict_size']}  "
@@ -237,7 +239,7 @@ def data(samples: int, seed: int, out: str, **values) -> None:
     """Export a toy dataset: x (N x d), coefficients (N x G) and features (G x d)."""
     if samples < 1:
         raise ConfigError("samples", f"must be an integer >= 1, got {samples}")
-    toy = ToyData(config_from_settings(explicit(values) | {"seed": seed}).data)
+    toy = ToyData(config_from_settings(explicit(values) | {"seed": seed}).toy)
     batch = toy.sample(samples, torch_generator(seed, "train"))
     save_npz(Path(out), batch.x, batch.coefficients, toy.features)
     click.echo(f"wrote {samples} samples of {toy.config.scenario} to {out}")

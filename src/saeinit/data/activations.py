@@ -37,7 +37,8 @@ from saeinit.config import (
     resolve_device,
 )
 from saeinit.data.corpus import DEFAULT_CORPUS, check_not_empty, describe, documents
-from saeinit.data.toy import torch_generator
+from saeinit.data.source import Source
+from saeinit.seeding import torch_generator
 
 FORMAT = "saeinit-activations-1"
 MANIFEST = "manifest.json"
@@ -400,7 +401,7 @@ def _settings(config: CollectConfig) -> dict:
 def collect(config: CollectConfig, out: Path) -> CollectSummary:
     """Collect activations into `out` (created), resuming a collection already there. Every
     setting is checked before anything is written, and stored shards are never removed."""
-    from saeinit.training.threads import configure_cpu
+    from saeinit.cpu import configure_cpu
 
     out = Path(out)
     manifest = _existing(config, out)
@@ -697,22 +698,13 @@ def row_sampler(
     return draw
 
 
-class ActivationSource(NamedTuple):
-    dim: int
-    batches: Iterator[torch.Tensor]
-    draw: Callable[[int], torch.Tensor]
-    stats: Callable[[int], torch.Tensor]
-    eval_x: torch.Tensor
-    info: dict
-
-
 def activation_source(
     config: ActivationsConfig,
     batch_size: int,
     seed: int,
     eval_samples: int,
     device: torch.device | str = "cpu",
-) -> ActivationSource:
+) -> Source:
     """Training batches, init and statistics samplers (seeded streams of their own) and the
     held-out evaluation sample of a collection."""
     store = ActivationStore(Path(str(config.activations)))
@@ -733,7 +725,7 @@ def activation_source(
     init_draw = row_sampler(store, stop, torch_generator(seed, "init"))
     stats_draw = row_sampler(store, stop, torch_generator(seed, "stats"))
     info = store.info() | {"train_tokens": stop, "eval_tokens": held_out}
-    return ActivationSource(
+    return Source(
         dim=store.dim,
         batches=batches,
         draw=lambda n: init_draw(n).to(device),

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.data.toy import torch_generator
+from saeinit.seeding import torch_generator
 
 
 class ArrayDataset:

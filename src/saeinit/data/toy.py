@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
 import torch
 
 from saeinit.config import (
@@ -22,25 +21,12 @@ from saeinit.config import (
     require_non_negative,
     require_positive,
 )
+from saeinit.seeding import torch_generator
 
 DECAY_LAWS = ("multiplicative", "power")
 CORRELATION_DRAWS = ("batch", "sample")
 COPULA_SCALES = ("reference", "unit")
 _SCENARIO = re.compile(r"^\s*(\d+)\s*[x/]\s*(\d+)\s*$")
-
-# Named streams of randomness derived from one seed, so that the features, the training
-# batches, the init sample and the evaluation sample never share random numbers.
-STREAMS = {"features": 0, "train": 1, "init": 2, "eval": 3, "stats": 4}
-
-
-def derived_seed(seed: int, stream: str) -> int:
-    """A 63-bit seed for one named stream of a run's randomness."""
-    state = np.random.SeedSequence([seed, STREAMS[stream]]).generate_state(2, np.uint32)
-    return int(state[0]) << 31 | int(state[1]) >> 1
-
-
-def torch_generator(seed: int, stream: str, device: torch.device | str = "cpu") -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(derived_seed(seed, stream))
 
 
 def parse_scenario(text: str) -> tuple[int, int]:

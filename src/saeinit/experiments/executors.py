@@ -9,7 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import NamedTuple
 
 from saeinit.experiments.grid import GridPoint
-from saeinit.training.run import config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 EXECUTORS = ("local", "ray")
 

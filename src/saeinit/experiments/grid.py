@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from saeinit.config import ConfigError, to_dict
-from saeinit.training.run import RunConfig, config_from_settings, setting_names
+from saeinit.training.settings import RunConfig, config_from_settings, setting_names
 
 KEY_EXCLUDED = {"train": ("threads", "progress")}
 """Settings that do not change what a run computes, left out of its key."""

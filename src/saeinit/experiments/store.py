@@ -89,7 +89,7 @@ class ResultStore:
         config = result["config"]
         init = config["init"]["init"]
         values = {
-            "scenario": f"{config['data']['dim']}x{config['data']['features']}",
+            "scenario": f"{config['toy']['dim']}x{config['toy']['features']}",
             "init": init,
             "rare_ratio": config["init"]["rare_ratio"] if get_init(init).uses_base else None,
             "seed": config["train"]["seed"],

@@ -31,7 +31,8 @@ from typing import Any, NamedTuple
 from saeinit import inits
 from saeinit.config import ConfigError
 from saeinit.data import parse_scenario
-from saeinit.training.run import config_from_settings, run
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 
 class Knob(NamedTuple):

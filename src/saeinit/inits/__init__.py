@@ -24,7 +24,6 @@ from saeinit.inits.registry import (
     get,
     initialize,
     names,
-    normalize_rows,
     register,
 )
 
@@ -39,6 +38,5 @@ __all__ = [
     "get",
     "initialize",
     "names",
-    "normalize_rows",
     "register",
 ]

@@ -9,9 +9,9 @@ from saeinit.inits.registry import (
     InitRequest,
     InitWeights,
     draw_sample,
-    normalize_rows,
     register,
 )
+from saeinit.tensors import normalize_rows
 
 
 def init_sample(request: InitRequest) -> torch.Tensor:

@@ -20,7 +20,8 @@ from typing import NamedTuple
 import torch
 
 from saeinit.inits.data_samples import init_sample, pick_rows
-from saeinit.inits.registry import InitRequest, InitWeights, normalize_rows, register
+from saeinit.inits.registry import InitRequest, InitWeights, register
+from saeinit.tensors import normalize_rows
 
 HASH_DECIMALS = 3
 """Unit vectors rounded to this many decimals share a hash when they point the same way."""

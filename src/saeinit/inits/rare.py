@@ -21,9 +21,9 @@ from saeinit.inits.registry import (
     InitRequest,
     InitWeights,
     get,
-    normalize_rows,
     register,
 )
+from saeinit.tensors import normalize_rows
 
 RareFn = Callable[[InitRequest, int], torch.Tensor]
 """(request, count) -> [count, d] rare vectors, not necessarily normalised."""

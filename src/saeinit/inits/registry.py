@@ -21,6 +21,7 @@ from saeinit.config import (
     require_in_unit_interval,
     require_positive,
 )
+from saeinit.tensors import normalize_rows
 
 DEFAULT_INIT_SAMPLES = 8192
 """Init sample size of an init that names no other (unset --init-samples)."""
@@ -100,13 +101,10 @@ class InitRequest:
 class InitWeights(NamedTuple):
     W_dec: torch.Tensor
     """Decoder atoms [n_atoms, dim]; normalised to unit norm by `initialize`."""
-    W_enc: torch.Tensor | None = None
-    """Encoder weight [dim, n_atoms], or None to keep the model's default encoder init."""
 
 
 class InitResult(NamedTuple):
     W_dec: torch.Tensor
-    W_enc: torch.Tensor | None
     seconds: float
 
 
@@ -168,11 +166,6 @@ def choices() -> dict[str, list[str]]:
     return {"init": names(), "rare_base": bases, "svd_fill": list(SVD_FILLS)}
 
 
-def normalize_rows(vectors: torch.Tensor) -> torch.Tensor:
-    """Scale each row to unit L2 norm (zero rows stay zero)."""
-    return vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
-
-
 def sample_size(request: InitRequest) -> int:
     """The init sample size: --init-samples, or when unset the running init's own default,
     raised to the number of vectors it picks from the sample (so LOF's quadratic cost does not
@@ -218,4 +211,4 @@ def initialize(request: InitRequest) -> InitResult:
         raise RuntimeError(f"init {spec.name!r} returned {tuple(W_dec.shape)}, expected {expected}")
     if not torch.isfinite(W_dec).all():
         raise RuntimeError(f"init {spec.name!r} returned non-finite atoms")
-    return InitResult(W_dec, weights.W_enc, seconds)
+    return InitResult(W_dec, seconds)

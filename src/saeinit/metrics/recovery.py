@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from scipy.optimize import linear_sum_assignment
 
-from saeinit.inits.registry import normalize_rows
+from saeinit.tensors import normalize_rows
 
 
 def cosine_matrix(features: torch.Tensor, atoms: torch.Tensor) -> torch.Tensor:

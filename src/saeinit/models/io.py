@@ -1,10 +1,10 @@
 """Saving and loading SAEs in SAELens' on-disk layout.
 
 A folder holds `sae_weights.safetensors` (W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in],
-b_dec [d_in]) and `cfg.json` (architecture "standard", or "topk" with its k; d_in, d_sae, apply_b_dec_to_input,
-normalize_activations, and the hook it was trained on when known). SAELens'
-`SAE.load_from_disk` reads what `save_sae` writes, and `load_sae` reads SAELens' standard and
-TopK SAEs.
+b_dec [d_in]) and `cfg.json` (the architecture's SAELens name and its own keys, d_in, d_sae,
+apply_b_dec_to_input, normalize_activations, and the hook it was trained on when known).
+SAELens' `SAE.load_from_disk` reads what `save_sae` writes, and `load_sae` reads SAELens' SAEs of
+every registered architecture.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from saeinit.config import ConfigError
-from saeinit.models.relu_sae import ReLUSAE
-from saeinit.models.topk_sae import TopKSAE
+from saeinit.models.base import SAE
+from saeinit.models.registry import by_saelens_name
 
 WEIGHTS_FILE = "sae_weights.safetensors"
 CONFIG_FILE = "cfg.json"
@@ -30,7 +30,7 @@ scaling, folded into the weights of a finished SAE)."""
 
 def save_sae(
     directory: Path,
-    model: ReLUSAE,
+    model: SAE,
     settings: dict,
     features: torch.Tensor | None = None,
     scaling_factor: float | None = None,
@@ -55,10 +55,9 @@ def save_sae(
     save_file(
         {k: v.contiguous().float().cpu() for k, v in tensors.items()}, directory / WEIGHTS_FILE
     )
-    architecture = {"architecture": "topk", "k": model.k} if isinstance(model, TopKSAE) else {}
     cfg = {
-        "architecture": "standard",
-        **architecture,
+        "architecture": model.saelens_architecture,
+        **model.saelens_settings(),
         "d_in": model.d_in,
         "d_sae": model.d_sae,
         "dtype": "float32",
@@ -67,7 +66,6 @@ def save_sae(
         "apply_b_dec_to_input": model.b_dec is not None and model.apply_b_dec_to_input,
         "normalize_activations": "none",
         "reshape_activations": "none",
-        "l1_coefficient": model.l1_coefficient,
         **(metadata or {}),
         "saeinit": settings,
         "saeinit_norm_scaling_factor_folded": scaling_factor,
@@ -77,50 +75,46 @@ def save_sae(
         save_file({"features": features.contiguous().float()}, directory / GROUND_TRUTH_FILE)
 
 
-def read_config(directory: Path) -> dict:
+def read_config(directory: Path, option: str = "sae") -> dict:
     """cfg.json of a saved SAE, with a clear error for a folder that is not one."""
     path = Path(directory) / CONFIG_FILE
     if not Path(directory).is_dir():
-        raise ConfigError("sae", f"{directory} is not a folder")
+        raise ConfigError(option, f"{directory} is not a folder")
     try:
-        return json.loads(path.read_text())
+        cfg = json.loads(path.read_text())
     except FileNotFoundError as err:
-        raise ConfigError("sae", f"{directory} holds no {CONFIG_FILE}; not a saved SAE") from err
-    except (OSError, json.JSONDecodeError) as err:
-        raise ConfigError("sae", f"cannot read {path}: {err}") from err
+        raise ConfigError(option, f"{directory} holds no {CONFIG_FILE}; not a saved SAE") from err
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ConfigError(option, f"cannot read {path}: {err}") from err
+    missing = [key for key in ("d_in", "d_sae") if not isinstance(cfg, dict) or key not in cfg]
+    if missing:
+        raise ConfigError(option, f"{path} is not an SAE config: it lacks {', '.join(missing)}")
+    return cfg
 
 
-def load_sae(directory: Path) -> ReLUSAE:
-    """Load an SAE saved by `save_sae` or by SAELens (architecture "standard" or "topk"), with its
-    weights exactly as saved (atoms need not be unit-norm; `ReLUSAE.fold_decoder_norm` makes
-    them so without changing the function, for further training)."""
+def load_sae(directory: Path, option: str = "sae") -> SAE:
+    """Load an SAE saved by `save_sae` or by SAELens, with its weights exactly as saved (atoms
+    need not be unit-norm; `SAE.fold_decoder_norm` makes them so without changing the
+    function, for further training). `option` names the command-line option in errors."""
     directory = Path(directory)
-    cfg = read_config(directory)
-    architecture = cfg.get("architecture", "standard")
-    if architecture not in ("standard", "topk"):
-        raise ConfigError(
-            "sae", f"{directory} holds a {architecture!r} SAE; only 'standard' and 'topk' load here"
-        )
-    if architecture == "topk" and "k" not in cfg:
-        raise ConfigError("sae", f"{directory / CONFIG_FILE} is a topk SAE but lacks k")
-    if architecture == "topk" and cfg.get("rescale_acts_by_decoder_norm"):
-        raise ConfigError("sae", f"{directory} rescales TopK acts by decoder norm; not supported")
+    cfg = read_config(directory, option)
+    architecture = by_saelens_name(cfg.get("architecture", "standard"), str(directory))
     normalization = cfg.get("normalize_activations") or "none"
     if normalization not in INFERENCE_NORMALIZATIONS:
         raise ConfigError(
-            "sae",
+            option,
             f"{directory} uses normalize_activations={normalization!r}; only "
             f"{', '.join(INFERENCE_NORMALIZATIONS)} load here",
         )
     if cfg.get("reshape_activations", "none") != "none":
-        raise ConfigError("sae", f"{directory} reshapes activations (hook_z); not supported")
+        raise ConfigError(option, f"{directory} reshapes activations (hook_z); not supported")
     try:
         tensors = load_file(directory / WEIGHTS_FILE)
     except (OSError, SafetensorError) as err:
-        raise ConfigError("sae", f"cannot read {directory / WEIGHTS_FILE}: {err}") from err
+        raise ConfigError(option, f"cannot read {directory / WEIGHTS_FILE}: {err}") from err
     missing = sorted({"W_enc", "b_enc", "W_dec"} - set(tensors))
     if missing:
-        raise ConfigError("sae", f"{directory / WEIGHTS_FILE} lacks {', '.join(missing)}")
+        raise ConfigError(option, f"{directory / WEIGHTS_FILE} lacks {', '.join(missing)}")
     d_in, d_sae = int(cfg["d_in"]), int(cfg["d_sae"])
     # Our own SAEs saved without a decoder bias come back without one; SAELens' always have it.
     ours = cfg.get("saeinit")
@@ -128,18 +122,14 @@ def load_sae(directory: Path) -> ReLUSAE:
         isinstance(ours, dict) and ours.get("sae", {}).get("b_dec", "none") == "none"
     )
     apply_b_dec_to_input = bool(cfg.get("apply_b_dec_to_input", True))
-    if architecture == "topk":
-        model = TopKSAE(d_in, d_sae, int(cfg["k"]), has_b_dec, apply_b_dec_to_input)
-    else:
-        l1 = float(cfg.get("l1_coefficient", 0.0))
-        model = ReLUSAE(d_in, d_sae, l1, has_b_dec, apply_b_dec_to_input)
+    model = architecture.from_saelens(cfg, d_in, d_sae, has_b_dec, apply_b_dec_to_input)
     names = ("W_enc", "b_enc", "W_dec", "b_dec") if has_b_dec else ("W_enc", "b_enc", "W_dec")
     with torch.no_grad():
         for name in names:
             target = getattr(model, name)
             if tuple(tensors[name].shape) != tuple(target.shape):
                 raise ConfigError(
-                    "sae",
+                    option,
                     f"{name} in {directory} has shape {tuple(tensors[name].shape)}, "
                     f"expected {tuple(target.shape)} from d_in {d_in} and d_sae {d_sae}",
                 )

@@ -2,32 +2,55 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-from saeinit.models.config import SAEConfig
-from saeinit.models.relu_sae import ReLUSAE
+from saeinit.config import ConfigError, require_positive
+from saeinit.models.base import SAE
 
 
-class TopKSAE(ReLUSAE):
+@dataclass
+class TopKOptions:
+    k: int = 12
+    """Latents kept per sample by the topk architecture."""
+
+    def check_options(self) -> None:
+        require_positive("k", self.k)
+
+
+class TopKSAE(SAE):
     """c = TopK_k(ReLU(x W_enc + b_enc)); x_hat = c W_dec. The loss is the MSE alone (no L1:
     sparsity is the k); without AuxK, dead latents are left to --resample-every."""
 
-    def __init__(
-        self,
-        d_in: int,
-        d_sae: int,
-        k: int,
-        b_dec: bool = False,
-        apply_b_dec_to_input: bool = True,
-    ):
-        super().__init__(d_in, d_sae, 0.0, b_dec, apply_b_dec_to_input)
+    name = "topk"
+    saelens_architecture = "topk"
+    Options = TopKOptions
+
+    def __init__(self, d_in, d_sae, k: int = TopKOptions.k, b_dec=False, apply_b_dec_to_input=True):
+        super().__init__(d_in, d_sae, b_dec, apply_b_dec_to_input)
         self.k = min(k, d_sae)
 
     @classmethod
-    def from_config(cls, config: SAEConfig, d_in: int, d_sae: int) -> TopKSAE:
-        return cls(d_in, d_sae, config.k, config.b_dec != "none", config.apply_b_dec_to_input)
+    def check(cls, config) -> None:
+        if config.dict_size is not None and config.k > config.dict_size:
+            raise ConfigError("k", f"is {config.k}, more than the {config.dict_size} latents")
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        acts = super().encode(x)
+    def configure(self, config) -> None:
+        self.k = min(config.k, self.d_sae)
+
+    def activate(self, pre_acts: torch.Tensor) -> torch.Tensor:
+        acts = torch.relu(pre_acts)
         top = acts.topk(self.k, dim=1)
         return torch.zeros_like(acts).scatter_(1, top.indices, top.values)
+
+    def saelens_settings(self) -> dict:
+        return {"k": self.k}
+
+    @classmethod
+    def from_saelens(cls, cfg, d_in, d_sae, b_dec, apply) -> TopKSAE:
+        if "k" not in cfg:
+            raise ConfigError("sae", "the cfg.json of a topk SAE lacks k")
+        if cfg.get("rescale_acts_by_decoder_norm"):
+            raise ConfigError("sae", "the SAE rescales TopK acts by decoder norm; not supported")
+        return cls(d_in, d_sae, int(cfg["k"]), b_dec, apply)

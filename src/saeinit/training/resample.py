@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import torch
 
-from saeinit.inits.registry import normalize_rows
 from saeinit.models import ReLUSAE
+from saeinit.tensors import normalize_rows
 
 ENCODER_SCALE = 0.2
 POOL_SIZE = 4096

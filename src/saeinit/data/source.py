@@ -1,0 +1,40 @@
+"""What a run trains on: one `Source` type for toy data, fixed datasets and activations."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import NamedTuple
+
+import torch
+
+
+class Source(NamedTuple):
+    """Where a run's data comes from."""
+
+    dim: int
+    batches: Iterator[torch.Tensor]
+    """Training data, one item per step: a batch, or an epoch of a fixed dataset."""
+    draw: Callable[[int], torch.Tensor]
+    """Draws n samples for the init, from a stream of their own."""
+    eval_x: torch.Tensor
+    """The held-out evaluation sample."""
+    features: torch.Tensor | None = None
+    """The ground-truth features, when known."""
+    stats: Callable[[int], torch.Tensor] | None = None
+    """Draws n samples from a stream of their own, for the statistics an SAE is set up with
+    (normalisation factor, b_dec) without touching the init or training streams."""
+    info: dict | None = None
+    """What the result records about the data (activations: model, hook, token counts)."""
+    fired: torch.Tensor | None = None
+    """How often each ground-truth feature was active in the samples the init and training
+    drew (toy data; a fixed dataset counts each distinct sample once)."""
+
+
+def scaled(source: Source, factor: float) -> Source:
+    """The same source with every sample multiplied by `factor` (ground truth unchanged)."""
+    return source._replace(
+        batches=(batch * factor for batch in source.batches),
+        draw=lambda n: source.draw(n) * factor,
+        eval_x=source.eval_x * factor,
+        stats=None if source.stats is None else (lambda n: source.stats(n) * factor),
+    )

@@ -1,0 +1,154 @@
+"""What every SAE architecture shares: weights in SAELens' layout, a unit-norm decoder, and
+the ways its encoder starts (reset, tied, set) and its weights are refolded.
+
+An architecture is a subclass in a module of its own that names itself (`name`, its SAELens
+`saelens_architecture`), declares its own settings (`Options`, a dataclass merged into
+`SAEConfig`), and defines its activation and its sparsity term; `models.registry` lists it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
+
+import torch
+from torch import nn
+
+if TYPE_CHECKING:
+    from saeinit.models.config import SAEConfig
+
+
+class ForwardOutput(NamedTuple):
+    x_hat: torch.Tensor
+    acts: torch.Tensor
+    loss: torch.Tensor
+    mse: torch.Tensor
+    sparsity: torch.Tensor | None
+    """The sparsity term the loss adds before its coefficient (None: the architecture has
+    none, its sparsity comes from the activation)."""
+
+
+class SAE(nn.Module):
+    """x_hat = act((x - b_dec) W_enc + b_enc) W_dec + b_dec, each row of W_dec a unit-norm
+    atom. Without a decoder bias (the reference SAE) both b_dec terms are absent; with one,
+    `apply_b_dec_to_input` says whether it is subtracted from the input (SAELens' default)."""
+
+    name: ClassVar[str]
+    """The --architecture value."""
+    saelens_architecture: ClassVar[str]
+    """The `architecture` of SAELens' cfg.json for this SAE."""
+    Options: ClassVar[type]
+    """A dataclass of this architecture's own settings, each with a docstring."""
+
+    def __init__(self, d_in: int, d_sae: int, b_dec: bool = False, apply_b_dec_to_input=True):
+        super().__init__()
+        self.d_in, self.d_sae = d_in, d_sae
+        self.apply_b_dec_to_input = apply_b_dec_to_input
+        self.W_enc = nn.Parameter(torch.empty(d_in, d_sae))
+        self.b_enc = nn.Parameter(torch.zeros(d_sae))
+        self.W_dec = nn.Parameter(torch.empty(d_sae, d_in))
+        self.b_dec: nn.Parameter | None
+        self.register_parameter("b_dec", nn.Parameter(torch.zeros(d_in)) if b_dec else None)
+
+    # ---------------------------------------------------------------- what an architecture defines
+
+    @classmethod
+    def check(cls, config: SAEConfig) -> None:
+        """Refuse settings that contradict each other for this architecture."""
+
+    def configure(self, config: SAEConfig) -> None:
+        """Take this architecture's own settings from `config` (on build and on resume)."""
+
+    def activate(self, pre_acts: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sparsity_loss(self, acts: torch.Tensor) -> tuple[torch.Tensor, float] | None:
+        """The sparsity term and its coefficient, or None when the loss is the MSE alone."""
+        return None
+
+    def saelens_settings(self) -> dict:
+        """This architecture's own keys of SAELens' cfg.json."""
+        return {}
+
+    @classmethod
+    def from_saelens(cls, cfg: dict, d_in: int, d_sae: int, b_dec: bool, apply: bool) -> SAE:
+        """An SAE of this architecture shaped by a saved cfg.json (weights not loaded)."""
+        raise NotImplementedError
+
+    # ---------------------------------------------------------------- shared
+
+    @classmethod
+    def from_config(cls, config: SAEConfig, d_in: int, d_sae: int) -> SAE:
+        model = cls(
+            d_in,
+            d_sae,
+            b_dec=config.b_dec != "none",
+            apply_b_dec_to_input=config.apply_b_dec_to_input,
+        )
+        model.configure(config)
+        return model
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        if self.b_dec is not None and self.apply_b_dec_to_input:
+            x = x - self.b_dec
+        return self.activate(x @ self.W_enc + self.b_enc)
+
+    def decode(self, acts: torch.Tensor) -> torch.Tensor:
+        x_hat = acts @ self.W_dec
+        return x_hat if self.b_dec is None else x_hat + self.b_dec
+
+    def forward(self, x: torch.Tensor) -> ForwardOutput:
+        acts = self.encode(x)
+        x_hat = self.decode(acts)
+        mse = (x_hat - x).pow(2).mean()
+        sparsity = self.sparsity_loss(acts)
+        if sparsity is None:
+            return ForwardOutput(x_hat, acts, mse, mse, None)
+        term, coefficient = sparsity
+        return ForwardOutput(x_hat, acts, mse + coefficient * term, mse, term)
+
+    @torch.no_grad()
+    def normalize_decoder(self) -> None:
+        self.W_dec /= self.W_dec.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+    @torch.no_grad()
+    def reset_encoder(self, generator: torch.Generator) -> None:
+        """nn.Linear's default init, as in the reference: U(-1/sqrt(d), 1/sqrt(d))."""
+        bound = self.d_in**-0.5
+        for param in (self.W_enc, self.b_enc):
+            param.copy_(torch.rand(param.shape, generator=generator) * 2 * bound - bound)
+
+    @torch.no_grad()
+    def set_decoder(self, W_dec: torch.Tensor) -> None:
+        """Load an initial dictionary [n, d] as unit-norm atoms; the encoder is left as it is."""
+        self.W_dec.copy_(W_dec)
+        self.normalize_decoder()
+
+    @torch.no_grad()
+    def set_encoder(self, W_enc: torch.Tensor, b_enc: torch.Tensor) -> None:
+        self.W_enc.copy_(W_enc)
+        self.b_enc.copy_(b_enc)
+
+    @torch.no_grad()
+    def tie_encoder(self) -> None:
+        """W_enc = W_dec^T and b_enc = 0: each latent starts as its atom's projection."""
+        self.W_enc.copy_(self.W_dec.T)
+        self.b_enc.zero_()
+
+    @torch.no_grad()
+    def fold_scaling(self, factor: float) -> None:
+        """Turn an SAE trained on inputs scaled by `factor` into one that takes unscaled inputs
+        and returns unscaled outputs (SAELens' fold_activation_norm_scaling_factor); the
+        decoder atoms then have norm 1 / factor."""
+        self.W_enc.mul_(factor)
+        self.W_dec.div_(factor)
+        if self.b_dec is not None:
+            self.b_dec.div_(factor)
+
+    @torch.no_grad()
+    def fold_decoder_norm(self) -> None:
+        """Scale each atom to unit norm and its encoder column and bias by the atom's old norm:
+        the same function, in the form training keeps (unit-norm atoms)."""
+        norms = self.W_dec.norm(dim=1).clamp_min(1e-12)
+        self.W_dec.div_(norms[:, None])
+        self.W_enc.mul_(norms[None, :])
+        self.b_enc.mul_(norms)

@@ -1,0 +1,107 @@
+"""Every setting of a run: `RunConfig`, built from flat settings (CLI options, grid points)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from saeinit.config import ConfigError
+from saeinit.data.activations import ActivationsConfig
+from saeinit.data.toy import ToyConfig, parse_scenario
+from saeinit.identity import changed, digest, identity
+from saeinit.inits import InitConfig
+from saeinit.models import SAEConfig
+from saeinit.training.config import TrainConfig
+
+
+@dataclass
+class RunConfig:
+    """Every setting of a run; saved whole in its result."""
+
+    toy: ToyConfig = field(default_factory=ToyConfig)
+    sae: SAEConfig = field(default_factory=SAEConfig)
+    init: InitConfig = field(default_factory=InitConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    acts: ActivationsConfig = field(default_factory=ActivationsConfig)
+    data_file: str | None = None
+    """Train on this .npz dataset (x, optional features) instead of toy data."""
+    start_from: str | None = None
+    """Start from this saved SAE (ours or SAELens') instead of an init."""
+    save_under: str | None = None
+    """Save the trained SAE (SAELens layout) in a subfolder of this folder named after the
+    run (init, seed and its key); for grids, where each run needs its own."""
+
+
+SECTIONS: dict[str, type] = {
+    "toy": ToyConfig,
+    "sae": SAEConfig,
+    "init": InitConfig,
+    "train": TrainConfig,
+    "acts": ActivationsConfig,
+}
+TOP_LEVEL = ("data_file", "start_from", "save_under")
+EXTRA_SETTINGS = ("scenario", "data_seed", *TOP_LEVEL)
+"""Flat settings that are not a field of one section: --scenario sets dim and features,
+--data-seed the toy seed (default: seed), and the RunConfig's own fields."""
+
+
+def setting_names() -> set[str]:
+    """Every flat setting name a grid or the CLI may use."""
+    names = {f.name for cls in SECTIONS.values() for f in fields(cls)}
+    return names | set(EXTRA_SETTINGS)
+
+
+def config_from_settings(settings: dict) -> RunConfig:
+    """Build a RunConfig from flat settings (CLI option names with underscores); settings not
+    given take the dataclass defaults. `seed` seeds both the data and the training."""
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if "scenario" in settings:
+        dim, features = parse_scenario(str(settings.pop("scenario")))
+        for name, implied in (("dim", dim), ("features", features)):
+            if settings.setdefault(name, implied) != implied:
+                raise ConfigError(name, f"contradicts --scenario {dim}x{features}")
+    data_seed = settings.pop("data_seed", None)
+    top = {name: settings.pop(name, None) for name in TOP_LEVEL}
+    sections: dict[str, dict] = {name: {} for name in SECTIONS}
+    for key, value in settings.items():
+        owners = [name for name, cls in SECTIONS.items() if key in {f.name for f in fields(cls)}]
+        if not owners:
+            raise ConfigError(
+                key.replace("_", "-"), f"unknown setting; known: {sorted(setting_names())}"
+            )
+        for owner in owners:
+            sections[owner][key] = value
+    if data_seed is not None:
+        sections["toy"]["seed"] = data_seed
+    built = {name: SECTIONS[name](**values) for name, values in sections.items()}
+    return RunConfig(**built, **top)
+
+
+def stored_config(config: dict) -> dict:
+    """A run's saved config as this version names it (results stored before the toy section
+    was renamed call it "data")."""
+    if "data" in config and "toy" not in config:
+        config = {("toy" if name == "data" else name): value for name, value in config.items()}
+    return config
+
+
+def run_key(config: RunConfig) -> str:
+    """A stable 16-hex-digit key from every setting that changes the result. Only settings
+    that differ from their defaults enter it, so a setting added with a default leaves the keys
+    of stored runs (and thus resume) unchanged; `experiments.sweep` checks a stored run's whole
+    config against the point, so a changed default is caught rather than resumed over."""
+    return digest(changed(identity(config), identity(RunConfig())), 16)
+
+
+def run_folder_name(config: RunConfig) -> str:
+    """init-seedN-KEY: the folder a grid saves a run's SAE in."""
+    return f"{config.init.init}-seed{config.train.seed}-{run_key(config)[:10]}"
+
+
+def data_label(config: dict) -> str:
+    """What a stored run trained on: the toy scenario DIMxFEATURES, or its data's path."""
+    config = stored_config(config)
+    if config.get("acts", {}).get("activations"):
+        return f"activations:{config['acts']['activations']}"
+    if config.get("data_file"):
+        return f"npz:{config['data_file']}"
+    return f"{config['toy']['dim']}x{config['toy']['features']}"

@@ -1,0 +1,60 @@
+"""Turn a run's data settings into a `Source`: toy data, a fixed dataset or activations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from saeinit.config import ConfigError
+from saeinit.data.activations import activation_source
+from saeinit.data.dataset import ArrayDataset, load_npz
+from saeinit.data.source import Source
+from saeinit.data.toy import ToyData
+from saeinit.seeding import torch_generator
+from saeinit.training.settings import RunConfig
+
+
+def make_source(config: RunConfig) -> Source:
+    seed, eval_n = config.train.seed, config.train.eval_samples
+    device = config.train.torch_device()
+    if config.acts.activations is not None:
+        if config.data_file is not None:
+            raise ConfigError("activations", "give either --activations or --data, not both")
+        return activation_source(config.acts, config.train.batch_size, seed, eval_n, device)
+    if config.data_file is not None:
+        return dataset_source(load_npz(Path(config.data_file)).to(device), seed, eval_n)
+    toy = ToyData(config.toy, device)
+    fired = torch.zeros(config.toy.features, dtype=torch.long, device=device)
+    if config.toy.dataset_size is not None:
+        fixed = toy.sample(config.toy.dataset_size, torch_generator(seed, "train", device))
+        source = dataset_source(ArrayDataset(fixed.x, toy.features), seed, eval_n)
+        return source._replace(fired=fired + (fixed.coefficients > 0).sum(dim=0))
+    return Source(
+        dim=config.toy.dim,
+        batches=toy.stream(config.train.batch_size, seed, fired=fired),
+        draw=toy.sampler(seed, batch_size=config.train.batch_size, fired=fired),
+        eval_x=toy.sampler(seed, "eval", config.train.batch_size)(eval_n),
+        features=toy.features,
+        stats=toy.sampler(seed, "stats", config.train.batch_size),
+        fired=fired,
+    )
+
+
+def dataset_source(dataset: ArrayDataset, seed: int, eval_n: int) -> Source:
+    return Source(
+        dim=dataset.dim,
+        batches=dataset.epochs(seed),
+        draw=dataset.sampler(seed),
+        eval_x=dataset.sampler(seed, "eval")(eval_n),
+        features=dataset.features,
+        stats=dataset.sampler(seed, "stats"),
+    )
+
+
+def resolve_dict_size(config: RunConfig, source: Source) -> int:
+    if config.sae.dict_size is not None:
+        return config.sae.dict_size
+    if source.features is None:
+        raise ConfigError("dict-size", "is required when the data has no ground-truth features")
+    return len(source.features)
