@@ -29,10 +29,12 @@ SECTION_NAMES = {"toy": "data"}
 their keys stay the same."""
 
 
-def identity(config: Any) -> dict[str, Any]:
-    """The settings of a config dataclass (nested sections included) that change its result."""
-    dropped = NEVER | NOT_IDENTITY.get(type(config).__name__, frozenset())
-    return _without(to_dict(config), dropped)
+def identity(config: Any, kind: str | None = None) -> dict[str, Any]:
+    """The settings of a config dataclass, or of its saved dict (then `kind` names its class),
+    nested sections included, that change its result."""
+    values = config if isinstance(config, dict) else to_dict(config)
+    dropped = NEVER | NOT_IDENTITY.get(kind or type(config).__name__, frozenset())
+    return _without(values, dropped)
 
 
 def _without(values: dict, dropped: frozenset[str]) -> dict:

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from saeinit.config import ConfigError
 from saeinit.experiments import ResultStore, StoreError, grid_from_dict, sweep
 
 TINY_BASE = {"scenario": "8x16", "eval_samples": 128, "log_every": 10}
@@ -37,7 +38,7 @@ def test_a_failed_write_leaves_no_partial_run(tmp_path):
     with ResultStore(tmp_path / "r.sqlite") as store:
         result = {
             "config": {
-                "data": {"dim": 8, "features": 16},
+                "toy": {"dim": 8, "features": 16},
                 "init": {"init": "orthogonal", "rare_ratio": 0.0},
                 "train": {"seed": 0},
             },
@@ -122,3 +123,48 @@ def test_two_handles_opening_a_new_store_at_once_both_work(tmp_path):
     assert first.keys() == second.keys() == set()
     first.close()
     second.close()
+
+
+def test_a_store_without_a_newer_column_gets_it_and_keeps_its_runs(tmp_path):
+    path = tmp_path / "r.sqlite"
+    tiny_result(path)
+    db = sqlite3.connect(path)
+    with db:  # a store from before the history had an l0 column
+        db.execute("ALTER TABLE history DROP COLUMN l0")
+    db.close()
+    with ResultStore(path) as store:
+        (run,) = store.runs()
+        assert [row["l0"] for row in store.history(run["key"])] == [None, None, None]
+    summary, runs = tiny_result(path, seed=1)
+    assert summary.finished == 1 and len(runs) == 2
+    with ResultStore(path) as store:
+        assert all(row["l0"] is not None for row in store.history(runs[1]["key"]))
+
+
+def test_runs_on_real_data_are_labelled_by_their_data(tmp_path):
+    from saeinit.training.settings import data_label
+
+    assert data_label({"toy": {"dim": 8, "features": 16}, "acts": {"activations": "a/b"}}) == (
+        "activations:a/b"
+    )
+    assert data_label({"data": {"dim": 8, "features": 16}, "data_file": "x.npz"}) == "npz:x.npz"
+    assert data_label({"data": {"dim": 8, "features": 16}, "data_file": None}) == "8x16"
+
+
+def test_a_run_stored_under_an_old_default_stops_the_sweep_naming_the_setting(tmp_path):
+    import json
+
+    path = tmp_path / "r.sqlite"
+    tiny_result(path, init="mod", init_samples=64)
+    db = sqlite3.connect(path)
+    (key, text) = db.execute("SELECT key, result FROM runs").fetchone()
+    result = json.loads(text)
+    result["config"]["init"]["mod_iters"] += 5  # as if the default had changed since
+    result["config"]["data"] = result["config"].pop("toy")  # and stored before the rename
+    with db:
+        db.execute("UPDATE runs SET result = ? WHERE key = ?", (json.dumps(result), key))
+    db.close()
+    with pytest.raises(ConfigError, match=r"init\.mod_iters 10 \(now 5\)"):
+        tiny_result(path, init="mod", init_samples=64)
+    with ResultStore(path) as store:
+        assert len(store.keys()) == 1

@@ -22,19 +22,14 @@ A grid is a TOML file (or the same as a `GridSpec`):
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from saeinit.config import ConfigError, to_dict
-from saeinit.training.settings import RunConfig, config_from_settings, setting_names
-
-KEY_EXCLUDED = {"train": ("threads", "progress")}
-"""Settings that do not change what a run computes, left out of its key."""
+from saeinit.config import ConfigError
+from saeinit.training.settings import RunConfig, config_from_settings, run_key, setting_names
 
 
 class GridPoint(NamedTuple):
@@ -66,25 +61,6 @@ class GridSpec:
                 key = run_key(config)
                 seen.setdefault(key, GridPoint(key, settings, config))
         return list(seen.values())
-
-
-def run_key(config: RunConfig) -> str:
-    """A stable 16-hex-digit key from every setting that affects the result. Only settings that
-    differ from their defaults enter it, so a new setting added with a default leaves the keys
-    of stored runs (and thus resume) unchanged."""
-    settings, defaults = to_dict(config), to_dict(RunConfig())
-    for section, names in KEY_EXCLUDED.items():
-        for name in names:
-            settings[section].pop(name, None)
-    changed = {
-        section: {k: v for k, v in values.items() if defaults[section].get(k) != v}
-        if isinstance(values, dict)
-        else values
-        for section, values in settings.items()
-        if values != defaults[section]
-    }
-    digest = hashlib.sha256(json.dumps(changed, sort_keys=True).encode()).hexdigest()
-    return digest[:16]
 
 
 def load_grid(path: Path) -> GridSpec:

@@ -1,7 +1,8 @@
 """The result store: one SQLite file, one row per finished run and its MMCS history.
 
 Each run is written in one transaction, so a sweep killed at any moment leaves only whole
-runs; re-running the grid skips the keys already stored.
+runs; re-running the grid skips the keys already stored. The schema lives here alone: a store
+written before a column was added gets it (empty for its old runs) when it is opened.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from saeinit.inits import get as get_init
 from saeinit.training.config import THRESHOLDS
+from saeinit.training.settings import data_label, stored_config
 
 SCHEMA = "saeinit-results-1"
 HISTORY_COLUMNS = ("step", "samples", "seconds", "mmcs", "mcc", "loss", "mse", "fvu", "l0", "dead")
@@ -48,6 +50,7 @@ class ResultStore:
             if is_new:
                 self._create()
             self._check()
+            self._migrate()
             self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as err:
             raise StoreError(f"{self.path} is not a readable saeinit result store: {err}") from err
@@ -73,6 +76,21 @@ class ResultStore:
             found = row[0] if row else "none"
             raise StoreError(f"{self.path} has store schema {found!r}, expected {SCHEMA!r}")
 
+    def _migrate(self) -> None:
+        """Add the columns this version writes that an older store lacks."""
+        wanted = {
+            "runs": [*RUN_COLUMNS, *_threshold_columns(), "settings", "result"],
+            "history": list(HISTORY_COLUMNS),
+        }
+        for table, columns in wanted.items():
+            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
+            if not have:
+                raise StoreError(f"{self.path} is a saeinit result store without a {table} table")
+            missing = [column for column in columns if column not in have]
+            with self.db:
+                for column in missing:
+                    self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+
     def set_meta(self, name: str, value: str) -> None:
         """Record a named piece of text about the store (e.g. the grid's title and note)."""
         with self.db:
@@ -86,10 +104,10 @@ class ResultStore:
 
     def add(self, key: str, settings: dict, result: dict) -> None:
         """Store one finished run and its history atomically."""
-        config = result["config"]
+        config = stored_config(result["config"])
         init = config["init"]["init"]
         values = {
-            "scenario": f"{config['toy']['dim']}x{config['toy']['features']}",
+            "scenario": data_label(config),
             "init": init,
             "rare_ratio": config["init"]["rare_ratio"] if get_init(init).uses_base else None,
             "seed": config["train"]["seed"],
@@ -119,7 +137,16 @@ class ResultStore:
             run = dict(zip(names, row, strict=True))
             run["settings"] = json.loads(run["settings"])
             run["result"] = json.loads(run["result"])
+            run["result"]["config"] = stored_config(run["result"]["config"])
             out.append(run)
+        return out
+
+    def configs(self, keys: set[str]) -> dict[str, dict]:
+        """The saved config of each stored run among `keys`, as this version names it."""
+        out = {}
+        for key, result in self.db.execute("SELECT key, result FROM runs"):
+            if key in keys:
+                out[key] = stored_config(json.loads(result)["config"])
         return out
 
     def history(self, key: str) -> list[dict]:

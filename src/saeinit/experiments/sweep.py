@@ -6,10 +6,11 @@ from typing import NamedTuple
 
 from tqdm.auto import tqdm
 
-from saeinit.config import require_choice
+from saeinit.config import ConfigError, require_choice
 from saeinit.experiments.executors import EXECUTORS, run_local, run_ray
-from saeinit.experiments.grid import GridSpec
+from saeinit.experiments.grid import GridPoint, GridSpec
 from saeinit.experiments.store import ResultStore
+from saeinit.identity import differing, identity
 
 
 class SweepSummary(NamedTuple):
@@ -33,6 +34,7 @@ def sweep(
     store.set_meta("title", spec.title)
     store.set_meta("note", spec.note)
     done = store.keys()
+    check_stored(points, store, done)
     todo = [p for p in points if p.key not in done]
     outcomes = run_local(todo, workers) if executor == "local" else run_ray(todo, ray_address)
     failed = []
@@ -46,3 +48,29 @@ def sweep(
                 failed.append(f"{outcome.point.key} {outcome.point.settings}: {outcome.error}")
             bar.update(1)
     return SweepSummary(len(points), len(points) - len(todo), finished, failed)
+
+
+def check_stored(points: list[GridPoint], store: ResultStore, done: set[str]) -> None:
+    """Refuse to resume over a stored run whose saved config differs from its grid point (a
+    default changed since it ran, say), before any run computes."""
+    stored = store.configs({point.key for point in points} & done)
+    for point in points:
+        if point.key not in stored:
+            continue
+        saved, now = identity(stored[point.key]), identity(point.config)
+        names = differing(saved, now)
+        if names:
+            values = ", ".join(
+                f"{name} {_at(saved, name)!r} (now {_at(now, name)!r})" for name in names
+            )
+            raise ConfigError(
+                "store",
+                f"{store.path} holds run {point.key} made with other settings: {values}; "
+                "use a new store, or pin the old values in the grid",
+            )
+
+
+def _at(values: dict, dotted: str):
+    for part in dotted.split("."):
+        values = values[part]
+    return values
