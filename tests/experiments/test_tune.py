@@ -7,15 +7,8 @@ import pytest
 
 from saeinit.cli import main
 from saeinit.config import ConfigError
-from saeinit.experiments.tune import (
-    TuneConfig,
-    open_study,
-    samples_to_target,
-    search_space,
-    suggest,
-    tune,
-)
-from saeinit.inits import InitConfig
+from saeinit.experiments.tune import open_study, samples_to_target, suggest, tune
+from saeinit.experiments.tune_config import TuneConfig
 from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
 
@@ -82,46 +75,6 @@ def test_an_interrupted_trial_is_run_again_on_resume(tmp_path):
     trials = open_study(config).trials
     assert [t.state.name for t in trials] == ["FAIL", "COMPLETE"]
     assert trials[1].params == options and result.best_params == options
-
-
-@pytest.mark.parametrize("init", ["average", "centroid", "mixture", "outliers", "isolation"])
-def test_every_point_of_the_search_space_is_a_valid_init_config(init):
-    config = TuneConfig(init=init, scenario="128x256", bases="data,mod")
-    knobs = {knob.name: knob for knob in search_space(config)}
-    assert knobs["rare_ratio"].low == 1 / 256 and knobs["rare_ratio"].high == 0.2
-    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
-    for _ in range(30):
-        options = suggest(study.ask(), config)
-        assert options["rare_base"] in ("data", "mod")
-        assert round(options["rare_ratio"] * 256) >= 1
-        InitConfig(init=init, **options)
-        assert options.get("lof_neighbors", 0) < options["init_samples"]
-        assert options.get("isolation_subsample", 0) <= options["init_samples"]
-    if init == "outliers":
-        assert knobs["init_samples"].high == 8192  # LOF's cost is the square of its sample
-
-
-@pytest.mark.parametrize(
-    "options,option",
-    [
-        ({"init": "orthogonal"}, "init"),
-        ({"scenario": "128by256"}, "scenario"),
-        ({"seeds": 0}, "seeds"),
-        ({"trials": -1}, "trials"),
-        ({"threads": 0}, "threads"),
-        ({"bases": "data,outliers"}, "bases"),
-        ({"bases": "nope"}, "bases"),
-        ({"baselines": "orthogonal,nope"}, "baselines"),
-        ({"l1": -1.0}, "l1"),
-        ({"target_mmcs": 1.5}, "target-mmcs"),
-        ({"max_steps": 0}, "max-steps"),
-        ({"study": ""}, "study"),
-    ],
-)
-def test_bad_options_name_the_option(options, option):
-    with pytest.raises(ConfigError) as err:
-        TuneConfig(**options)
-    assert err.value.option == option
 
 
 def test_a_file_that_is_not_a_study_is_refused_untouched(tmp_path):

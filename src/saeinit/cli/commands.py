@@ -17,7 +17,7 @@ from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS
 from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
 from saeinit.experiments.executors import EXECUTORS
 from saeinit.experiments.presets import load_preset, preset_names
-from saeinit.experiments.tune import TuneConfig, tunable
+from saeinit.experiments.tune_config import TuneConfig, tunable
 from saeinit.models import SAEConfig
 from saeinit.models.io import save_sae
 from saeinit.seeding import torch_generator

@@ -6,7 +6,7 @@ import torch
 from safetensors.torch import load_file
 
 from saeinit.config import ConfigError
-from saeinit.data.activations.collect import collect
+from saeinit.data.activations.collection import collect
 from saeinit.data.activations.config import CollectConfig
 from saeinit.data.activations.hooks import load_model
 from saeinit.data.activations.shards import MANIFEST, ActivationStore

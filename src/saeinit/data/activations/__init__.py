@@ -9,14 +9,11 @@ buffer, an init sampler and a held-out evaluation sample.
 - `config`: the settings (`CollectConfig`, `ActivationsConfig`) and their choices;
 - `hooks`: finding and loading the model, and running it up to the hooked layer;
 - `shards`: the shards and manifest on disk, and the checked store that reads them;
-- `collect`: the collection itself, resumed where an interrupted one stopped;
+- `collection`: `collect`, the collection itself, resumed where an interrupted one stopped;
 - `source`: training batches, samplers and the held-out sample of a collection.
-
-Note that the name `collect` here is the function; the module is
-`saeinit.data.activations.collect` in `sys.modules`.
 """
 
-from saeinit.data.activations.collect import collect
+from saeinit.data.activations.collection import collect
 from saeinit.data.activations.config import DTYPES, SITES, ActivationsConfig, CollectConfig
 from saeinit.data.activations.shards import ActivationStore, holdout_size
 from saeinit.data.activations.source import activation_source

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.data.activations.collect import collect
+from saeinit.data.activations.collection import collect
 from saeinit.data.activations.config import CollectConfig
 from saeinit.data.activations.hooks import Collector
 from saeinit.data.activations.shards import MANIFEST, ActivationStore
