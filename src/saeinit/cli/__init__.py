@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from saeinit.cli.commands import cli
+# Importing a command module registers its commands on the group; --help lists them by name.
+from saeinit.cli import grids, saved, toy, train  # noqa: F401
+from saeinit.cli.app import cli
 from saeinit.config import ConfigError
 from saeinit.training.trainer import TrainingDiverged
 

@@ -1,0 +1,152 @@
+"""Commands that run many SAEs: sweep, report, reproduce, tune."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from saeinit.cli.app import cli
+from saeinit.cli.options import config_options
+from saeinit.config import ConfigError
+from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
+from saeinit.experiments.executors import EXECUTORS
+from saeinit.experiments.presets import load_preset, preset_names
+from saeinit.experiments.tune_config import TuneConfig, tunable
+
+
+def executor_options(command):
+    """--executor, --workers and --ray-address, shared by the commands that run grids."""
+    options = [
+        click.option(
+            "--executor",
+            type=click.Choice(EXECUTORS),
+            default="local",
+            show_default=True,
+            help="local: one process per core; ray: Ray tasks (pip install 'saeinit[ray]').",
+        ),
+        click.option(
+            "--workers", type=int, default=None, help="Local processes (default: one per core)."
+        ),
+        click.option(
+            "--ray-address", default=None, help="Join this Ray cluster (default: a local Ray)."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@cli.command(name="sweep")
+@click.argument("grid", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False),
+    default="results.sqlite",
+    show_default=True,
+    help="SQLite result store; finished runs in it are skipped.",
+)
+@executor_options
+def sweep_command(
+    grid: str, store_path: str, executor: str, workers: int | None, ray_address: str | None
+) -> None:
+    """Run every point of a GRID.toml into the result store (resumable)."""
+    run_sweep(load_grid(Path(grid)), store_path, executor, workers, ray_address)
+
+
+def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None) -> None:
+    if workers is not None and workers < 1:
+        raise ConfigError("workers", f"must be an integer >= 1, got {workers}")
+    with open_store(store_path) as store:
+        summary = sweep(spec, store, executor, workers, ray_address)
+    click.echo(
+        f"{summary.total} runs in the grid: {summary.skipped} already stored, "
+        f"{summary.finished} finished now, {len(summary.failed)} failed"
+    )
+    for line in summary.failed:
+        click.echo(f"failed: {line}", err=True)
+    if summary.failed:
+        raise click.exceptions.Exit(1)
+
+
+def open_store(path: str) -> ResultStore:
+    try:
+        return ResultStore(path)
+    except StoreError as err:
+        raise ConfigError("store", str(err)) from err
+
+
+@cli.command(name="report")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(exists=True, dir_okay=False),
+    required=True,
+    help="SQLite result store written by `saeinit sweep`.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for report.md and its PNG figures.",
+)
+@click.option(
+    "--style",
+    type=click.Choice(("auto", "mmcs", "fvu")),
+    default="auto",
+    show_default=True,
+    help="mmcs: the seed post's report (toy data); fvu: FVU, dead latents and time to a "
+    "target FVU (real activations); auto: fvu when no run has ground truth.",
+)
+def report_command(store_path: str, out: str, style: str) -> None:
+    """Write report.md, figures and tables from a result store."""
+    from saeinit.reports import write_report
+    from saeinit.reports.fvu import write_fvu_report
+
+    with open_store(store_path) as store:
+        if style == "auto":
+            runs = store.runs()
+            style = "fvu" if runs and all(r["mmcs_initial"] is None for r in runs) else "mmcs"
+        path = (write_fvu_report if style == "fvu" else write_report)(store, Path(out))
+    click.echo(f"wrote {path}")
+
+
+@cli.command(name="reproduce")
+@click.option(
+    "--preset",
+    type=click.Choice(preset_names()),
+    default="quick",
+    show_default=True,
+    help="quick: the seed's experiments with fewer seeds and steps; full: the seed's grid, 5 seeds.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    required=True,
+    help="Folder for results.sqlite, report.md and the figures.",
+)
+@executor_options
+def reproduce_command(
+    preset: str, out: str, executor: str, workers: int | None, ray_address: str | None
+) -> None:
+    """Run the seed post's experiments and write their report (resumable)."""
+    from saeinit.reports import write_report
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    run_sweep(load_preset(preset), str(folder / "results.sqlite"), executor, workers, ray_address)
+    with open_store(str(folder / "results.sqlite")) as store:
+        path = write_report(store, folder)
+    click.echo(f"wrote {path} ({time.perf_counter() - start:.0f} s in all)")
+
+
+@cli.command(name="tune")
+@config_options(TuneConfig, choices={"init": tunable()})
+def tune_command(**values) -> None:
+    """Tune a rare init's options with Optuna: fewest samples to the target MMCS (resumable)."""
+    from saeinit.experiments.tune import tune
+
+    tune(TuneConfig(**values), echo=click.echo)

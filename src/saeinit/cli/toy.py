@@ -1,0 +1,43 @@
+"""Commands about toy data and the inits: data, inits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from saeinit import inits
+from saeinit.cli.app import TOY_CHOICES, cli, explicit, scenario_option
+from saeinit.cli.options import config_options
+from saeinit.config import ConfigError
+from saeinit.data import ToyConfig, ToyData, save_npz
+from saeinit.seeding import torch_generator
+from saeinit.training.settings import config_from_settings
+
+
+@cli.command()
+@scenario_option
+@config_options(ToyConfig, exclude=("seed", "dataset_size"), choices=TOY_CHOICES)
+@click.option(
+    "--samples", type=int, default=100_000, show_default=True, help="Number of samples N."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Seed of features and samples."
+)
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output .npz file.")
+def data(samples: int, seed: int, out: str, **values) -> None:
+    """Export a toy dataset: x (N x d), coefficients (N x G) and features (G x d)."""
+    if samples < 1:
+        raise ConfigError("samples", f"must be an integer >= 1, got {samples}")
+    toy = ToyData(config_from_settings(explicit(values) | {"seed": seed}).toy)
+    batch = toy.sample(samples, torch_generator(seed, "train"))
+    save_npz(Path(out), batch.x, batch.coefficients, toy.features)
+    click.echo(f"wrote {samples} samples of {toy.config.scenario} to {out}")
+
+
+@cli.command(name="inits")
+def list_inits() -> None:
+    """List the registered dictionary inits."""
+    width = max(len(name) for name in inits.names())
+    for spec in inits.available():
+        click.echo(f"{spec.name:<{width}}  {spec.description}")

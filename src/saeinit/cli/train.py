@@ -1,0 +1,107 @@
+"""`saeinit train`: one SAE from one set of options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from saeinit import inits
+from saeinit.cli.app import SAE_CHOICES, TOY_CHOICES, cli, explicit, scenario_option
+from saeinit.cli.options import config_options
+from saeinit.config import DEVICES
+from saeinit.data import ToyConfig
+from saeinit.data.activations import ActivationsConfig
+from saeinit.models import SAEConfig
+from saeinit.models.io import save_sae
+from saeinit.training.config import THRESHOLDS, TrainConfig
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
+
+
+@cli.command()
+@scenario_option
+@config_options(ToyConfig, exclude=("seed",), choices=TOY_CHOICES)
+@config_options(SAEConfig, choices=SAE_CHOICES)
+@config_options(inits.InitConfig, choices=inits.choices())
+@config_options(TrainConfig, choices={"device": DEVICES})
+@config_options(ActivationsConfig)
+@click.option(
+    "--data-seed", type=int, default=None, help="Seed of the toy features (default: --seed)."
+)
+@click.option(
+    "--data",
+    "data_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Train on a .npz dataset (array x, optional features) instead of toy data.",
+)
+@click.option(
+    "--start-from",
+    default=None,
+    help="Start from this saved SAE folder (ours or SAELens' standard SAE) instead of an init.",
+)
+@click.option(
+    "--json", "json_path", type=click.Path(dir_okay=False), help="Write the result JSON here."
+)
+@click.option(
+    "--save", "save_dir", type=click.Path(file_okay=False), help="Save the SAE to this folder."
+)
+def train(json_path: str | None, save_dir: str | None, **values) -> None:
+    """Train one SAE and report steps, samples and seconds to each MMCS threshold."""
+    output = run(config_from_settings(explicit(values)))
+    result = output.result
+    click.echo(summary(result))
+    if json_path:
+        Path(json_path).write_text(json.dumps(result, indent=2))
+    if save_dir:
+        save_sae(
+            Path(save_dir),
+            output.model,
+            result["config"],
+            output.features,
+            output.scaling_factor,
+            output.metadata,
+        )
+
+
+def summary(result: dict) -> str:
+    config = result["config"]
+    info = result.get("data_info") or {}
+    source = (
+        f"{config['acts']['activations']} ({info['model']} {info['hook_name']}, "
+        f"{info['train_tokens']} + {info['eval_tokens']} held-out tokens)"
+        if info.get("hook_name")
+        else config["data_file"] or f"toy {config['toy']['dim']}x{config['toy']['features']}"
+    )
+    lines = [
+        f"data {source}  init {config['init']['init']}  dict {result['dict_size']}  "
+        f"l1 {config['sae']['l1']}  batch {config['train']['batch_size']}  "
+        f"lr {config['train']['lr']}  threads {result['threads']}",
+        f"init {result['init_seconds']:.3f}s  train {result['train_seconds']:.2f}s  "
+        f"steps {result['steps']}  samples {result['samples']}  stopped: {result['stopped']}",
+    ]
+    if result["mmcs_initial"] is not None:
+        lines.append(f"MMCS {result['mmcs_initial']:.4f} -> {result['mmcs_final']:.4f}")
+        for threshold in THRESHOLDS:
+            hit = result["thresholds"][f"{threshold:.2f}"]
+            reached = (
+                f"step {hit['step']}  samples {hit['samples']}  seconds {hit['seconds']:.2f}"
+                if hit
+                else f"not reached within {result['samples']} samples"
+            )
+            lines.append(f"  MMCS >= {threshold}: {reached}")
+    for target, hit in result.get("fvu_thresholds", {}).items():
+        reached = (
+            f"step {hit['step']}  samples {hit['samples']}  seconds {hit['seconds']:.2f}"
+            if hit
+            else f"not reached within {result['samples']} samples"
+        )
+        lines.append(f"  FVU <= {target}: {reached}")
+    final = result["final"]
+    lines.append(
+        f"final FVU {final['fvu']:.4f}  L0 {final['l0']:.2f}  dead {final['dead']} "
+        f"({final['dead'] / result['dict_size']:.1%} of {result['dict_size']})"
+    )
+    return "\n".join(lines)
