@@ -18,11 +18,11 @@ class Source(NamedTuple):
     """Draws n samples for the init, from a stream of their own."""
     eval_x: torch.Tensor
     """The held-out evaluation sample."""
-    features: torch.Tensor | None = None
-    """The ground-truth features, when known."""
-    stats: Callable[[int], torch.Tensor] | None = None
+    stats: Callable[[int], torch.Tensor]
     """Draws n samples from a stream of their own, for the statistics an SAE is set up with
     (normalisation factor, b_dec) without touching the init or training streams."""
+    features: torch.Tensor | None = None
+    """The ground-truth features, when known."""
     info: dict | None = None
     """What the result records about the data (activations: model, hook, token counts)."""
     fired: torch.Tensor | None = None
@@ -36,5 +36,5 @@ def scaled(source: Source, factor: float) -> Source:
         batches=(batch * factor for batch in source.batches),
         draw=lambda n: source.draw(n) * factor,
         eval_x=source.eval_x * factor,
-        stats=None if source.stats is None else (lambda n: source.stats(n) * factor),
+        stats=lambda n: source.stats(n) * factor,
     )

@@ -44,7 +44,7 @@ def run(config: RunConfig) -> RunOutput:
     source = make_source(config)
     factor = None
     if config.sae.normalize_activations == "expected_average_only_in":
-        factor = norm_scaling_factor(_stats(source, "normalize-activations"))
+        factor = norm_scaling_factor(_stats(source))
         source = scaled(source, factor)
     if config.start_from is not None:
         model, init_seconds = _resumed_model(config, source, factor), 0.0
@@ -72,9 +72,7 @@ def feature_ceiling(fired: torch.Tensor | None) -> dict[str, int] | None:
     return {str(count): int((fired >= count).sum()) for count in FIRED_COUNTS}
 
 
-def _stats(source: Source, option: str) -> torch.Tensor:
-    if source.stats is None:
-        raise ConfigError(option, "this data source cannot draw a statistics sample")
+def _stats(source: Source) -> torch.Tensor:
     return source.stats(STATS_SAMPLES).float()
 
 
@@ -85,7 +83,7 @@ def _initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
     model.reset_encoder(generator)
     draw = source.draw
     if model.b_dec is not None:
-        sample = None if config.sae.b_dec == "zeros" else _stats(source, "b-dec").cpu()
+        sample = None if config.sae.b_dec == "zeros" else _stats(source).cpu()
         b_dec = initial_b_dec(config.sae.b_dec, source.dim, sample)
         with torch.no_grad():
             model.b_dec.copy_(b_dec)
