@@ -16,8 +16,8 @@ def free_cores() -> int:
 
 def configure_cpu(threads: int | None) -> int:
     """Set torch's intra-op thread count (default: the free cores) and flush denormal floats to
-    zero. Oversubscribed threads made SAE steps 25x slower on a busy 2-core machine, and
-    denormals appear as tiny decoder gradients of rarely active latents. Returns the count."""
+    zero. Oversubscribed threads make SAE steps many times slower on busy cores
+    (docs/performance.md), and denormals appear as tiny decoder gradients of rarely active latents. Returns the count."""
     count = threads if threads is not None else free_cores()
     torch.set_num_threads(count)
     torch.set_flush_denormal(True)

@@ -28,7 +28,7 @@ SHARED_KNOBS = (
 )
 """The options every rare init has; rare_ratio's low end is raised to 1/n (one rare vector)."""
 OWN_KNOBS: dict[str, tuple[Knob, ...]] = {
-    # LocalOutlierFactor costs the square of its sample: 1.1 s at 8192 samples, 4x that at 16384.
+    # LocalOutlierFactor costs the square of its sample (docs/tuning.md), so its sample is capped.
     "outliers": (Knob("lof_neighbors", 10, 500), Knob("init_samples", 1024, 8192)),
     "centroid": (Knob("centroid_batch_size", 64, 4096),),
     "isolation": (Knob("isolation_trees", 20, 500), Knob("isolation_subsample", 32, 1024)),
