@@ -1,6 +1,7 @@
 import os
 
 import pytest
+import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -39,3 +40,56 @@ def minilm_acts(tmp_path_factory, sentences_file):
     out = tmp_path_factory.mktemp("acts") / "minilm-L1"
     collect(CollectConfig(layer=1, corpus=str(sentences_file), **TINY_COLLECT), out)
     return out
+
+
+# Helpers shared by several test modules. With --import-mode=importlib a test module cannot
+# import from conftest or a helpers module beside it, so each helper is a fixture.
+
+
+@pytest.fixture
+def tiny_cli() -> list[str]:
+    """Command-line options of a tiny, quiet toy run (8x16, one thread, a small evaluation)."""
+    return ["--scenario", "8x16", "--threads", "1", "--no-progress", "--eval-samples", "256"]
+
+
+@pytest.fixture
+def fast_train() -> dict:
+    """Run settings that keep a training run small and quiet (one thread, small batches)."""
+    return {"threads": 1, "progress": False, "batch_size": 32, "eval_samples": 64}
+
+
+@pytest.fixture(scope="session")
+def randomize():
+    """randomize(model, seed=0): every parameter of an SAE drawn from N(0, 1) with the seed,
+    the decoder then normalised; returns the model."""
+
+    def fill(model, seed: int = 0):
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for param in model.parameters():
+                param.copy_(torch.randn(param.shape, generator=g))
+        model.normalize_decoder()
+        return model
+
+    return fill
+
+
+@pytest.fixture(scope="session")
+def request_for():
+    """request_for(x, n_atoms, seed=0, **options): an InitRequest whose draws are the first
+    rows of the fixed sample x [N, d], with InitConfig(**options)."""
+    from saeinit.inits import InitConfig, InitRequest
+
+    def build(x: torch.Tensor, n_atoms: int, seed: int = 0, **options):
+        generator = torch.Generator().manual_seed(seed)
+        return InitRequest(n_atoms, x.shape[1], generator, lambda k: x[:k], InitConfig(**options))
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def cos():
+    """cos(a, b): the cosines [len(a), len(b)] between the rows of a and those of b."""
+    from saeinit.tensors import normalize_rows
+
+    return lambda a, b: normalize_rows(a) @ normalize_rows(b).T

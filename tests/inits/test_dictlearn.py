@@ -1,20 +1,19 @@
+"""The dictionary-learning inits (modes, mod) and their steps (test_contracts.py checks what
+every init shares: atom shape and norm, non-finite samples, seeds, bad options)."""
+
 import torch
 
 from saeinit import metrics
 from saeinit.data import ToyConfig, ToyData
-from saeinit.inits import InitConfig, InitRequest, initialize
+from saeinit.inits import InitConfig, InitRequest, get, initialize
 from saeinit.inits.dictlearn import (
     least_squares,
     matching_pursuit,
     optimal_directions,
     repeated_directions,
 )
-
-
-def request(init, n_atoms, data, **options):
-    draw = lambda n: data[:n]  # noqa: E731
-    config = InitConfig(init=init, **options)
-    return InitRequest(n_atoms, data.shape[1], torch.Generator().manual_seed(0), draw, config)
+from saeinit.inits.outliers import LOF_SAMPLES
+from saeinit.inits.registry import DEFAULT_INIT_SAMPLES
 
 
 def test_repeated_directions_are_the_features_seen_alone_most_often_first():
@@ -52,19 +51,16 @@ def test_optimal_directions_match_the_direct_least_squares_solve():
     assert torch.allclose(optimal_directions(codes, x, atoms), direct, atol=1e-3)
 
 
-def test_mod_recovers_toy_features_far_better_than_data_samples():
+def test_mod_recovers_toy_features_far_better_than_data_samples(request_for):
     toy = ToyData(ToyConfig(dim=16, features=32, mean_active=2.0))
     data = toy.sampler(seed=0)(4096)
-    mod = initialize(request("mod", 32, data, mod_iters=8, omp_k=3))
-    modes = initialize(request("modes", 32, data))
-    raw = initialize(request("data", 32, data))
-    assert torch.allclose(mod.W_dec.norm(dim=1), torch.ones(32), atol=1e-5)
+    mod = initialize(request_for(data, 32, init="mod", mod_iters=8, omp_k=3))
+    modes = initialize(request_for(data, 32, init="modes"))
+    raw = initialize(request_for(data, 32, init="data"))
     mmcs = {name: metrics.mmcs(toy.features, r.W_dec) for name, r in
             [("mod", mod), ("modes", modes), ("data", raw)]}  # fmt: skip
     assert mmcs["mod"] > 0.97
     assert mmcs["modes"] > mmcs["data"] + 0.1
-    again = initialize(request("mod", 32, data, mod_iters=8, omp_k=3))
-    assert torch.equal(again.W_dec, mod.W_dec)  # bit for bit at a fixed seed
 
 
 def test_least_squares_matches_lstsq_and_survives_a_repeated_column():
@@ -85,8 +81,8 @@ def test_default_init_sample_grows_to_the_atoms_an_init_picks():
         config = InitConfig(init=init, **options)
         return sample_size(InitRequest(n_atoms, 4, torch.Generator(), draw, config))
 
-    assert size("data", 100) == 8192 and size("data", 20000) == 20000
-    assert size("outliers", 20000, rare_ratio=0.05) == 4096  # LOF's sample stays small
+    assert size("data", 100) == DEFAULT_INIT_SAMPLES and size("data", 20000) == 20000
+    assert size("outliers", 20000, rare_ratio=0.05) == LOF_SAMPLES  # LOF's sample stays small
     assert size("outliers", 20000, rare_ratio=0.5) == 10000
-    assert size("mod", 100) == 16384 and size("data", 20000, init_samples=500) == 500
+    assert size("mod", 100) == get("mod").samples and size("data", 20000, init_samples=500) == 500
     assert size("svd", 20000) == 40000

@@ -1,4 +1,6 @@
-"""The rare inits (average, centroid, outliers) and the step that mixes them into a base."""
+"""The rare inits (average, centroid, outliers) and the step that mixes them into a base
+(test_contracts.py checks what every init shares: atom shape and norm, non-finite samples,
+seeds, bad options, a rare ratio that rounds to no rare vector)."""
 
 import numpy as np
 import pytest
@@ -6,26 +8,11 @@ import torch
 from sklearn.neighbors import LocalOutlierFactor
 
 from saeinit.config import ConfigError
-from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.inits.centroid import one_member_per_cluster
+from saeinit.inits.outliers import LOF_SAMPLES
+from saeinit.inits.registry import DEFAULT_INIT_SAMPLES
 from saeinit.tensors import normalize_rows
-
-
-def request_for(x: torch.Tensor, n_atoms: int, seed: int = 0, **options) -> InitRequest:
-    """A request whose draws are the first rows of the fixed sample x."""
-    generator = torch.Generator().manual_seed(seed)
-    return InitRequest(n_atoms, x.shape[1], generator, lambda k: x[:k], InitConfig(**options))
-
-
-def cos(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return normalize_rows(a) @ normalize_rows(b).T
-
-
-def check_atoms(W: torch.Tensor, n: int, d: int) -> None:
-    assert W.shape == (n, d) and torch.isfinite(W).all()
-    assert torch.allclose(W.norm(dim=1), torch.ones(n), atol=1e-5)
-
 
 X = torch.rand(300, 16, generator=torch.Generator().manual_seed(1))
 RARE = torch.zeros(16)
@@ -47,10 +34,9 @@ def with_rare_direction(rare_every: int, low: float, n: int = 2000, seed: int = 
 
 
 @pytest.mark.parametrize("ratio,n", [(0.1, 12), (0.25, 12), (0.5, 10), (1.0, 8)])
-def test_average_replaces_round_ratio_n_atoms_of_the_base(ratio, n):
+def test_average_replaces_round_ratio_n_atoms_of_the_base(ratio, n, request_for, cos):
     request = request_for(X, n, init="average", rare_ratio=ratio, rare_base="svd")
     W = initialize(request).W_dec
-    check_atoms(W, n, 16)
     count = round(ratio * n)
     residuals = X - X.mean(dim=0)  # the candidates the average method claims to use
     is_residual = cos(W, residuals).max(dim=1).values > 1 - 1e-5
@@ -59,28 +45,26 @@ def test_average_replaces_round_ratio_n_atoms_of_the_base(ratio, n):
     assert torch.allclose(W[: n - count], svd_atoms[: n - count], atol=1e-5)
 
 
-def test_rare_vectors_are_distinct_samples_minus_the_mean():
+def test_rare_vectors_are_distinct_samples_minus_the_mean(request_for, cos):
     W = initialize(request_for(X, 40, init="average", rare_ratio=0.5)).W_dec
     rows = cos(W[20:], X - X.mean(dim=0)).argmax(dim=1)
     assert len(set(rows.tolist())) == 20
 
 
-def test_outliers_are_the_samples_with_the_lowest_lof_scores():
+def test_outliers_are_the_samples_with_the_lowest_lof_scores(request_for):
     W = initialize(request_for(X, 20, init="outliers", rare_ratio=0.25, lof_neighbors=30)).W_dec
-    check_atoms(W, 20, 16)
     scores = LocalOutlierFactor(n_neighbors=30).fit(X.numpy()).negative_outlier_factor_
     expected = normalize_rows(X[np.argsort(scores)[:5]])
     assert torch.allclose(W[15:], expected, atol=1e-6)
 
 
-def test_outliers_find_the_rare_direction():
+def test_outliers_find_the_rare_direction(request_for):
     x = with_rare_direction(rare_every=200, low=0.5)  # 10 of 2000 samples
     W = initialize(request_for(x, 40, init="outliers", rare_ratio=0.1, lof_neighbors=50)).W_dec
-    check_atoms(W, 40, 16)
     assert (W[36:] @ RARE > 0.99).all()  # all 4 rare vectors are the rare feature's samples
 
 
-def test_centroid_residual_reveals_a_direction_hidden_in_a_cluster():
+def test_centroid_residual_reveals_a_direction_hidden_in_a_cluster(request_for, cos):
     """Three tight clusters; half of the first also carries a small rare direction. A member of
     that cluster minus its centroid is +-RARE/2 (+ when the member carries it, - when not)."""
     g = torch.Generator().manual_seed(7)
@@ -90,7 +74,6 @@ def test_centroid_residual_reveals_a_direction_hidden_in_a_cluster():
     x = centers[labels] + 0.01 * torch.randn(900, 16, generator=g)
     x[0:900:6] += RARE  # half of cluster 0
     W = initialize(request_for(x, 30, init="centroid", rare_ratio=0.1, centroid_batch_size=256))
-    check_atoms(W.W_dec, 30, 16)
     rare = W.W_dec[27:]
     assert (rare @ RARE).abs().max() > 0.95
     means = torch.stack([x[labels == c].mean(dim=0) for c in range(3)])
@@ -99,12 +82,11 @@ def test_centroid_residual_reveals_a_direction_hidden_in_a_cluster():
     assert cos(rare, x).max() < 0.5  # not the members themselves
 
 
-def test_centroid_finds_the_rare_direction_in_sparse_mixtures():
+def test_centroid_finds_the_rare_direction_in_sparse_mixtures(request_for):
     """The samples of a strong rare feature form a cluster of their own; within it, a member
     minus the centroid is the rare direction times (coefficient - mean coefficient)."""
     x = with_rare_direction(rare_every=50, low=2.0)
     W = initialize(request_for(x, 40, init="centroid", rare_ratio=0.2, centroid_batch_size=512))
-    check_atoms(W.W_dec, 40, 16)
     assert (W.W_dec[32:] @ RARE).abs().max() > 0.95
 
 
@@ -115,69 +97,27 @@ def test_one_member_per_cluster_fills_empty_clusters_with_other_samples():
     assert set(labels[members.numpy()[:3]]) == {0, 2, 3}
 
 
-def test_centroid_uses_the_member_when_it_equals_its_centroid():
+def test_centroid_uses_the_member_when_it_equals_its_centroid(request_for, cos):
     points = torch.eye(16)[:3] * 2
     W = initialize(request_for(points[torch.arange(60) % 3], 10, init="centroid", rare_ratio=0.3))
-    check_atoms(W.W_dec, 10, 16)
     assert torch.allclose(cos(W.W_dec[7:], points).max(dim=1).values, torch.ones(3), atol=1e-5)
 
 
-@pytest.mark.parametrize("init", ["average", "centroid", "outliers"])
-def test_rare_count_of_zero_is_refused(init):
-    with pytest.raises(ConfigError) as err:
-        initialize(request_for(X, 16, init=init, rare_ratio=0.03, lof_neighbors=30))
-    assert err.value.option == "rare-ratio" and "at least one" in err.value.message
-
-
-def test_bad_rare_options_name_the_option():
-    for options, option in [
-        ({"rare_ratio": 1.5}, "rare-ratio"),
-        ({"rare_ratio": -0.1}, "rare-ratio"),
-        ({"rare_base": "nope"}, "rare-base"),
-        ({"rare_base": "centroid"}, "rare-base"),
-        ({"lof_neighbors": 0}, "lof-neighbors"),
-        ({"centroid_batch_size": 0}, "centroid-batch-size"),
-        ({"svd_fill": "both"}, "svd-fill"),
-    ]:
-        with pytest.raises(ConfigError) as err:
-            InitConfig(init="outliers", **options)
-        assert err.value.option == option
-
-
-def test_sample_size_limits_name_the_option():
+def test_sample_size_limits_name_the_option(request_for):
     with pytest.raises(ConfigError) as err:
         initialize(request_for(X, 20, init="outliers", init_samples=100, lof_neighbors=100))
     assert err.value.option == "lof-neighbors"
     with pytest.raises(ConfigError) as err:
         initialize(request_for(X, 20, init="centroid", rare_ratio=0.5, init_samples=8))
     assert err.value.option == "init-samples"
-    x = X.clone()
-    x[7, 0] = float("inf")
-    for init in ("average", "centroid", "outliers"):
-        with pytest.raises(ConfigError) as err:
-            initialize(request_for(x, 20, init=init, rare_ratio=0.5, lof_neighbors=30))
-        assert err.value.option == "init-samples"
-
-
-@pytest.mark.parametrize("init", ["average", "centroid", "outliers"])
-def test_seeds_make_rare_inits_reproducible(init):
-    toy = ToyData(ToyConfig(dim=8, features=32))
-    config = InitConfig(init=init, rare_ratio=0.25, init_samples=500, lof_neighbors=50)
-
-    def atoms(seed: int) -> torch.Tensor:
-        request = InitRequest(32, 8, torch.Generator().manual_seed(seed), toy.sampler(seed), config)
-        return initialize(request).W_dec
-
-    first = atoms(0)
-    check_atoms(first, 32, 8)
-    assert torch.equal(first, atoms(0))
-    assert not torch.allclose(first[24:], atoms(1)[24:])
 
 
 def test_outliers_default_sample_is_smaller_than_the_shared_default():
-    """LOF is quadratic in its sample: outliers looks at 4096 samples unless told, its data
-    base at the shared 8192; --init-samples sets both."""
-    for options, expected in [({}, [4096, 8192]), ({"init_samples": 250}, [250, 250])]:
+    """LOF is quadratic in its sample: outliers looks at LOF_SAMPLES unless told, its data base
+    at the shared default; --init-samples sets both."""
+    assert LOF_SAMPLES < DEFAULT_INIT_SAMPLES
+    defaults = [LOF_SAMPLES, DEFAULT_INIT_SAMPLES]
+    for options, expected in [({}, defaults), ({"init_samples": 250}, [250, 250])]:
         asked: list[int] = []
         config = InitConfig(init="outliers", rare_ratio=0.25, lof_neighbors=30, **options)
         draw = lambda k, asked=asked: asked.append(k) or X[:k]  # noqa: E731

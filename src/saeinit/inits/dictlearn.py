@@ -28,7 +28,8 @@ HASH_DECIMALS = 3
 DUPLICATE_COSINE = 0.95
 """Two atoms closer than this are duplicates; MOD replaces one of them."""
 CODING_BUDGET = 2**26
-"""Entries of the largest samples x atoms score matrix held at once (256 MiB of float32)."""
+"""Entries of the largest samples x atoms score matrix held at once (bounds the memory of
+matching pursuit and of the duplicate search)."""
 CG_ITERATIONS = 30
 """Conjugate-gradient iterations of the least-squares dictionary update."""
 RIDGE = 1e-4

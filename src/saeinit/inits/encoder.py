@@ -1,9 +1,9 @@
 """The fitted encoder init: the encoder that predicts the sparse codes of an init sample.
 
 A dictionary close to the features is not enough when the encoder starts at nn.Linear's random
-init: its latents fire at random, and their first gradients pull good atoms away (from `mod` on
-128x256, seed 0, MMCS fell from 0.974 to 0.923 in the first 200 steps). Tying W_enc = W_dec^T
-ignores that atoms in superposition overlap. Here each latent's encoder column and bias are the
+init: its latents fire at random, and their first gradients pull good atoms away (a `mod`
+dictionary loses MMCS in its first steps: docs/informed-init.md). Tying W_enc = W_dec^T ignores
+that atoms in superposition overlap. Here each latent's encoder column and bias are the
 least-squares regression of its matching-pursuit code on the data,
 W_enc, b_enc = argmin ||X W_enc + b_enc - C||^2 over a fresh init sample X with codes C over the
 init's dictionary: the linear read-out that best separates overlapping atoms.

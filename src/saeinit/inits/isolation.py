@@ -5,9 +5,9 @@ random thresholds; a sample that few splits isolate is an outlier. The samples a
 the forest's score and the `count` most outlying are taken, as `outliers` does with LOF. The
 forest finds samples far from the bulk of the data (a rare feature with a large coefficient);
 rare samples no longer than the common ones are LOF's outliers, which compares local
-densities, but not the forest's (tests/inits/test_detectors.py shows both). The cost is linear in the init sample: with 100 trees, 0.11 s at 4096 samples and 0.13 s at 8192 on
-one core (d = 128; 0.32 s and 0.37 s with 300 trees), so isolation keeps the shared default
-sample of 8192, where LOF needs 1.1 s.
+densities, but not the forest's (tests/inits/test_detectors.py shows both). The forest's cost
+is linear in the init sample (and in the trees), so isolation keeps the shared default init
+sample, which LOF cannot afford (docs/tuning.md has the timings).
 """
 
 from __future__ import annotations

@@ -4,10 +4,9 @@ component's mean.
 The clustering alternative to `centroid`: as many components as rare vectors wanted, each
 sample assigned to its most likely component, then the step centroid uses (`cluster_residuals`).
 A mixture with a variance per component and coordinate (covariance_type "diag") fits clusters of
-different spreads where k-means assumes one. Measured on one core at d = 128 (toy 128x256 data):
-0.17 s for 13 components on 4096 samples, 0.38 s on 8192, 1.4 s for 51 components on 16384;
-full covariances cost 2.6 s for 13 components and 4.4 s for 51 on 4096 samples, so the
-mixture is diagonal and keeps the shared default sample of 8192.
+different spreads where k-means assumes one. Full covariances cost several times as much (d x d
+per component), so the mixture is diagonal, which is cheap enough to keep the shared default
+init sample (docs/tuning.md has the timings).
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from saeinit.inits.rare import register_rare
 from saeinit.inits.registry import InitRequest, sklearn_seed
 
 COVARIANCE = "diag"
-"""GaussianMixture's covariance_type (see the module docstring for the measured costs)."""
+"""GaussianMixture's covariance_type (diagonal: see the module docstring for why)."""
 
 
 def mixture_clusters(

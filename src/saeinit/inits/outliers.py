@@ -4,12 +4,9 @@ every outlier-detector init shares (`most_outlying`).
 The samples are ranked by their local outlier factor and the `count` most outlying are taken,
 so LOF's `contamination` (which only sets the threshold of its yes/no labels) plays no part.
 LOF finds the n_neighbors nearest neighbours of every sample, which is quadratic in the sample
-size: benchmarks/lof_cost.py measured 0.16 s at 2k samples, 0.40 s at 4096, 1.1 s at 8192,
-1.4 s at 10k and 23 s at 50k on one core (d = 128, n_neighbors = 250), against 2.4-2.7 ms per
-training step at 128x256, where orthogonal init reaches 0.99 MMCS in about 7000 steps (18 s).
-The shared default of 8192 samples would cost 5-7% of such a run; outliers therefore defaults
-to LOF_SAMPLES = 4096 (about 2%), which still holds each feature of frequency 1e-3 about 4
-times.
+size (benchmarks/lof_cost.py measures it). At the shared default sample size it would take a
+noticeable share of a short training run, so outliers defaults to the smaller LOF_SAMPLES,
+still large enough to hold several samples of each rare feature.
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ from saeinit.inits.rare import register_rare
 from saeinit.inits.registry import InitRequest, sklearn_threads
 
 LOF_SAMPLES = 4096
-"""Default init sample size of outliers (see the module docstring for the measured costs)."""
+"""Default init sample size of outliers, below the shared one (see the module docstring)."""
 
 NormalityFn = Callable[[InitRequest, np.ndarray], np.ndarray]
 """(request, sample [N, d]) -> a score per sample, lower for more outlying ones (scikit-learn's

@@ -1,6 +1,6 @@
 """The step every rare init shares: mix round(rare-ratio * n) rare vectors into a base init.
 
-A rare init (average, centroid, outliers) only says how to collect `count` rare vectors. The
+A rare init (average, centroid, outliers, ...) only says how to collect `count` rare vectors. The
 base init (--rare-base, `data` as in the seed post) is built through the registry with the
 same request, and its last `count` atoms are replaced by the rare vectors; base inits that
 order their atoms by importance (svd) so keep their most important ones. The rare method and

@@ -1,8 +1,9 @@
 """The registry of dictionary inits and the steps every init shares.
 
 An init is a function `(InitRequest) -> InitWeights` registered under a name. It receives the
-dictionary shape, a seeded generator and a way to draw data samples; `initialize` times it and
-checks and normalises what it returns.
+dictionary shape, a seeded generator and a way to draw data samples, which refuses NaN or inf
+for every init alike (`FiniteDraw`); `initialize` times it and checks and normalises what it
+returns.
 """
 
 from __future__ import annotations
@@ -36,8 +37,9 @@ class InitConfig:
     init: str = "orthogonal"
     """Name of the dictionary init (`saeinit inits` lists them)."""
     init_samples: int | None = None
-    """How many data samples an informed init may look at (unset: the init's default, 8192, 4096
-    for outliers whose LocalOutlierFactor costs its square, 16384 for mod; at least n)."""
+    """How many data samples an informed init may look at (unset: the init's own default, smaller
+    for outliers, whose LocalOutlierFactor costs the square of it, and larger for mod; raised to
+    what the init needs for the atoms it takes from its sample)."""
     svd_fill: str = "blocks"
     """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
     samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
@@ -56,9 +58,9 @@ class InitConfig:
     """Samples each tree of the isolation init's IsolationForest is grown on (max_samples; a
     smaller init sample is used whole)."""
     mod_iters: int = 5
-    """Rounds of matching pursuit and optimal directions of the mod init (with the fitted
-    encoder on 128x256, 5 rounds reached 0.99 MMCS in 1,620-2,140 steps over seeds 0-2, 10
-    rounds in 2,340-2,560, 3 rounds in 2,830 on seed 0)."""
+    """Rounds of matching pursuit and optimal directions of the mod init (more rounds start
+    closer to the features but need not train faster from there: docs/informed-init.md, MOD
+    rounds)."""
     omp_k: int = 6
     """Atoms per sample in the mod init's matching pursuit."""
 
@@ -86,6 +88,31 @@ class InitConfig:
             raise ConfigError("mod-iters", f"must be >= 0, got {self.mod_iters}")
 
 
+def finite_sample(sample: torch.Tensor) -> torch.Tensor:
+    """`sample` [n, dim] as float32, refused (ConfigError) if any value is NaN or inf: an init
+    would turn it into non-finite atoms or a scikit-learn traceback."""
+    sample = sample.float()
+    bad = int((~torch.isfinite(sample)).any(dim=1).sum())
+    if bad:
+        raise ConfigError(
+            "init-samples",
+            f"{bad} of the {len(sample)} samples drawn for the init contain NaN or inf values; "
+            "the init needs finite data",
+        )
+    return sample
+
+
+class FiniteDraw:
+    """A draw function whose samples are checked by `finite_sample`: every draw an init makes
+    goes through it, so no init can skip the check."""
+
+    def __init__(self, draw: Callable[[int], torch.Tensor]):
+        self.draw = draw
+
+    def __call__(self, n: int) -> torch.Tensor:
+        return finite_sample(self.draw(n))
+
+
 @dataclass
 class InitRequest:
     """What an init is given: the dictionary shape, randomness, data and options."""
@@ -94,8 +121,13 @@ class InitRequest:
     dim: int
     generator: torch.Generator
     draw: Callable[[int], torch.Tensor]
-    """Draws n data samples [n, dim]; each call gives fresh ones where the source allows."""
+    """Draws n data samples [n, dim] as float32, refusing NaN or inf (wrapped in FiniteDraw on
+    construction); each call gives fresh ones where the source allows."""
     config: InitConfig
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.draw, FiniteDraw):
+            self.draw = FiniteDraw(self.draw)
 
 
 class InitWeights(NamedTuple):
@@ -181,11 +213,9 @@ def sample_size(request: InitRequest) -> int:
 
 
 def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
-    """Draw the init sample (default size: `sample_size`), refusing NaN or inf."""
-    sample = request.draw(sample_size(request) if n is None else n).float()
-    if not torch.isfinite(sample).all():
-        raise ConfigError("init-samples", "the init sample contains NaN or inf values")
-    return sample
+    """Draw the init sample (default size: `sample_size`); the request's draw refuses NaN or
+    inf."""
+    return request.draw(sample_size(request) if n is None else n)
 
 
 def sklearn_seed(generator: torch.Generator) -> int:
