@@ -1,3 +1,4 @@
+import hashlib
 import os
 
 import pytest
@@ -33,13 +34,58 @@ TINY_COLLECT = dict(context_size=16, batch_size=4, shard_tokens=24, threads=1, p
 
 
 @pytest.fixture(scope="session")
-def minilm_acts(tmp_path_factory, sentences_file):
+def tiny_collect():
+    """tiny_collect(corpus, **settings): a CollectConfig over the corpus file with the small
+    TINY_COLLECT settings, any of them overridden by settings."""
+    from saeinit.data.activations import CollectConfig
+
+    def build(corpus, **settings):
+        return CollectConfig(corpus=str(corpus), **(TINY_COLLECT | settings))
+
+    return build
+
+
+@pytest.fixture
+def tiny_collect_cli() -> list[str]:
+    """TINY_COLLECT as options of the collect command (progress left to the test)."""
+    names = ("context_size", "batch_size", "shard_tokens", "threads")
+    return [
+        text for name in names for text in ("--" + name.replace("_", "-"), str(TINY_COLLECT[name]))
+    ]
+
+
+@pytest.fixture(scope="session")
+def minilm_acts(tmp_path_factory, sentences_file, tiny_collect):
     """Activations of the packaged all-MiniLM-L6-v2 (layer 1) over the sentences above."""
-    from saeinit.data.activations import CollectConfig, collect
+    from saeinit.data.activations import collect
 
     out = tmp_path_factory.mktemp("acts") / "minilm-L1"
-    collect(CollectConfig(layer=1, corpus=str(sentences_file), **TINY_COLLECT), out)
+    collect(tiny_collect(sentences_file, layer=1), out)
     return out
+
+
+@pytest.fixture(scope="session")
+def all_rows():
+    """all_rows(folder): every row of the activation collection in folder, as one tensor."""
+    from saeinit.data.activations import ActivationStore
+
+    def read(folder):
+        store = ActivationStore(folder)
+        return store.rows(0, store.count)
+
+    return read
+
+
+@pytest.fixture(scope="session")
+def digests():
+    """digests(folder): {file name: sha256 of its bytes} for every file in folder."""
+
+    def hash_files(folder) -> dict[str, str]:
+        return {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())
+        }
+
+    return hash_files
 
 
 # Helpers shared by several test modules. With --import-mode=importlib a test module cannot

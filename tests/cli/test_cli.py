@@ -6,14 +6,11 @@ from safetensors.torch import load_file
 
 from saeinit.cli import main
 
-TINY = ["--scenario", "8x16", "--threads", "1", "--no-progress", "--eval-samples", "256"]
 
-
-def test_train_writes_json_and_saelens_files(tmp_path, capsys):
+def test_train_writes_json_and_saelens_files(tmp_path, capsys, tiny_cli):
     out = tmp_path / "r.json"
-    code = main(
-        ["train", *TINY, "--max-steps", "40", "--json", str(out), "--save", str(tmp_path / "sae")]
-    )
+    save = ["--json", str(out), "--save", str(tmp_path / "sae")]
+    code = main(["train", *tiny_cli, "--max-steps", "40", *save])
     assert code == 0
     printed = capsys.readouterr().out
     assert "MMCS >= 0.99: not reached within 10240 samples" in printed
@@ -43,7 +40,7 @@ def test_train_writes_json_and_saelens_files(tmp_path, capsys):
     assert cfg["d_in"] == 8 and cfg["d_sae"] == 16
 
 
-def test_data_export_then_train_on_it(tmp_path, capsys):
+def test_data_export_then_train_on_it(tmp_path, capsys, tiny_cli):
     path = tmp_path / "toy.npz"
     assert (
         main(["data", "--scenario", "8x16", "--samples", "500", "--seed", "3", "--out", str(path)])
@@ -53,20 +50,19 @@ def test_data_export_then_train_on_it(tmp_path, capsys):
     assert arrays["x"].shape == (500, 8) and arrays["coefficients"].shape == (500, 16)
     assert np.allclose(arrays["x"], arrays["coefficients"] @ arrays["features"], atol=1e-5)
     out = tmp_path / "r.json"
-    assert (
-        main(["train", "--data", str(path), *TINY[2:], "--max-steps", "2", "--json", str(out)]) == 0
-    )
+    args = ["train", "--data", str(path), *tiny_cli[2:], "--max-steps", "2"]
+    assert main([*args, "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["samples"] == 1000 and result["mmcs_final"] is not None
 
 
-def test_train_on_data_without_features_needs_dict_size(tmp_path, capsys):
+def test_train_on_data_without_features_needs_dict_size(tmp_path, capsys, tiny_cli):
     path = tmp_path / "x.npz"
     np.savez(path, x=np.random.default_rng(0).normal(size=(300, 6)).astype(np.float32))
-    assert main(["train", "--data", str(path), *TINY[2:], "--max-steps", "2"]) == 2
+    assert main(["train", "--data", str(path), *tiny_cli[2:], "--max-steps", "2"]) == 2
     assert "--dict-size" in capsys.readouterr().err
     out = tmp_path / "r.json"
-    args = ["train", "--data", str(path), *TINY[2:], "--max-steps", "3", "--dict-size", "12"]
+    args = ["train", "--data", str(path), *tiny_cli[2:], "--max-steps", "3", "--dict-size", "12"]
     assert main([*args, "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["stopped"] == "budget" and result["steps"] == 3 and result["mmcs_final"] is None

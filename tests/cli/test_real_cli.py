@@ -6,14 +6,14 @@ import pytest
 
 from saeinit.cli import main
 
-TINY = ["--context-size", "16", "--batch-size", "4", "--shard-tokens", "24", "--threads", "1"]
 TRAIN = ["--dict-size", "32", "--batch-size", "16", "--eval-samples", "16", "--threads", "1"]
 TRAIN += ["--no-progress", "--l1", "0.5"]
 
 
-def test_collect_train_evaluate_compare(tmp_path, sentences_file, capsys):
+def test_collect_train_evaluate_compare(tmp_path, sentences_file, capsys, tiny_collect_cli):
     out = tmp_path / "acts"
-    args = ["collect", "--layer", "2", "--corpus", str(sentences_file), *TINY, "--no-progress"]
+    corpus = ["--corpus", str(sentences_file), *tiny_collect_cli]
+    args = ["collect", "--layer", "2", *corpus, "--no-progress"]
     assert main([*args, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "blocks.2.hook_resid_post (width 384)" in printed and "tokens/s" in printed
@@ -61,9 +61,11 @@ def test_collect_train_evaluate_compare(tmp_path, sentences_file, capsys):
         (["--context-size", "0"], "--context-size"),
     ],
 )
-def test_collect_bad_input_is_one_line_and_exit_2(tmp_path, sentences_file, args, option, capsys):
-    base = ["collect", "--corpus", str(sentences_file), *TINY, "--out", str(tmp_path / "o")]
-    assert main([*base, *args]) == 2
+def test_collect_bad_input_is_one_line_and_exit_2(
+    tmp_path, sentences_file, args, option, capsys, tiny_collect_cli
+):
+    base = ["collect", "--corpus", str(sentences_file), *tiny_collect_cli]
+    assert main([*base, "--out", str(tmp_path / "o"), *args]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and option in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()

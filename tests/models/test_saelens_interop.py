@@ -15,18 +15,6 @@ from saeinit.training.settings import RunConfig, config_from_settings
 sae_lens = pytest.importorskip("sae_lens")
 from sae_lens import SAE, StandardSAE, StandardSAEConfig  # noqa: E402
 
-FAST = {"threads": 1, "progress": False, "batch_size": 32, "eval_samples": 64}
-
-
-def random_sae(d=6, n=10, b_dec=True, apply=True, seed=0) -> ReLUSAE:
-    g = torch.Generator().manual_seed(seed)
-    model = ReLUSAE(d, n, 0.3, b_dec=b_dec, apply_b_dec_to_input=apply)
-    with torch.no_grad():
-        for param in model.parameters():
-            param.copy_(torch.randn(param.shape, generator=g))
-    model.normalize_decoder()
-    return model
-
 
 def assert_same_outputs(ours: ReLUSAE, theirs, x: torch.Tensor, scale: float = 1.0) -> None:
     """`ours` works on x * scale; SAELens' folded copy works on x."""
@@ -41,8 +29,10 @@ def assert_same_outputs(ours: ReLUSAE, theirs, x: torch.Tensor, scale: float = 1
     "b_dec,apply,scale",
     [(False, True, None), (True, True, None), (True, False, None), (True, True, 2.5)],
 )
-def test_saved_sae_loads_in_saelens_with_equal_encode_and_decode(tmp_path, b_dec, apply, scale):
-    model = random_sae(b_dec=b_dec, apply=apply)
+def test_saved_sae_loads_in_saelens_with_equal_encode_and_decode(
+    tmp_path, b_dec, apply, scale, randomize
+):
+    model = randomize(ReLUSAE(6, 10, 0.3, b_dec=b_dec, apply_b_dec_to_input=apply))
     save_sae(tmp_path, model, {"sae": {"b_dec": "mean" if b_dec else "none"}}, scaling_factor=scale)
     theirs = SAE.load_from_disk(tmp_path)
     assert isinstance(theirs, StandardSAE)
@@ -104,14 +94,14 @@ def test_saelens_sae_loads_here_for_evaluation(tmp_path, apply):
     assert torch.allclose(ours.W_dec.norm(dim=1), torch.ones(10), atol=1e-5)
 
 
-def test_saelens_sae_trains_further_here(tmp_path):
+def test_saelens_sae_trains_further_here(tmp_path, fast_train):
     saelens_sae(tmp_path / "theirs", apply=True)
     data = tmp_path / "x.npz"
     import numpy as np
 
     np.savez(data, x=np.random.default_rng(0).normal(size=(400, 6)).astype(np.float32))
     settings = {"data_file": str(data), "start_from": str(tmp_path / "theirs"), "max_steps": 3}
-    settings |= {"save_under": str(tmp_path / "runs")} | FAST
+    settings |= {"save_under": str(tmp_path / "runs")} | fast_train
     out = run(config_from_settings(settings))
     assert out.result["steps"] == 3 and out.model.d_sae == 10 and out.model.b_dec is not None
     again = SAE.load_from_disk(out.result["saved_to"])
@@ -138,8 +128,8 @@ def test_load_sae_refuses_other_architectures_and_missing_folders(tmp_path):
         load_sae(tmp_path.parent)
 
 
-def test_toy_default_keeps_the_reference_sae_without_b_dec():
-    config = RunConfig(train=TrainConfig(max_steps=1, **FAST))
+def test_toy_default_keeps_the_reference_sae_without_b_dec(fast_train):
+    config = RunConfig(train=TrainConfig(max_steps=1, **fast_train))
     model = run(config).model
     assert model.b_dec is None
     assert [name for name, _ in model.named_parameters()] == ["W_enc", "b_enc", "W_dec"]

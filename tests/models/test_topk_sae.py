@@ -9,26 +9,14 @@ from saeinit.models.io import load_sae, save_sae
 from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
 
-FAST = {"threads": 1, "progress": False, "batch_size": 32, "eval_samples": 64}
-
-
-def random_topk(d=6, n=12, k=3, seed=0) -> TopKSAE:
-    g = torch.Generator().manual_seed(seed)
-    model = TopKSAE(d, n, k)
-    with torch.no_grad():
-        for param in model.parameters():
-            param.copy_(torch.randn(param.shape, generator=g))
-    model.normalize_decoder()
-    return model
-
 
 def test_registry_names_every_architecture():
     assert SAEConfig.choices()["architecture"] == tuple(ARCHITECTURES) == ("relu", "topk")
     assert isinstance(build_sae(SAEConfig(architecture="topk", k=2), 4, 8), TopKSAE)
 
 
-def test_topk_keeps_the_k_largest_relu_latents_and_its_loss_is_the_mse():
-    model = random_topk()
+def test_topk_keeps_the_k_largest_relu_latents_and_its_loss_is_the_mse(randomize):
+    model = randomize(TopKSAE(6, 12, 3))
     x = torch.randn(20, 6, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         out = model(x)
@@ -47,9 +35,9 @@ def test_tie_encoder_makes_the_encoder_the_decoder_transpose():
     assert torch.equal(model.W_enc, model.W_dec.T) and not model.b_enc.any()
 
 
-def test_tied_topk_run_starts_from_the_tied_dictionary_and_trains():
+def test_tied_topk_run_starts_from_the_tied_dictionary_and_trains(fast_train):
     settings = dict(scenario="16x32", architecture="topk", k=4, encoder_init="tied", init="mod")
-    out = run(config_from_settings(settings | FAST | {"max_steps": 30, "target_mmcs": 1.0}))
+    out = run(config_from_settings(settings | fast_train | {"max_steps": 30, "target_mmcs": 1.0}))
     result = out.result
     assert result["config"]["sae"]["architecture"] == "topk"
     assert result["history"][0]["l0"] <= 4 and result["mmcs_initial"] > 0.9
@@ -71,9 +59,9 @@ def test_config_rejects_bad_values(kwargs, option):
     assert err.value.option == option
 
 
-def test_topk_round_trips_through_our_format_and_saelens(tmp_path):
+def test_topk_round_trips_through_our_format_and_saelens(tmp_path, randomize):
     sae_lens = pytest.importorskip("sae_lens")
-    model = random_topk()
+    model = randomize(TopKSAE(6, 12, 3))
     save_sae(tmp_path, model, {"sae": {"b_dec": "none"}})
     x = torch.randn(30, 6, generator=torch.Generator().manual_seed(2))
     theirs = sae_lens.SAE.load_from_disk(tmp_path)
@@ -85,9 +73,9 @@ def test_topk_round_trips_through_our_format_and_saelens(tmp_path):
         assert torch.allclose(back(x).x_hat, model(x).x_hat)
 
 
-def test_starting_a_relu_run_from_a_topk_sae_is_refused(tmp_path):
-    save_sae(tmp_path, random_topk(d=16, n=32), {"sae": {"b_dec": "none"}})
+def test_starting_a_relu_run_from_a_topk_sae_is_refused(tmp_path, randomize, fast_train):
+    save_sae(tmp_path, randomize(TopKSAE(16, 32, 3)), {"sae": {"b_dec": "none"}})
     settings = dict(scenario="16x32", start_from=str(tmp_path), max_steps=1)
     with pytest.raises(ConfigError) as err:
-        run(config_from_settings(settings | FAST))
+        run(config_from_settings(settings | fast_train))
     assert err.value.option == "architecture"

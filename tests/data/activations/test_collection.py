@@ -1,32 +1,14 @@
-import hashlib
 import json
 import shutil
 from dataclasses import asdict
-from pathlib import Path
 
 import pytest
 import torch
 
 from saeinit.config import ConfigError
 from saeinit.data.activations.collection import collect
-from saeinit.data.activations.config import CollectConfig
 from saeinit.data.activations.hooks import Collector
-from saeinit.data.activations.shards import MANIFEST, ActivationStore
-
-TINY = dict(context_size=16, batch_size=4, shard_tokens=24, threads=1, progress=False)
-
-
-def tiny(corpus, **kwargs) -> CollectConfig:
-    return CollectConfig(corpus=str(corpus), **(TINY | kwargs))
-
-
-def all_rows(folder: Path) -> torch.Tensor:
-    store = ActivationStore(folder)
-    return store.rows(0, store.count)
-
-
-def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+from saeinit.data.activations.shards import MANIFEST
 
 
 def test_manifest_records_model_layer_dtype_count_corpus_and_tokenizer(minilm_acts):
@@ -44,26 +26,26 @@ def test_manifest_records_model_layer_dtype_count_corpus_and_tokenizer(minilm_ac
     assert manifest["documents_done"] == 7
 
 
-def test_manifest_settings_are_all_but_how_the_work_runs(minilm_acts, sentences_file):
+def test_manifest_settings_are_all_but_how_the_work_runs(minilm_acts, sentences_file, tiny_collect):
     manifest = json.loads((minilm_acts / MANIFEST).read_text())
-    expected = asdict(tiny(sentences_file, layer=1))
+    expected = asdict(tiny_collect(sentences_file, layer=1))
     for name in ("threads", "progress", "device"):
         expected.pop(name)
     assert manifest["settings"] == expected
 
 
-def test_max_tokens_then_rerun_is_a_no_op(tmp_path, sentences_file):
+def test_max_tokens_then_rerun_is_a_no_op(tmp_path, sentences_file, tiny_collect, digests):
     out = tmp_path / "a"
-    result = collect(tiny(sentences_file, max_tokens=30), out)
+    result = collect(tiny_collect(sentences_file, max_tokens=30), out)
     assert result.new_tokens == 30 and result.manifest["count"] == 30
     before = digests(out)
-    again = collect(tiny(sentences_file, max_tokens=30), out)
+    again = collect(tiny_collect(sentences_file, max_tokens=30), out)
     assert again.new_tokens == 0 and "already holds 30 tokens" in again.message
     assert digests(out) == before
 
 
 def test_interrupted_collection_resumes_to_the_same_rows(
-    tmp_path, sentences_file, minilm_acts, monkeypatch
+    tmp_path, sentences_file, minilm_acts, monkeypatch, tiny_collect, all_rows
 ):
     out = tmp_path / "resumed"
     calls = {"n": 0}
@@ -77,50 +59,50 @@ def test_interrupted_collection_resumes_to_the_same_rows(
 
     monkeypatch.setattr(Collector, "activations", failing)
     with pytest.raises(KeyboardInterrupt):
-        collect(tiny(sentences_file, layer=1, batch_size=1), out)
+        collect(tiny_collect(sentences_file, layer=1, batch_size=1), out)
     partial = json.loads((out / MANIFEST).read_text())
     assert 0 < partial["count"] and not partial["complete"] and partial["shards"]
     monkeypatch.setattr(Collector, "activations", original)
-    result = collect(tiny(sentences_file, layer=1, batch_size=1), out)
+    result = collect(tiny_collect(sentences_file, layer=1, batch_size=1), out)
     assert result.resumed and 0 < result.new_tokens < result.manifest["count"]
     assert result.manifest["complete"]
     assert torch.allclose(all_rows(out), all_rows(minilm_acts), atol=1e-5)
 
 
 @pytest.mark.parametrize("text", ["", "\n\n   \n"])
-def test_empty_corpus(tmp_path, text):
+def test_empty_corpus(tmp_path, text, tiny_collect):
     corpus = tmp_path / "empty.txt"
     corpus.write_text(text)
     with pytest.raises(ConfigError, match="holds no text") as err:
-        collect(tiny(corpus), tmp_path / "out")
+        collect(tiny_collect(corpus), tmp_path / "out")
     assert err.value.option == "corpus" and not (tmp_path / "out").exists()
     with pytest.raises(ConfigError, match="neither"):
-        collect(tiny(tmp_path / "missing.txt"), tmp_path / "out")
+        collect(tiny_collect(tmp_path / "missing.txt"), tmp_path / "out")
 
 
 def test_resume_with_other_settings_or_bad_layer_keeps_what_was_collected(
-    tmp_path, minilm_acts, sentences_file
+    tmp_path, minilm_acts, sentences_file, tiny_collect, digests
 ):
     out = tmp_path / "kept"
     shutil.copytree(minilm_acts, out)
     before = digests(out)
     with pytest.raises(ConfigError, match=r"other settings: layer 1 \(now 2\);") as err:
-        collect(tiny(sentences_file, layer=2), out)
+        collect(tiny_collect(sentences_file, layer=2), out)
     assert err.value.option == "out"
     with pytest.raises(ConfigError, match="layer"):
-        collect(tiny(sentences_file, layer=9), out)
+        collect(tiny_collect(sentences_file, layer=9), out)
     with pytest.raises(ConfigError, match=r"context_size 16 \(now 32\), dtype 'float32'"):
-        collect(tiny(sentences_file, layer=1, context_size=32, dtype="float16"), out)
+        collect(tiny_collect(sentences_file, layer=1, context_size=32, dtype="float16"), out)
     assert digests(out) == before
 
 
 def test_resume_ignores_batching_budget_device_and_settings_it_did_not_record(
-    tmp_path, minilm_acts, sentences_file
+    tmp_path, minilm_acts, sentences_file, tiny_collect, digests
 ):
     out = tmp_path / "kept"
     shutil.copytree(minilm_acts, out)
     before = digests(out)
-    config = tiny(sentences_file, layer=1, batch_size=2, shard_tokens=99, max_tokens=None)
+    config = tiny_collect(sentences_file, layer=1, batch_size=2, shard_tokens=99, max_tokens=None)
     again = collect(config, out)
     assert again.resumed and again.new_tokens == 0 and "corpus is exhausted" in again.message
     assert digests(out) == before

@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -7,24 +6,14 @@ from safetensors.torch import load_file
 
 from saeinit.config import ConfigError
 from saeinit.data.activations.collection import collect
-from saeinit.data.activations.config import CollectConfig
 from saeinit.data.activations.hooks import load_model
-from saeinit.data.activations.shards import MANIFEST, ActivationStore
+from saeinit.data.activations.shards import MANIFEST
 from saeinit.data.corpus import documents
 
-TINY = dict(context_size=16, batch_size=4, shard_tokens=24, threads=1, progress=False)
 
-
-def tiny(corpus, **kwargs) -> CollectConfig:
-    return CollectConfig(corpus=str(corpus), **(TINY | kwargs))
-
-
-def all_rows(folder: Path) -> torch.Tensor:
-    store = ActivationStore(folder)
-    return store.rows(0, store.count)
-
-
-def test_rows_are_the_models_hidden_states_without_special_tokens(minilm_acts, sentences_file):
+def test_rows_are_the_models_hidden_states_without_special_tokens(
+    minilm_acts, sentences_file, all_rows
+):
     loaded = load_model("all-MiniLM-L6-v2", torch.device("cpu"))
     first = next(documents(str(sentences_file)))
     encoded = loaded.tokenizer(first, truncation=True, max_length=16, return_tensors="pt")
@@ -35,9 +24,9 @@ def test_rows_are_the_models_hidden_states_without_special_tokens(minilm_acts, s
     assert torch.allclose(stored, expected, atol=1e-5)
 
 
-def test_mlp_out_site_and_float16_storage(tmp_path, sentences_file):
+def test_mlp_out_site_and_float16_storage(tmp_path, sentences_file, tiny_collect, all_rows):
     out = tmp_path / "mlp"
-    collect(tiny(sentences_file, site="mlp_out", dtype="float16", max_tokens=40), out)
+    collect(tiny_collect(sentences_file, site="mlp_out", dtype="float16", max_tokens=40), out)
     manifest = json.loads((out / MANIFEST).read_text())
     assert manifest["hook_name"] == "blocks.3.hook_mlp_out"
     assert manifest["count"] == 40 and manifest["truncated"]
@@ -55,10 +44,10 @@ def test_mlp_out_site_and_float16_storage(tmp_path, sentences_file):
     ],
 )
 def test_bad_collection_settings_fail_before_writing(
-    tmp_path, sentences_file, kwargs, option, match
+    tmp_path, sentences_file, kwargs, option, match, tiny_collect
 ):
     out = tmp_path / "never"
     with pytest.raises(ConfigError, match=match) as err:
-        collect(tiny(sentences_file, **kwargs), out)
+        collect(tiny_collect(sentences_file, **kwargs), out)
     assert err.value.option == option
     assert not out.exists()
