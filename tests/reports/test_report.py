@@ -1,39 +1,21 @@
 """The report: a real tiny sweep through write_report, and the aggregation and claim rules on
 hand-made runs."""
 
-import math
 import re
+import shutil
+import statistics
 
-import numpy as np
 import pytest
 
 from saeinit.experiments import GridSpec, ResultStore, sweep
-from saeinit.experiments.store import threshold_column
 from saeinit.reports import write_report
-from saeinit.reports.aggregate import (
-    SAMPLES,
-    STEPS,
-    TOTAL_SECONDS,
-    Outcomes,
-    group_runs,
-    mmcs_curve,
-    outcomes,
-)
-from saeinit.reports.claims import (
-    FAILS,
-    HOLDS,
-    NOT_MEASURED,
-    UNDECIDED,
-    claims,
-    combine,
-    faster,
-)
-from saeinit.reports.tables import format_outcomes, format_spread
-from saeinit.training.config import THRESHOLDS
+from saeinit.reports.aggregate import Condition, group_runs
+from saeinit.reports.claims import FAILS, HOLDS, NOT_MEASURED
+from saeinit.reports.report import budget_text, claims_section, figure_panels, file_slug
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_STEPS, BATCH = 300, 128
-# A toy where, within 300 steps, some seeds cross 0.95-0.99 and most never reach 0.99.
+# A toy grid with a short budget, so that some thresholds go unreached (a test below checks).
 TINY = GridSpec(
     base={
         "scenario": "16x16",
@@ -114,159 +96,92 @@ def test_unreached_threshold_shows_the_samples_trained_not_a_time(tiny):
     assert f"not reached within {MAX_STEPS:,} steps" in row
 
 
-def test_claims_table_has_four_rows_with_a_verdict(tiny):
-    _, text, _ = tiny
-    rows = [
-        line
-        for line in section(text, "## The seed post's claims").splitlines()
-        if re.match(r"\| \d \|", line)
-    ]
-    assert [row[2] for row in rows] == ["1", "2", "3", "4"]
-    for row in rows:
-        verdict = row.rstrip(" |").rsplit("| ", 1)[1]
-        assert verdict.strip("*") in (HOLDS, FAILS, NOT_MEASURED, UNDECIDED)
-        assert "16x16:" in row  # every claim has its runs in the tiny grid
+def claim_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"\| \d \|", line)]
 
 
-def fake_run(init, crossings=(None, None, None), ratio=None, seed=0, scenario="128x256", **kw):
-    """A run dict as the store gives it; `crossings` are the steps to 0.95, 0.98, 0.99."""
-    run = {
-        "scenario": scenario,
-        "init": init,
-        "rare_ratio": ratio,
-        "seed": seed,
-        "steps": 1000,
-        "samples": 256_000,
-        "train_seconds": 10.0,
-        "init_seconds": 2.0,
-        "mmcs_initial": 0.5,
-        "stopped": "budget",
-    } | kw
-    for threshold, step in zip(THRESHOLDS, crossings, strict=True):
-        run[threshold_column(threshold, "step")] = step
-        run[threshold_column(threshold, "samples")] = None if step is None else step * 256
-        run[threshold_column(threshold, "seconds")] = None if step is None else step / 100
-    return run
+def verdict_of_row(row: str) -> str:
+    return row.rstrip(" |").rsplit("| ", 1)[1].strip("*")
 
 
-def verdicts(runs: list[dict]) -> list[str]:
-    return [claim.verdict for claim in claims(group_runs(runs))]
-
-
-def test_outcomes_keep_unreached_runs_apart_and_add_init_seconds():
-    runs = [fake_run("data", (100, 200, 300)), fake_run("data", (100, None, None), seed=1)]
-    assert outcomes(runs, 0.99, SAMPLES) == Outcomes([300 * 256], [256_000])
-    assert outcomes(runs, 0.95, TOTAL_SECONDS) == Outcomes([3.0, 3.0], [])
-    assert outcomes(runs, 0.98, TOTAL_SECONDS) == Outcomes([4.0], [12.0])
-
-
-def test_an_unreached_threshold_counts_as_slower_than_any_reached_one():
-    assert Outcomes([100, 200], [1000]).median() == 200
-    assert math.isinf(Outcomes([100], [1000]).median())
-    assert faster(5000, math.inf) is True
-    assert faster(math.inf, 10) is False
-    assert faster(math.inf, math.inf) is None
-
-
-def test_outcomes_are_never_shown_as_the_budget():
-    assert format_outcomes(Outcomes([10, 30, 20], []), STEPS) == "20 [10, 30]"
-    assert (
-        format_outcomes(Outcomes([1000, 3000], [5_000_000]), SAMPLES)
-        == "median of 2/3 reached: 2,000 [1,000, 3,000]; 1 not reached within 5,000,000 samples"
-    )
-    assert format_outcomes(Outcomes([], [2.5, 3.0]), TOTAL_SECONDS) == (
-        "not reached within 2.50–3.00 s"
-    )
-    assert format_spread([0.5], lambda v: f"{v:.1f}") == "0.5"
-
-
-def test_combine_needs_every_scenario_to_hold():
-    assert combine([]) == NOT_MEASURED
-    assert combine([HOLDS, HOLDS]) == HOLDS
-    assert combine([HOLDS, UNDECIDED]) == UNDECIDED
-    assert combine([UNDECIDED, FAILS]) == FAILS
-
-
-def test_claims_from_hand_made_runs():
-    runs = [
+def test_claims_section_gives_the_verdicts_the_numbers_decide(fake_run):
+    # data starts at 0.66 (in 0.55–0.75) and orthogonal at 0.25 (below 0.30); data reaches
+    # 0.95 first (100 vs 400 steps) but never 0.99, which orthogonal reaches at 1,000 steps.
+    holds = [
         fake_run("data", (100, 900, None), mmcs_initial=0.66),
         fake_run("orthogonal", (400, 600, 1000), mmcs_initial=0.25),
-        fake_run("centroid", (300, 500, 900), ratio=0.05),
-        fake_run("outliers", (300, 500, 950), ratio=0.01),
-        fake_run("outliers", (300, 500, None), ratio=0.2),  # outside 1–15%: ignored
     ]
-    assert verdicts(runs) == [HOLDS, HOLDS, HOLDS, HOLDS]
-    speedup = claims(group_runs(runs))[2].measured
-    assert "centroid 900 steps vs orthogonal 1,000 steps: +10.0% speed-up" in speedup
-
-
-def test_claims_that_fail_cannot_be_decided_or_lack_runs():
-    runs = [
-        fake_run("data", (100, None, None), mmcs_initial=0.9),
-        fake_run("orthogonal", (50, None, None), mmcs_initial=0.25),
-        fake_run("centroid", (100, 200, 970), ratio=0.05),
-        fake_run("orthogonal", (50, 500, 1000), seed=1, scenario="8x16"),
-        fake_run("centroid", (100, 200, 970), ratio=0.05, scenario="8x16"),
+    rows = claim_rows(claims_section(group_runs(holds)))
+    assert [verdict_of_row(row) for row in rows] == [HOLDS, HOLDS, NOT_MEASURED, NOT_MEASURED]
+    assert "128x256: data 0.660, orthogonal 0.250 (holds)" in rows[0]
+    # data starts at 0.90, above the range, and reaches 0.95 later than orthogonal (500 steps).
+    fails = [
+        fake_run("data", (500, 900, None), mmcs_initial=0.9),
+        fake_run("orthogonal", (400, 600, 1000), mmcs_initial=0.25),
     ]
-    # 1: data starts too high; 2: data slower to 0.95; 3: centroid only 3% faster in 8x16
-    # (it holds in 128x256, where orthogonal never reached 0.99); 4: no outliers runs.
-    assert verdicts(runs) == [FAILS, FAILS, FAILS, NOT_MEASURED]
-    neither_reached = [
-        fake_run("data", (100, None, None)),
-        fake_run("orthogonal", (200, 200, None)),
-    ]
-    assert verdicts(neither_reached)[1] == UNDECIDED
+    rows = claim_rows(claims_section(group_runs(fails)))
+    assert [verdict_of_row(row) for row in rows] == [FAILS, FAILS, NOT_MEASURED, NOT_MEASURED]
+    assert "to 0.95: data 500 steps vs orthogonal 400 steps" in rows[1]
 
 
-def history(steps_and_mmcs):
-    return [{"step": step, "mmcs": mmcs} for step, mmcs in steps_and_mmcs]
+def test_the_grids_claim_one_verdict_follows_its_step_0_mmcs(tiny):
+    _, text, runs = tiny
+    rows = claim_rows(section(text, "## The seed post's claims"))
+    assert [row[2] for row in rows] == ["1", "2", "3", "4"]
+    assert all("16x16:" in row for row in rows)  # every claim has its runs in the tiny grid
+    data = statistics.median(r["mmcs_initial"] for r in runs if r["init"] == "data")
+    orthogonal = statistics.median(r["mmcs_initial"] for r in runs if r["init"] == "orthogonal")
+    expected = HOLDS if 0.55 <= data <= 0.75 and orthogonal < 0.30 else FAILS
+    assert f"16x16: data {data:.3f}, orthogonal {orthogonal:.3f} ({expected})" in rows[0]
+    assert verdict_of_row(rows[0]) == expected
 
 
-def test_mmcs_curve_keeps_a_stopped_runs_last_value_but_ends_a_budget_run():
-    stopped_early = history([(0, 0.5), (100, 0.99)])
-    ran_to_300 = history([(0, 0.3), (100, 0.7), (200, 0.8), (300, 0.9)])
-    curve = mmcs_curve([stopped_early, ran_to_300], [True, False])
-    assert curve.steps.tolist() == [0, 100, 200, 300]
-    assert np.allclose(curve.mean, [0.4, 0.845, 0.895, 0.945])
-    assert np.allclose(curve.low, [0.3, 0.7, 0.8, 0.9])
-    assert np.allclose(curve.high, [0.5, 0.99, 0.99, 0.99])
-    short_budget = history([(0, 0.2), (100, 0.4)])
-    ended = mmcs_curve([short_budget, ran_to_300], [False, False])
-    assert np.allclose(ended.mean, [0.25, 0.55, 0.8, 0.9])  # only ran_to_300 after step 100
+def report_of_copy(tiny, tmp_path, rewrite) -> str:
+    """The report of a copy of the tiny grid's store, changed by `rewrite(path)`."""
+    path = tiny[0]
+    copy = tmp_path / "copy.sqlite"
+    shutil.copy(path.parent.parent / "results.sqlite", copy)
+    rewrite(copy)
+    with ResultStore(copy) as store:
+        return write_report(store, tmp_path / "out").read_text()
 
 
-def test_runs_that_differ_in_other_settings_are_variants_not_pooled():
-    def run(init, seed, **settings):
-        base = {"scenario": "128x256", "init": init, "seed": seed, "l1": 0.1}
-        return fake_run(init, seed=seed, settings=base | settings)
-
-    runs = [run(init, seed, dict_size=size) for init in ("mod", "data") for size in (128, 512)
-            for seed in (0, 1)]  # fmt: skip
-    runs += [fake_run("data", scenario="128x512", settings={"init": "data", "seed": 0})]
-    groups = group_runs(runs)
-    labels = [condition.label for condition in groups]
-    assert labels == [
-        "data [dict_size=128]",
-        "mod [dict_size=128]",
-        "data [dict_size=512]",
-        "mod [dict_size=512]",
-        "data",  # the other scenario varies in nothing
-    ]
-    assert all(len(seeds) == 2 for seeds in list(groups.values())[:4])
+def test_results_stored_before_the_toy_section_was_renamed_give_the_same_report(
+    tiny, tmp_path, rewrite_stored_configs
+):
+    assert report_of_copy(tiny, tmp_path, rewrite_stored_configs) == tiny[1]
 
 
-def test_every_registered_init_has_a_color_of_its_own():
-    from saeinit.inits import names
-    from saeinit.reports.figures import init_color
+def test_runs_on_a_dataset_are_named_by_it_not_by_their_toy_settings(
+    tiny, tmp_path, rewrite_stored_configs
+):
+    def on_npz(config):  # the scenario column keeps saying 16x16, as an old store's did
+        if config["init"]["init"] == "orthogonal":
+            config["data_file"] = "/d/x.npz"
+        return config
 
-    colors = [init_color(init) for init in names()]
-    assert len(set(colors)) == len(colors)
+    text = report_of_copy(tiny, tmp_path, lambda path: rewrite_stored_configs(path, on_npz))
+    assert "2 scenarios (16x16, npz:/d/x.npz)" in text
+    assert "- npz:/d/x.npz: 300 steps (one epoch of a fixed dataset each)" in text
+    assert "| npz:/d/x.npz | orthogonal | – | 2 |" in section(text, "## Step-0 MMCS")
+    assert "| 16x16 | orthogonal |" not in text
+
+
+def test_the_budget_says_whether_runs_drew_fresh_samples_or_a_fixed_dataset():
+    def run(**config):
+        train = {"max_steps": 1000, "batch_size": 64}
+        return {"result": {"config": {"train": train, "data_file": None} | config}}
+
+    assert (
+        budget_text(run(toy={"dataset_size": None})) == "1,000 steps of 64 samples (64,000 samples)"
+    )
+    fixed = "1,000 steps (one epoch of a fixed dataset each)"
+    assert budget_text(run(toy={"dataset_size": 500})) == fixed
+    assert budget_text(run(data={"dataset_size": 500})) == fixed  # stored before the rename
+    assert budget_text(run(toy={"dataset_size": None}, data_file="/d/x.npz")) == fixed
 
 
 def test_a_scenario_with_few_conditions_gets_one_figure_and_many_get_one_per_variant():
-    from saeinit.reports.aggregate import Condition
-    from saeinit.reports.report import figure_panels
-
     few = {Condition("128x256", init, None, v): [] for init in ("orthogonal", "mod")
            for v in ("", "encoder_init=fitted")}  # fmt: skip
     many = {Condition("128x512", init, None, v): [] for init in ("orthogonal", "data", "mod")
@@ -279,10 +194,6 @@ def test_a_scenario_with_few_conditions_gets_one_figure_and_many_get_one_per_var
     ]
 
 
-def test_a_figure_of_one_variant_leaves_it_out_of_the_labels():
-    from saeinit.reports.aggregate import Condition
-    from saeinit.reports.figures import figure_label
-
-    fitted = Condition("128x256", "centroid", 0.05, "encoder_init=fitted")
-    assert figure_label(fitted, ["encoder_init=fitted"]) == "centroid 5%"
-    assert figure_label(fitted, ["", "encoder_init=fitted"]) == "centroid 5% [encoder_init=fitted]"
+def test_figure_files_are_named_after_their_title():
+    assert file_slug("128x256 [dict_size=512]") == "128x256_dict_size-512"
+    assert file_slug("npz:/d/x.npz [k=4, l1=0.1]") == "npz_d_x.npz_k-4_l1-0.1"

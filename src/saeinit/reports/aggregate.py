@@ -1,6 +1,7 @@
 """Runs grouped by condition (scenario, init, rare ratio, variant) and what their seeds
-measured. A variant is the other settings in which a grid's runs of one scenario differ
-(e.g. dict_size=512 or architecture=topk), so that such runs are compared, not pooled."""
+measured. A scenario is what a run trained on: a toy scenario DIMxFEATURES, or its real data.
+A variant is the other settings in which a grid's runs of one scenario differ (e.g.
+dict_size=512 or architecture=topk), so that such runs are compared, not pooled."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from saeinit.experiments.store import threshold_column
 from saeinit.inits import names as init_names
+from saeinit.training.settings import data_label, stored_config
 
 
 @dataclass(frozen=True)
@@ -37,12 +39,14 @@ class Condition:
         return condition_label(self.init, self.rare_ratio)
 
     def sort_key(self) -> tuple:
-        return (
-            scenario_size(self.scenario),
-            self.variant,
-            init_rank(self.init),
-            self.rare_ratio or 0.0,
-        )
+        """Scenarios in order, then each variant's inits together (a figure per variant)."""
+        order = scenario_order(self.scenario)
+        return (order, self.variant, init_rank(self.init), self.rare_ratio or 0.0)
+
+    def init_key(self) -> tuple:
+        """Scenarios in order, then each init's variants together (a table per scenario)."""
+        order = scenario_order(self.scenario)
+        return (order, init_rank(self.init), self.rare_ratio or 0.0, self.variant)
 
 
 Groups = dict[Condition, list[dict]]
@@ -52,9 +56,37 @@ def format_ratio(ratio: float) -> str:
     return f"{ratio * 100:g}%"
 
 
-def scenario_size(scenario: str) -> tuple[int, ...]:
-    """(dim, features) of a scenario as the store writes it, "DIMxFEATURES"."""
-    return tuple(int(part) for part in scenario.split("x"))
+def run_config(run: dict) -> dict:
+    """A stored run's saved config, as this version names its sections (old results call the
+    toy section "data")."""
+    return stored_config(run["result"]["config"])
+
+
+def scenario_of(run: dict) -> str:
+    """What a run trained on, from its saved config: the toy scenario DIMxFEATURES, the model
+    and hook of its activations, or its data ("npz:PATH"). A store written before it labelled
+    runs by their data names every run by its toy settings, so its column is used only for a
+    run without a saved result (a hand-made one)."""
+    if "result" not in run:
+        return run["scenario"]
+    info = run["result"].get("data_info") or {}
+    if "hook_name" in info:
+        return f"{info['model']} {info['hook_name']}"
+    return data_label(run_config(run))
+
+
+def scenario_size(scenario: str) -> tuple[int, int] | None:
+    """(dim, features) of a toy scenario, "DIMxFEATURES"; None for a run on real data."""
+    parts = scenario.split("x")
+    if len(parts) != 2 or not all(part.isdigit() for part in parts):
+        return None
+    return int(parts[0]), int(parts[1])
+
+
+def scenario_order(scenario: str) -> tuple:
+    """Toy scenarios by size, then real data by name."""
+    size = scenario_size(scenario)
+    return (0, size, "") if size else (1, (), scenario)
 
 
 def condition_label(init: str, rare_ratio: float | None, variant: str = "") -> str:
@@ -77,9 +109,10 @@ def variants(runs: list[dict], named: set[str] = CONDITION_SETTINGS) -> list[str
     """For each run, "name=value, ..." of its settings whose values differ among the runs of
     its scenario (a setting a run does not give is at its default, and left out), except the
     `named` ones that the grouping names by itself."""
+    scenario = [scenario_of(run) for run in runs]
     by_scenario: dict[str, list[dict]] = defaultdict(list)
-    for run in runs:
-        by_scenario[run["scenario"]].append(run.get("settings", {}))
+    for run, name in zip(runs, scenario, strict=True):
+        by_scenario[name].append(run.get("settings", {}))
     varying = {
         scenario: sorted(
             name
@@ -89,21 +122,27 @@ def variants(runs: list[dict], named: set[str] = CONDITION_SETTINGS) -> list[str
         for scenario, given in by_scenario.items()
     }
     labels = []
-    for run in runs:
+    for run, name in zip(runs, scenario, strict=True):
         given = run.get("settings", {})
-        names = [name for name in varying[run["scenario"]] if name in given]
-        labels.append(", ".join(f"{name}={given[name]}" for name in names))
+        names = [setting for setting in varying[name] if setting in given]
+        labels.append(", ".join(f"{setting}={given[setting]}" for setting in names))
     return labels
 
 
-def group_runs(runs: list[dict]) -> Groups:
-    """Runs by condition, conditions in a stable order and each group's runs by seed."""
+def group_runs(
+    runs: list[dict],
+    named: set[str] = CONDITION_SETTINGS,
+    order: Callable[[Condition], tuple] = Condition.sort_key,
+) -> Groups:
+    """Runs by condition, conditions in `order` and each group's runs by seed; `named`: the
+    settings the grouping names by itself (see `variants`)."""
     groups: dict[Condition, list[dict]] = defaultdict(list)
-    for run, variant in zip(runs, variants(runs), strict=True):
-        groups[Condition(run["scenario"], run["init"], run["rare_ratio"], variant)].append(run)
+    for run, variant in zip(runs, variants(runs, named), strict=True):
+        condition = Condition(scenario_of(run), run["init"], run["rare_ratio"], variant)
+        groups[condition].append(run)
     return {
         condition: sorted(groups[condition], key=lambda run: run["seed"])
-        for condition in sorted(groups, key=Condition.sort_key)
+        for condition in sorted(groups, key=order)
     }
 
 
@@ -187,9 +226,10 @@ def measured(runs: list[dict], column: str) -> list[float]:
 
 @dataclass(frozen=True)
 class Curve:
-    """MMCS of a group against steps: mean, min and max over runs."""
+    """One measure of a group's runs against steps (or seconds): mean, min and max over
+    runs."""
 
-    steps: np.ndarray
+    x: np.ndarray
     mean: np.ndarray
     low: np.ndarray
     high: np.ndarray
@@ -218,3 +258,20 @@ def on_steps(history: list[dict], steps: np.ndarray, extend: bool) -> np.ndarray
     xs = [row["step"] for row in history]
     ys = [row["mmcs"] for row in history]
     return np.interp(steps, xs, ys, left=np.nan, right=ys[-1] if extend else np.nan)
+
+
+def by_step(history: list[dict]) -> dict[int, dict]:
+    return {row["step"]: row for row in history}
+
+
+def history_curve(histories: list[list[dict]], xkey: str, ykey: str) -> Curve:
+    """Mean, min and max of ykey over runs at the steps all of them logged; x is the step, or
+    the mean of xkey over runs at those steps."""
+    rows = [by_step(history) for history in histories]
+    steps = sorted(set.intersection(*(set(row) for row in rows)))
+    table = np.array([[row[s][ykey] for s in steps] for row in rows], dtype=float)
+    if xkey == "step":
+        xs = np.array(steps, dtype=float)
+    else:
+        xs = np.array([[row[s][xkey] for s in steps] for row in rows], dtype=float).mean(axis=0)
+    return Curve(xs, table.mean(axis=0), table.min(axis=0), table.max(axis=0))

@@ -1,5 +1,5 @@
 """The seed post's two figures: MMCS against steps per init, and steps to 0.99 MMCS against
-the rare ratio."""
+the rare ratio; the colors, line styles and bands every report's curves share."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D  # noqa: E402
 from saeinit.reports.aggregate import (  # noqa: E402
     STEPS,
     Condition,
+    Curve,
     Groups,
     Outcomes,
     find,
@@ -67,13 +68,9 @@ def mmcs_figure(
         curve = mmcs_curve(
             [histories[run["key"]] for run in runs], [run["stopped"] == "target" for run in runs]
         )
-        if curve is None:
-            continue
-        color = init_color(condition.init)
-        style = variant_style(condition.variant, variants)
-        label = f"{figure_label(condition, variants)} ({len(runs)} seeds)"
-        curves.plot(curve.steps, curve.mean, color=color, ls=style, label=label)
-        curves.fill_between(curve.steps, curve.low, curve.high, color=color, alpha=0.2, lw=0)
+        if curve is not None:
+            label = f"{figure_label(condition, variants)} ({len(runs)} seeds)"
+            plot_band(curves, curve, condition, variants, label)
     for threshold in THRESHOLDS:
         curves.axhline(threshold, color="gray", ls=":", lw=0.8)
     curves.set(ylabel="MMCS", title=f"{scenario}: MMCS against steps")
@@ -81,6 +78,22 @@ def mmcs_figure(
     curves.grid(alpha=0.3)
     crossing_ranges(ranges, groups, variants)
     return save(fig, path)
+
+
+def plot_band(
+    ax: Axes,
+    curve: Curve,
+    condition: Condition,
+    variants: list[str],
+    label: str | None = None,
+    alpha: float = 0.2,
+    lw: float | None = None,
+) -> None:
+    """A group's mean as a line (its init's color, its variant's style) over its min–max band."""
+    color = init_color(condition.init)
+    style = variant_style(condition.variant, variants)
+    ax.plot(curve.x, curve.mean, color=color, ls=style, label=label, lw=lw)
+    ax.fill_between(curve.x, curve.low, curve.high, color=color, alpha=alpha, lw=0)
 
 
 def variant_style(variant: str, variants: list[str]) -> str:

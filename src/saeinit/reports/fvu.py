@@ -1,35 +1,37 @@
-"""report.md for runs without ground truth (real activations): FVU, loss and dead latents
-against steps and seconds, the FVU and dead fraction at the step budget, the steps, samples
-and seconds to the target FVU against orthogonal init, and the MMCS between the dictionaries
-of different seeds (the proxy of Sharkey et al. when no ground truth is known)."""
+"""report.md for runs without ground truth (real activations, or a dataset without features):
+FVU, loss and dead latents against steps and seconds, the FVU and dead fraction at the step
+budget, the steps, samples and seconds to the target FVU against orthogonal init, and the MMCS
+between the dictionaries of different seeds (the proxy of Sharkey et al. when no ground truth
+is known). Runs are grouped as in the MMCS report (aggregate.py), one section per data."""
 
 from __future__ import annotations
 
 import itertools
 import statistics
-from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 from safetensors import SafetensorError  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
 
 from saeinit.experiments.store import ResultStore  # noqa: E402
-from saeinit.inits import get as get_init  # noqa: E402
 from saeinit.metrics import seed_mmcs  # noqa: E402
 from saeinit.models.io import WEIGHTS_FILE  # noqa: E402
 from saeinit.reports.aggregate import (  # noqa: E402
     CONDITION_SETTINGS,
-    condition_label,
-    init_rank,
-    variants,
+    Condition,
+    Groups,
+    by_step,
+    group_runs,
+    history_curve,
+    run_config,
+    scenarios,
 )
-from saeinit.reports.figures import init_color, save, variant_style  # noqa: E402
+from saeinit.reports.figures import plot_band, save  # noqa: E402
+from saeinit.reports.report import title_lines  # noqa: E402
 from saeinit.reports.tables import (  # noqa: E402
     format_count,
     format_mmcs,
@@ -41,41 +43,13 @@ from saeinit.reports.tables import (  # noqa: E402
 BASELINE = "orthogonal"
 
 
-@dataclass(frozen=True)
-class Group:
-    """What the seeds of one group of runs share: the data (hook), the init and the other
-    settings in which the store's runs differ (the variant, as in the MMCS report)."""
-
-    data: str
-    init: str
-    rare_ratio: float | None
-    variant: str = ""
-
-    @property
-    def label(self) -> str:
-        return condition_label(self.init, self.rare_ratio, self.variant)
+NAMED = CONDITION_SETTINGS | {"activations", "data_file"}
+"""A group names its data by itself, so the data is no variant."""
 
 
-def data_label(result: dict) -> str:
-    info = result.get("data_info") or {}
-    if "hook_name" in info:
-        return f"{info['model']} {info['hook_name']}"
-    return result["config"].get("data_file") or "toy data"
-
-
-def group_runs(runs: list[dict]) -> dict[Group, list[dict]]:
-    groups: dict[Group, list[dict]] = defaultdict(list)
-    # A group names its data (the activations) by itself, so the data is no variant.
-    labels = variants(runs, named=CONDITION_SETTINGS | {"activations"})
-    for run, variant in zip(runs, labels, strict=True):
-        result = run["result"]
-        init = result["config"]["init"]
-        ratio = init["rare_ratio"] if get_init(init["init"]).uses_base else None
-        groups[Group(data_label(result), init["init"], ratio, variant)].append(run)
-    order = sorted(
-        groups, key=lambda g: (g.data, init_rank(g.init), g.rare_ratio or 0.0, g.variant)
-    )
-    return {g: sorted(groups[g], key=lambda run: run["seed"]) for g in order}
+def fvu_groups(runs: list[dict]) -> Groups:
+    """Runs by data, init, rare ratio and variant; each init's variants side by side."""
+    return group_runs(runs, named=NAMED, order=Condition.init_key)
 
 
 def write_fvu_report(store: ResultStore, out: Path) -> Path:
@@ -83,24 +57,19 @@ def write_fvu_report(store: ResultStore, out: Path) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     runs = store.runs()
-    groups = group_runs(runs)
-    meta = store.meta()
-    parts = [f"# {meta.get('title', 'saeinit report')}"]
-    if meta.get("note", "").strip():
-        parts.append(meta["note"].strip())
-    if not runs:
-        parts.append("The store holds no finished runs yet.")
-    for data in dict.fromkeys(g.data for g in groups):
-        chosen = {g: r for g, r in groups.items() if g.data == data}
+    groups = fvu_groups(runs)
+    parts = title_lines(store.meta(), runs)
+    for data in scenarios(groups):
+        chosen = {c: r for c, r in groups.items() if c.scenario == data}
         parts.append(data_section(data, chosen, out))
     path = out / "report.md"
     path.write_text("\n\n".join(parts) + "\n")
     return path
 
 
-def data_section(data: str, groups: dict[Group, list[dict]], out: Path) -> str:
+def data_section(data: str, groups: Groups, out: Path) -> str:
     runs = [run for group in groups.values() for run in group]
-    first = runs[0]["result"]
+    first = runs[0]
     target = target_fvu(runs)
     name = "fvu_" + "".join(c if c.isalnum() else "_" for c in data).strip("_") + ".png"
     curves_figure(data, groups, out / name)
@@ -109,7 +78,7 @@ def data_section(data: str, groups: dict[Group, list[dict]], out: Path) -> str:
         settings_text(first, runs),
         f"![{data}: FVU, loss and dead fraction against steps and seconds]({name})",
         "Mean over seeds (line) and min–max over seeds (band), from the history rows logged "
-        f"every {first['config']['train']['log_every']} steps. FVU, L0 and dead latents are "
+        f"every {run_config(first)['train']['log_every']} steps. FVU, L0 and dead latents are "
         "measured on the held-out tokens; a latent is dead if it never fires on them. "
         "Seconds are training seconds (evaluation and the init excluded).",
         "### At the step budget, and to the target FVU",
@@ -133,7 +102,7 @@ def data_section(data: str, groups: dict[Group, list[dict]], out: Path) -> str:
 CHECKPOINTS = (100, 200, 300, 500, 1000)
 
 
-def checkpoint_table(groups: dict[Group, list[dict]]) -> str:
+def checkpoint_table(groups: Groups) -> str:
     budget = max(run["result"]["steps"] for runs in groups.values() for run in runs)
     steps = [s for s in CHECKPOINTS if s < budget] + [budget]
     rows = []
@@ -151,12 +120,12 @@ def checkpoint_table(groups: dict[Group, list[dict]]) -> str:
 
 
 def target_fvu(runs: list[dict]) -> float | None:
-    targets = {run["result"]["config"]["train"]["target_fvu"] for run in runs}
+    targets = {run_config(run)["train"]["target_fvu"] for run in runs}
     return next(iter(targets)) if len(targets) == 1 else None
 
 
-def settings_text(result: dict, runs: list[dict]) -> str:
-    config = result["config"]
+def settings_text(run: dict, runs: list[dict]) -> str:
+    result, config = run["result"], run_config(run)
     info = result.get("data_info") or {}
     train, sae = config["train"], config["sae"]
     seeds = sorted({run["seed"] for run in runs})
@@ -181,7 +150,7 @@ def settings_text(result: dict, runs: list[dict]) -> str:
     return " ".join(lines)
 
 
-def curves_figure(data: str, groups: dict[Group, list[dict]], path: Path) -> Path:
+def curves_figure(data: str, groups: Groups, path: Path) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(12, 8.5), layout="constrained")
     panels = [
         (axes[0, 0], "step", "fvu", "FVU (held out)", True),
@@ -189,16 +158,13 @@ def curves_figure(data: str, groups: dict[Group, list[dict]], path: Path) -> Pat
         (axes[1, 0], "step", "loss", "loss (MSE + L1 term)", True),
         (axes[1, 1], "step", "dead_fraction", "dead fraction", False),
     ]
-    variants_shown = list(dict.fromkeys(group.variant for group in groups))
-    for group, runs in groups.items():
+    variants_shown = list(dict.fromkeys(condition.variant for condition in groups))
+    for condition, runs in groups.items():
         histories = [run["result"]["history"] for run in runs]
         for ax, xkey, ykey, _, _ in panels:
-            xs, mean, low, high = curve(histories, xkey, ykey)
-            color = init_color(group.init)
-            style = variant_style(group.variant, variants_shown)
-            label = f"{group.label} ({len(runs)} seeds)" if ax is axes[0, 0] else None
-            ax.plot(xs, mean, color=color, ls=style, label=label, lw=1.3)
-            ax.fill_between(xs, low, high, color=color, alpha=0.15, lw=0)
+            curve = history_curve(histories, xkey, ykey)
+            label = f"{condition.label} ({len(runs)} seeds)" if ax is axes[0, 0] else None
+            plot_band(ax, curve, condition, variants_shown, label, alpha=0.15, lw=1.3)
     target = target_fvu([run for runs in groups.values() for run in runs])
     for ax, xkey, ykey, ylabel, log in panels:
         xlabel = "training seconds (mean over seeds)" if xkey == "seconds" else "steps"
@@ -213,31 +179,13 @@ def curves_figure(data: str, groups: dict[Group, list[dict]], path: Path) -> Pat
     return save(fig, path)
 
 
-def curve(histories: list[list[dict]], xkey: str, ykey: str):
-    """Mean, min and max of ykey over runs at the steps all of them logged; x is the step, or
-    the mean of xkey over runs at those steps."""
-    steps = sorted(set.intersection(*({row["step"] for row in h} for h in histories)))
-    table = np.array([[by_step(h)[s][ykey] for s in steps] for h in histories], dtype=float)
-    if xkey == "step":
-        xs = np.array(steps, dtype=float)
-    else:
-        xs = np.array([[by_step(h)[s][xkey] for s in steps] for h in histories]).mean(axis=0)
-    return xs, table.mean(axis=0), table.min(axis=0), table.max(axis=0)
-
-
-def by_step(history: list[dict]) -> dict[int, dict]:
-    return {row["step"]: row for row in history}
-
-
-def budget_table(groups: dict[Group, list[dict]], target: float | None) -> str:
+def budget_table(groups: Groups, target: float | None) -> str:
     baseline = next((runs for g, runs in groups.items() if g.init == BASELINE), None)
     base_steps = base_seconds = None
     if baseline and target is not None:
         base_steps = median_or_none(crossings(baseline, target, "step"))
         base_seconds = median_or_none(crossings(baseline, target, "seconds"))
-    budgets = sorted(
-        {run["result"]["config"]["train"]["max_steps"] for r in groups.values() for run in r}
-    )
+    budgets = sorted({run_config(run)["train"]["max_steps"] for r in groups.values() for run in r})
     at = f"{budgets[0]:,} steps" if len(budgets) == 1 else "the budget"
     header = [
         "init",

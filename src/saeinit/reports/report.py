@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from saeinit.experiments.store import ResultStore
-from saeinit.reports.aggregate import Groups, group_runs, scenarios
+from saeinit.reports.aggregate import Groups, group_runs, run_config, scenarios
 from saeinit.reports.claims import claims_table
 from saeinit.reports.figures import TARGET, mmcs_figure, rare_ratio_figure, rare_scenarios
 from saeinit.reports.tables import initial_mmcs_table, threshold_table
@@ -34,7 +34,7 @@ def write_report(store: ResultStore, out: Path) -> Path:
 
 
 def config_value(run: dict, section: str, name: str):
-    return run["result"]["config"][section][name]
+    return run_config(run)[section][name]
 
 
 def distinct(runs: list[dict], value: Callable[[dict], object]) -> list:
@@ -53,35 +53,43 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def header(meta: dict[str, str], runs: list[dict], groups: Groups) -> str:
+def title_lines(meta: dict[str, str], runs: list[dict]) -> list[str]:
+    """The store's title and note, and whether it holds no runs (every report starts so)."""
     lines = [f"# {meta.get('title', 'saeinit report')}"]
     if meta.get("note", "").strip():
         lines.append(meta["note"].strip())
     if not runs:
-        return "\n\n".join([*lines, "The store holds no finished runs yet."])
+        lines.append("The store holds no finished runs yet.")
+    return lines
+
+
+def header(meta: dict[str, str], runs: list[dict], groups: Groups) -> str:
+    lines = title_lines(meta, runs)
+    if not runs:
+        return "\n\n".join(lines)
     seeds = distinct(runs, lambda run: run["seed"])
     lines.append(
         f"**{counted(len(runs), 'run')}** in {counted(len(groups), 'condition')} "
         f"(scenario × init × rare ratio{' × variant' if any(c.variant for c in groups) else ''}): {counted(len(scenarios(groups)), 'scenario')} "
         f"({joined(scenarios(groups))}), {counted(len(seeds), 'seed')} ({joined(seeds)})."
     )
-    lines.append("Budgets:\n\n" + "\n".join(budget_lines(runs, groups)))
+    lines.append("Budgets:\n\n" + "\n".join(budget_lines(groups)))
     lines += measurement_notes(runs)
     lines += pooled_settings_warnings(groups)
     return "\n\n".join(lines)
 
 
-def budget_lines(runs: list[dict], groups: Groups) -> list[str]:
-    return [
-        f"- {scenario}: "
-        + "; ".join(distinct([r for r in runs if r["scenario"] == scenario], budget_text))
-        for scenario in scenarios(groups)
-    ]
+def budget_lines(groups: Groups) -> list[str]:
+    lines = []
+    for scenario in scenarios(groups):
+        runs = [run for c, group in groups.items() if c.scenario == scenario for run in group]
+        lines.append(f"- {scenario}: " + "; ".join(distinct(runs, budget_text)))
+    return lines
 
 
 def budget_text(run: dict) -> str:
     steps = config_value(run, "train", "max_steps")
-    if run["result"]["config"]["data_file"] or config_value(run, "data", "dataset_size"):
+    if run_config(run).get("data_file") or config_value(run, "toy", "dataset_size"):
         return f"{steps:,} steps (one epoch of a fixed dataset each)"
     batch = config_value(run, "train", "batch_size")
     return f"{steps:,} steps of {batch} samples ({steps * batch:,} samples)"

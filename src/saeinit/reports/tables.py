@@ -32,7 +32,8 @@ def format_seconds(value: float) -> str:
 
 
 def format_short_seconds(value: float) -> str:
-    """Three significant digits: init times range from microseconds to minutes."""
+    """Three significant digits: init times span orders of magnitude, so fixed decimals would
+    round the fastest to zero."""
     return f"{value:.3g}"
 
 
