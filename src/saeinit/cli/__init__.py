@@ -8,15 +8,19 @@ import click
 
 # Importing a command module registers its commands on the group; --help lists them by name.
 from saeinit.cli import grids, saved, toy, train  # noqa: F401
-from saeinit.cli.app import cli
+from saeinit.cli.app import DataEnded, cli
 from saeinit.config import ConfigError
 from saeinit.training.trainer import TrainingDiverged
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; bad input ends with one line naming the option and exit code 2."""
+    """Run the CLI; bad input ends with one line naming the option and exit code 2, a failed
+    run or sweep with exit code 1, and only an interrupt (Ctrl-C) with "aborted" and 130."""
     try:
-        cli.main(args=argv, prog_name="saeinit", standalone_mode=False)
+        # Under standalone_mode=False click returns a command's Exit code instead of exiting.
+        code = cli.main(args=argv, prog_name="saeinit", standalone_mode=False)
+    except click.exceptions.Exit as err:  # raised outside a command's invocation
+        return err.exit_code
     except click.exceptions.NoArgsIsHelpError as err:
         click.echo(err.ctx.get_help() if err.ctx else str(err))
         return 0
@@ -30,10 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     except TrainingDiverged as err:
         click.echo(f"saeinit: training diverged: {err}", err=True)
         return 1
-    except click.exceptions.Abort:
+    except DataEnded as err:
+        click.echo(f"saeinit: error: {err}", err=True)
+        return 1
+    except click.exceptions.Abort as err:
+        if isinstance(err.__cause__, EOFError):  # click's Abort for an EOFError, not a Ctrl-C
+            click.echo(f"saeinit: error: unexpected end of input ({err.__cause__})", err=True)
+            return 1
         click.echo("aborted", err=True)
         return 130
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def entry() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS
@@ -11,7 +13,24 @@ TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS, "copul
 SAE_CHOICES = SAEConfig.choices()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DataEnded(Exception):
+    """An EOFError raised by a command (a file that ends too early): not an interrupt."""
+
+
+class Group(click.Group):
+    """Click's group, except that an EOFError from a command is not taken for Ctrl-C.
+
+    Under `standalone_mode=False` click turns any EOFError into `Abort`, which the CLI reports
+    as an interrupt ("aborted", exit code 130); here it becomes `DataEnded` first."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except EOFError as err:
+            raise DataEnded(f"a file ended unexpectedly (EOFError: {err})") from err
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Train sparse autoencoders from informed initial dictionaries."""
 
@@ -29,3 +48,24 @@ def explicit(values: dict) -> dict:
     ctx = click.get_current_context()
     given = click.core.ParameterSource.DEFAULT
     return {k: v for k, v in values.items() if ctx.get_parameter_source(k) != given}
+
+
+def machine_cores() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def capped_threads(values: dict) -> dict:
+    """`values` with --threads lowered to the machine's cores (more threads than cores only
+    slow torch down), saying so on stderr."""
+    threads, cores = values.get("threads"), machine_cores()
+    if isinstance(threads, int) and threads > cores:
+        click.echo(
+            f"saeinit: note: --threads {threads} is more than the {cores} cores here; "
+            f"using {cores}",
+            err=True,
+        )
+        return values | {"threads": cores}
+    return values

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from saeinit.cli.app import cli
+from saeinit.cli.app import capped_threads, cli
 from saeinit.cli.options import config_options
+from saeinit.cli.outputs import writable_file, writable_folder
 from saeinit.config import ConfigError
 from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
 from saeinit.experiments.executors import EXECUTORS
@@ -52,13 +53,22 @@ def executor_options(command):
 def sweep_command(
     grid: str, store_path: str, executor: str, workers: int | None, ray_address: str | None
 ) -> None:
-    """Run every point of a GRID.toml into the result store (resumable)."""
-    run_sweep(load_grid(Path(grid)), store_path, executor, workers, ray_address)
+    """Run every point of a GRID.toml into the result store (resumable); the exit code is 1
+    when a run failed."""
+    check_workers(workers)
+    writable_file(store_path, "store")
+    if run_sweep(load_grid(Path(grid)), store_path, executor, workers, ray_address):
+        raise click.exceptions.Exit(1)
 
 
-def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None) -> None:
+def check_workers(workers: int | None) -> None:
     if workers is not None and workers < 1:
         raise ConfigError("workers", f"must be an integer >= 1, got {workers}")
+
+
+def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None) -> int:
+    """Run the grid's missing points into the store; returns how many runs failed."""
+    check_workers(workers)
     with open_store(store_path) as store:
         summary = sweep(spec, store, executor, workers, ray_address)
     click.echo(
@@ -67,8 +77,7 @@ def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None
     )
     for line in summary.failed:
         click.echo(f"failed: {line}", err=True)
-    if summary.failed:
-        raise click.exceptions.Exit(1)
+    return len(summary.failed)
 
 
 def open_store(path: str) -> ResultStore:
@@ -105,6 +114,7 @@ def report_command(store_path: str, out: str, style: str) -> None:
     from saeinit.reports import write_report
     from saeinit.reports.fvu import write_fvu_report
 
+    writable_folder(out, "out")
     with open_store(store_path) as store:
         if style == "auto":
             runs = store.runs()
@@ -131,16 +141,23 @@ def report_command(store_path: str, out: str, style: str) -> None:
 def reproduce_command(
     preset: str, out: str, executor: str, workers: int | None, ray_address: str | None
 ) -> None:
-    """Run the seed post's experiments and write their report (resumable)."""
+    """Run the seed post's experiments and write their report (resumable); the report covers
+    the runs that finished, and the exit code is 1 when a run failed."""
     from saeinit.reports import write_report
 
-    folder = Path(out)
+    check_workers(workers)
+    folder = writable_folder(out, "out")
+    spec = load_preset(preset)
+    store_path = str(writable_file(folder / "results.sqlite", "out"))
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    run_sweep(load_preset(preset), str(folder / "results.sqlite"), executor, workers, ray_address)
-    with open_store(str(folder / "results.sqlite")) as store:
+    failed = run_sweep(spec, store_path, executor, workers, ray_address)
+    with open_store(store_path) as store:
         path = write_report(store, folder)
     click.echo(f"wrote {path} ({time.perf_counter() - start:.0f} s in all)")
+    if failed:
+        click.echo(f"saeinit: {failed} failed run(s) left out of the report", err=True)
+        raise click.exceptions.Exit(1)
 
 
 @cli.command(name="tune")
@@ -149,4 +166,6 @@ def tune_command(**values) -> None:
     """Tune a rare init's options with Optuna: fewest samples to the target MMCS (resumable)."""
     from saeinit.experiments.tune import tune
 
-    tune(TuneConfig(**values), echo=click.echo)
+    config = TuneConfig(**capped_threads(values))
+    writable_file(config.study, "study")
+    tune(config, echo=click.echo)

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from saeinit.cli.app import cli
+from saeinit.cli.app import capped_threads, cli
 from saeinit.cli.options import config_options
+from saeinit.cli.outputs import writable_folder
 from saeinit.config import DEVICES, ConfigError
 from saeinit.data.activations import DTYPES, SITES, CollectConfig
 from saeinit.training.config import TrainConfig
@@ -28,7 +29,8 @@ def collect(out: str, **values) -> None:
     """Store a transformer layer's activations over a text corpus, in resumable shards."""
     from saeinit.data.activations import collect as run_collect
 
-    result = run_collect(CollectConfig(**values), Path(out))
+    config = CollectConfig(**capped_threads(values))
+    result = run_collect(config, writable_folder(out, "out"))
     manifest = result.manifest
     if result.new_tokens == 0 and result.resumed:
         click.echo(result.message)
@@ -63,11 +65,10 @@ def evaluate(sae_dir: str, activations: str, eval_samples: int) -> None:
 
     from saeinit import metrics
     from saeinit.data.activations import ActivationStore, holdout_size
-    from saeinit.models.io import load_sae
 
     if eval_samples < 1:
         raise ConfigError("eval-samples", f"must be an integer >= 1, got {eval_samples}")
-    model = load_sae(Path(sae_dir))
+    model = load_argument(sae_dir, "SAE_DIR")
     store = ActivationStore(Path(activations))
     if store.dim != model.d_in:
         raise ConfigError("activations", f"has width {store.dim}, the SAE takes width {model.d_in}")
@@ -90,13 +91,28 @@ def evaluate(sae_dir: str, activations: str, eval_samples: int) -> None:
 def compare(sae_a: str, sae_b: str) -> None:
     """MMCS between two saved SAEs' dictionaries (e.g. two seeds), both ways and averaged."""
     from saeinit import metrics
-    from saeinit.models.io import load_sae
 
-    a, b = load_sae(Path(sae_a)).W_dec.detach(), load_sae(Path(sae_b)).W_dec.detach()
+    a = load_argument(sae_a, "SAE_A").W_dec.detach()
+    b = load_argument(sae_b, "SAE_B").W_dec.detach()
     if a.shape[1] != b.shape[1]:
-        raise ConfigError("sae", f"the SAEs have widths {a.shape[1]} and {b.shape[1]}")
+        raise bad_argument("SAE_B", f"has width {b.shape[1]}, SAE_A has width {a.shape[1]}")
     click.echo(
         f"MMCS {sae_a} -> {sae_b}: {metrics.mmcs(a, b):.4f}  "
         f"{sae_b} -> {sae_a}: {metrics.mmcs(b, a):.4f}  "
         f"mean: {metrics.seed_mmcs(a, b):.4f}"
     )
+
+
+def load_argument(path: str, name: str):
+    """The saved SAE an argument names; an error about it names the argument."""
+    from saeinit.models.io import load_sae
+
+    try:
+        return load_sae(Path(path), option=name.lower().replace("_", "-"))
+    except ConfigError as err:
+        raise bad_argument(name, err.message) from err
+
+
+def bad_argument(name: str, message: str) -> click.BadParameter:
+    """click's one-line error about argument `name` (exit code 2)."""
+    return click.BadParameter(message, ctx=click.get_current_context(), param_hint=f"'{name}'")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from saeinit import inits
 from saeinit.cli.app import TOY_CHOICES, cli, explicit, scenario_option
 from saeinit.cli.options import config_options
+from saeinit.cli.outputs import with_suffix, writable_file
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData, save_npz
 from saeinit.seeding import torch_generator
@@ -24,15 +23,23 @@ from saeinit.training.settings import config_from_settings
 @click.option(
     "--seed", type=int, default=0, show_default=True, help="Seed of features and samples."
 )
-@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Output .npz file.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="Output .npz file (.npz is added to a name without it).",
+)
 def data(samples: int, seed: int, out: str, **values) -> None:
     """Export a toy dataset: x (N x d), coefficients (N x G) and features (G x d)."""
     if samples < 1:
         raise ConfigError("samples", f"must be an integer >= 1, got {samples}")
-    toy = ToyData(config_from_settings(explicit(values) | {"seed": seed}).toy)
+    config = config_from_settings(explicit(values) | {"seed": seed}).toy
+    path = writable_file(with_suffix(out, ".npz"), "out")
+    toy = ToyData(config)
     batch = toy.sample(samples, torch_generator(seed, "train"))
-    save_npz(Path(out), batch.x, batch.coefficients, toy.features)
-    click.echo(f"wrote {samples} samples of {toy.config.scenario} to {out}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_npz(path, batch.x, batch.coefficients, toy.features)
+    click.echo(f"wrote {samples} samples of {toy.config.scenario} to {path}")
 
 
 @cli.command(name="inits")

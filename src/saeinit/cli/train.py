@@ -8,16 +8,17 @@ from pathlib import Path
 import click
 
 from saeinit import inits
-from saeinit.cli.app import SAE_CHOICES, TOY_CHOICES, cli, explicit, scenario_option
+from saeinit.cli.app import SAE_CHOICES, TOY_CHOICES, capped_threads, cli, explicit, scenario_option
 from saeinit.cli.options import config_options
-from saeinit.config import DEVICES
+from saeinit.cli.outputs import writable_file, writable_folder, write_text
+from saeinit.config import DEVICES, ConfigError
 from saeinit.data import ToyConfig
 from saeinit.data.activations import ActivationsConfig
 from saeinit.models import SAEConfig
-from saeinit.models.io import save_sae
+from saeinit.models.io import CONFIG_FILE, WEIGHTS_FILE, save_sae
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.run import run
-from saeinit.training.settings import config_from_settings
+from saeinit.training.settings import RunConfig, config_from_settings
 
 
 @cli.command()
@@ -48,13 +49,22 @@ from saeinit.training.settings import config_from_settings
 @click.option(
     "--save", "save_dir", type=click.Path(file_okay=False), help="Save the SAE to this folder."
 )
-def train(json_path: str | None, save_dir: str | None, **values) -> None:
+@click.option(
+    "--overwrite", is_flag=True, help="Replace an SAE already saved in the --save folder."
+)
+def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values) -> None:
     """Train one SAE and report steps, samples and seconds to each MMCS threshold."""
-    output = run(config_from_settings(explicit(values)))
+    settings = capped_threads(explicit(values))
+    config = config_from_settings(settings)
+    check_settings(config, settings)
+    json_file = writable_file(json_path, "json") if json_path else None
+    if save_dir:
+        check_save(Path(save_dir), overwrite)
+    output = run(config)
     result = output.result
     click.echo(summary(result))
-    if json_path:
-        Path(json_path).write_text(json.dumps(result, indent=2))
+    if json_file:
+        write_text(json_file, json.dumps(result, indent=2))
     if save_dir:
         save_sae(
             Path(save_dir),
@@ -63,6 +73,39 @@ def train(json_path: str | None, save_dir: str | None, **values) -> None:
             output.features,
             output.scaling_factor,
             output.metadata,
+        )
+
+
+INIT_SETTINGS = {*inits.InitConfig.__dataclass_fields__, "encoder_init"}
+"""The settings of an init, which a run started from a saved SAE does not use."""
+
+
+def check_settings(config: RunConfig, given: dict) -> None:
+    """Refuse options that the run would ignore."""
+    if config.start_from is not None:
+        ignored = [name for name in given if name in INIT_SETTINGS]
+        if ignored:
+            raise ConfigError(
+                ignored[0].replace("_", "-"),
+                "would be ignored: --start-from starts from a saved SAE, not from an init; "
+                "give one or the other",
+            )
+    size, batch = config.toy.dataset_size, config.train.batch_size
+    toy = config.data_file is None and config.acts.activations is None
+    if toy and size is not None and batch > size:
+        raise ConfigError(
+            "batch-size",
+            f"{batch} is above --dataset-size {size}: a step is one epoch of {size} samples in "
+            f"batches of --batch-size; give --batch-size {size} or less",
+        )
+
+
+def check_save(folder: Path, overwrite: bool) -> None:
+    """--save must be writable, and hold no saved SAE unless --overwrite is given."""
+    writable_folder(folder, "save")
+    if not overwrite and any((folder / name).exists() for name in (CONFIG_FILE, WEIGHTS_FILE)):
+        raise ConfigError(
+            "save", f"{folder} already holds a saved SAE; give --overwrite to replace it"
         )
 
 
