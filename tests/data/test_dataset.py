@@ -1,9 +1,21 @@
+import struct
+import zipfile
+
 import numpy as np
 import pytest
 import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz, save_npz
+from saeinit.data.source import MAX_SQUARED_NORM
+
+X = np.random.default_rng(0).standard_normal((50, 4)).astype(np.float32)
+"""Ordinary data: any damage below is the file's or the arrays', never x's."""
+
+
+def good_npz(path):
+    np.savez_compressed(path, x=X)
+    return path.read_bytes()
 
 
 def test_epochs_are_shuffled_permutations_of_the_data():
@@ -32,7 +44,7 @@ def test_npz_round_trip(tmp_path):
 
 
 def test_npz_without_features_and_bad_files(tmp_path):
-    np.savez(tmp_path / "x_only.npz", x=np.ones((5, 3)))
+    np.savez(tmp_path / "x_only.npz", x=np.arange(15.0).reshape(5, 3))
     assert load_npz(tmp_path / "x_only.npz").features is None
     np.savez(tmp_path / "no_x.npz", y=np.ones((5, 3)))
     with pytest.raises(ConfigError, match="no array named 'x'"):
@@ -43,3 +55,118 @@ def test_npz_without_features_and_bad_files(tmp_path):
     (tmp_path / "junk.npz").write_text("not a zip")
     with pytest.raises(ConfigError, match="cannot read"):
         load_npz(tmp_path / "junk.npz")
+
+
+def truncated(path):
+    path.write_bytes(good_npz(path)[:200])
+
+
+def bad_crc(path):
+    data = bytearray(good_npz(path))
+    data[-200] ^= 0xFF  # inside the compressed member, which then fails its CRC check
+    path.write_bytes(bytes(data))
+
+
+def bad_deflate(path):
+    data = bytearray(good_npz(path))
+    name_length, extra_length = struct.unpack("<HH", data[26:30])
+    data[30 + name_length + extra_length] = 0xFF  # the first deflate block: an invalid type
+    path.write_bytes(bytes(data))
+
+
+def npy_renamed(path):
+    np.save(path.with_suffix(".npy"), X)
+    path.with_suffix(".npy").rename(path)
+
+
+def text_renamed(path):
+    path.write_text("x,y\n1,2\n")
+
+
+def member_not_npy(path):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("x", "hello")
+
+
+@pytest.mark.parametrize(
+    "damage,expected",
+    [
+        (truncated, "damaged .npz file"),
+        (bad_crc, "damaged .npz file"),
+        (bad_deflate, "damaged .npz file"),
+        (npy_renamed, "single .npy array, not an .npz file"),
+        (lambda path: path.write_bytes(b""), "empty"),
+        (text_renamed, "not an .npz file"),
+        (lambda path: np.savez(path, x=np.array([{"a": 1}])), "Python objects"),
+        (lambda path: np.savez(path, x=np.array([["a", "b"]])), "expected real numbers"),
+        (lambda path: np.savez(path, x=X + 1j), "expected real numbers"),
+        (member_not_npy, "not a .npy array"),
+        (lambda path: np.savez(path, x=X, features=np.full((3, 4), np.nan)), "features .*NaN"),
+        (lambda path: np.savez(path, x=X, features=np.ones((3, 5))), "features must be G x 4"),
+        (lambda path: np.savez(path, x=X, features=np.zeros((0, 4))), "G >= 1"),
+        (
+            lambda path: np.savez(path, x=X, features=np.eye(4)[[0, 3, 3]] * [[1], [0], [1]]),
+            "norm 0",
+        ),
+        (lambda path: np.savez(path, x=np.ones((5, 0))), r"d >= 1\), got \(5, 0\)"),
+        (lambda path: np.savez(path, x=np.ones(5)), r"got \(5,\)"),
+    ],
+    ids=[
+        "truncated",
+        "bad-crc",
+        "bad-deflate",
+        "npy-renamed",
+        "empty",
+        "text-renamed",
+        "pickled",
+        "strings",
+        "complex",
+        "member-not-npy",
+        "nan-features",
+        "features-width",
+        "no-features",
+        "zero-feature",
+        "width-0",
+        "1-d",
+    ],
+)
+def test_damaged_npz_is_one_config_error_naming_the_file(tmp_path, damage, expected):
+    path = tmp_path / "damaged.npz"
+    damage(path)
+    with pytest.raises(ConfigError, match=expected) as err:
+        load_npz(path)
+    assert err.value.option == "data" and str(path) in err.value.message
+    assert "\n" not in str(err.value) and "allow_pickle" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "x,expected",
+    [
+        (np.zeros((20, 4)), "all zeros"),
+        (X[:1], "single row"),
+        (np.tile(X[:1], (20, 1)), "rows of x is the same"),
+        (X * 1e-25, "variance underflows float32"),
+        (X * 1e17, "squared norms above"),
+        (X.astype(np.float64) * 1e300, "beyond float32's range"),
+        (np.where(X > 1, np.inf, X), "NaN or inf"),
+    ],
+    ids=["all-zero", "one-row", "no-variance", "underflow", "overflow", "beyond-float32", "inf"],
+)
+def test_degenerate_data_is_refused(tmp_path, x, expected):
+    np.savez(tmp_path / "d.npz", x=x)
+    with pytest.raises(ConfigError, match=expected) as err:
+        load_npz(tmp_path / "d.npz")
+    assert err.value.option == "data" and str(tmp_path / "d.npz") in err.value.message
+    with pytest.raises(ConfigError, match=expected):
+        ArrayDataset(torch.from_numpy(x))
+
+
+def test_data_at_the_norm_bound_is_kept_and_its_squared_sums_stay_finite():
+    x = torch.from_numpy(X)
+    x = x / x.norm(dim=1).max() * 0.99 * MAX_SQUARED_NORM**0.5
+    dataset = ArrayDataset(x)
+    assert torch.isfinite(dataset.x.repeat(1 << 10, 1).pow(2).sum())
+    assert ArrayDataset(torch.tensor([[0.0, 1.0], [0.0, 2.0]])).dim == 2  # a constant column
+    assert ArrayDataset(torch.from_numpy(X).double()).x.dtype == torch.float32
+    integers = ArrayDataset(torch.arange(6).reshape(3, 2))
+    assert integers.x.dtype == torch.float32 and integers.to("cpu").x is not None

@@ -3,6 +3,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData, parse_scenario
+from saeinit.data.source import MAX_SQUARED_NORM
 from saeinit.seeding import torch_generator
 
 
@@ -98,6 +99,10 @@ def test_parse_scenario_rejects_malformed(text):
         ({"noise": -0.1}, "noise"),
         ({"coef_max": float("inf")}, "coef-max"),
         ({"dataset_size": 0}, "dataset-size"),
+        ({"dataset_size": 1}, "dataset-size"),
+        ({"coef_max": 1e30}, "coef-max"),
+        ({"coef_max": 1e-30}, "coef-max"),
+        ({"noise": 1e30}, "noise"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, option):
@@ -114,3 +119,23 @@ def test_sampler_draws_each_batch_with_its_own_copula_draw():
     g = torch_generator(0, "init")
     expected = torch.cat([toy.sample(n, g).x for n in (100, 100, 50)])
     assert torch.equal(x, expected)
+
+
+def test_coefficients_and_noise_are_bounded_so_that_squared_norms_stay_finite():
+    limit = MAX_SQUARED_NORM**0.5
+    with pytest.raises(ConfigError, match="overflow float32") as err:
+        ToyConfig(dim=16, features=32, coef_max=1e30)
+    assert err.value.option == "coef-max" and f"at most {limit / 32:.3g}" in err.value.message
+    with pytest.raises(ConfigError, match="at least") as err:
+        ToyConfig(dim=16, features=32, coef_max=1e-30)
+    assert err.value.option == "coef-max"
+    # At the upper bound, every sample's squared norm, summed over a large batch, is finite.
+    config = ToyConfig(
+        dim=16, features=32, mean_active=32, coef_min=0.98 * limit / 32, coef_max=0.99 * limit / 32
+    )
+    x = ToyData(config).sample(256, torch.Generator().manual_seed(0)).x
+    assert torch.isfinite(x).all() and torch.isfinite(x.repeat(1 << 12, 1).pow(2).sum())
+    with pytest.raises(ConfigError) as err:
+        ToyConfig(dim=16, features=32, coef_max=0.99 * limit / 32, noise=limit)
+    assert err.value.option == "noise"
+    ToyConfig(dim=16, features=32, coef_max=1e-6, noise=1.0)  # small and large, yet sound

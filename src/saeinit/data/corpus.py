@@ -8,11 +8,13 @@ standard library's modules, classes and functions, read from the source files wi
 
 Users pass their own text instead: a .txt or .md file, a folder of such files (and .jsonl), a
 .jsonl file with one JSON object per line, or a dataset saved with `datasets`' `save_to_disk`.
+Files must be UTF-8 text: a binary file (or UTF-16, or Latin-1 text) is refused, naming it.
 """
 
 from __future__ import annotations
 
 import ast
+import codecs
 import json
 import sys
 import sysconfig
@@ -26,7 +28,12 @@ MAX_DOCUMENT_CHARS = 20_000
 """Longer texts are cut into documents of at most about this many characters (at paragraph or
 line ends where possible), so that memory stays bounded whatever a file's size."""
 TEXT_SUFFIXES = (".txt", ".md", ".rst")
+SAVED_DATASET_FILES = ("dataset_info.json", "state.json")
 _STDLIB_SKIP = {"site-packages", "dist-packages", "idlelib", "lib2to3", "turtledemo", "ensurepip"}
+CHECKED_BYTES = 1 << 20
+"""How much of each file of a user corpus is checked to be UTF-8 text before collection starts;
+the rest is decoded strictly as it is read, and a file that turns out not to be text stops the
+collection there (its stored shards are kept)."""
 MIN_DOCSTRING_CHARS = 200
 """Shorter docstrings (one-liners) are left out of python-docs: little text, much repetition."""
 
@@ -56,10 +63,42 @@ def documents(corpus: str, text_field: str = "text") -> Iterator[str]:
     return _nonempty(_path_documents(path, text_field))
 
 
-def check_not_empty(corpus: str, text_field: str = "text") -> None:
-    """Fail now, before anything is written, if the corpus yields no document."""
+def check_corpus(corpus: str, text_field: str = "text") -> None:
+    """Fail now, before anything is written, if a file of the corpus is not UTF-8 text (judged
+    by its first CHECKED_BYTES; the rest is decoded strictly as it is read) or the corpus
+    yields no document."""
+    if corpus != DEFAULT_CORPUS:
+        path = Path(corpus).expanduser()
+        if path.exists() and not _is_saved_dataset(path):
+            for file in _files(path):
+                check_text_file(file)
     if next(documents(corpus, text_field), None) is None:
         raise ConfigError("corpus", f"{corpus!r} holds no text")
+
+
+def check_text_file(path: Path, size: int | None = None) -> None:
+    """Raise a ConfigError naming the file if its first `size` bytes (CHECKED_BYTES by default)
+    hold a NUL byte (a binary file) or are not UTF-8."""
+    size = CHECKED_BYTES if size is None else size
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(size)
+    except OSError as err:
+        raise ConfigError("corpus", f"cannot read {path}: {err.strerror or err}") from err
+    if b"\0" in head:
+        raise ConfigError(
+            "corpus",
+            f"{path} is not text: a NUL byte at offset {head.index(0)} (a binary file, or text "
+            "in UTF-16; convert it to UTF-8)",
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=len(head) < size)
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            "corpus",
+            f"{path} is not UTF-8 text (byte {head[err.start]:#04x} at offset {err.start} "
+            "cannot be decoded): a binary file, or text to convert to UTF-8",
+        ) from err
 
 
 def _nonempty(docs: Iterator[str]) -> Iterator[str]:
@@ -99,32 +138,47 @@ def _split(text: str) -> Iterator[str]:
     yield text
 
 
+def _is_saved_dataset(path: Path) -> bool:
+    return path.is_dir() and any((path / name).exists() for name in SAVED_DATASET_FILES)
+
+
+def _files(path: Path) -> list[Path]:
+    """The text files of a user corpus: the file itself, or a folder's text and .jsonl files."""
+    if not path.is_dir():
+        return [path]
+    return sorted(
+        p for p in path.rglob("*") if p.is_file() and p.suffix in (*TEXT_SUFFIXES, ".jsonl")
+    )
+
+
 def _path_documents(path: Path, text_field: str) -> Iterator[str]:
-    if path.is_dir():
-        if (path / "dataset_info.json").exists() or (path / "state.json").exists():
-            yield from _saved_dataset(path, text_field)
-            return
-        files = sorted(
-            p for p in path.rglob("*") if p.is_file() and p.suffix in (*TEXT_SUFFIXES, ".jsonl")
-        )
-        for file in files:
-            yield from _file_documents(file, text_field)
+    if _is_saved_dataset(path):
+        yield from _saved_dataset(path, text_field)
         return
-    yield from _file_documents(path, text_field)
+    for file in _files(path):
+        yield from _file_documents(file, text_field)
 
 
 def _file_documents(path: Path, text_field: str) -> Iterator[str]:
-    if path.suffix == ".jsonl":
-        yield from _jsonl(path, text_field)
-    else:
-        yield from _text_file(path)
+    """A file's documents, decoded strictly: bytes that are not UTF-8, or a NUL byte in a text
+    file (in a .jsonl file it is not JSON), stop the stream with a ConfigError naming the file."""
+    jsonl = path.suffix == ".jsonl"
+    try:
+        for doc in _jsonl(path, text_field) if jsonl else _text_file(path):
+            if not jsonl and "\0" in doc:
+                raise ConfigError("corpus", f"{path} is not text: it holds a NUL byte")
+            yield doc
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            "corpus", f"{path} is not UTF-8 text ({err.reason} after its first bytes)"
+        ) from err
 
 
 def _text_file(path: Path) -> Iterator[str]:
     """The paragraphs of a text file (separated by blank lines) as documents, read line by
     line; a paragraph longer than MAX_DOCUMENT_CHARS is cut into several."""
     try:
-        handle = path.open(encoding="utf-8", errors="replace")
+        handle = path.open(encoding="utf-8", errors="strict")
     except OSError as err:
         raise ConfigError("corpus", f"cannot read {path}: {err}") from err
     with handle:
@@ -147,7 +201,7 @@ def _text_file(path: Path) -> Iterator[str]:
 
 
 def _jsonl(path: Path, text_field: str) -> Iterator[str]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
+    with path.open(encoding="utf-8", errors="strict") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,29 +12,36 @@ import numpy as np
 import torch
 
 from saeinit.config import ConfigError
+from saeinit.data.source import MAX_SQUARED_NORM
 from saeinit.seeding import torch_generator
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+"""How a zip archive starts (a member, or an empty archive): an .npz file is a zip of .npy files."""
+NPY_MAGIC = b"\x93NUMPY"
+TORCH_DTYPES = (np.float16, np.float32, np.float64)
+"""Dtypes handed to torch as they are; other real dtypes (integers, booleans) become float64."""
+DAMAGED = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError)
+"""What numpy and zipfile raise on a damaged archive: a truncated or corrupt zip, a member that
+does not inflate, a short read, an encrypted member, a compression method not supported."""
+CHUNK_ROWS = 1 << 16
 
 
 class ArrayDataset:
-    """N samples of dimension d, with the ground-truth features when they are known."""
+    """N samples of dimension d, with the ground-truth features when they are known.
+
+    Data an SAE cannot learn from is refused with a ConfigError naming `data`: fewer than two
+    rows, width 0, NaN or inf, values beyond float32, squared norms above MAX_SQUARED_NORM, all
+    zeros, or no variance (every row the same)."""
 
     def __init__(self, x: torch.Tensor, features: torch.Tensor | None = None):
-        if x.ndim != 2 or len(x) == 0:
-            raise ConfigError(
-                "data", f"x must be a non-empty 2-D array (N x d), got {tuple(x.shape)}"
-            )
-        if not torch.isfinite(x).all():
-            raise ConfigError("data", "x contains NaN or inf")
-        if features is not None and (features.ndim != 2 or features.shape[1] != x.shape[1]):
-            raise ConfigError(
-                "data", f"features must be G x {x.shape[1]}, got {tuple(features.shape)}"
-            )
-        self.x = x.float()
-        self.features = None if features is None else features.float()
+        self.x = _checked_x(x)
+        self.features = None if features is None else _checked_features(features, x.shape[1])
 
     def to(self, device: torch.device | str) -> ArrayDataset:
-        features = None if self.features is None else self.features.to(device)
-        return ArrayDataset(self.x.to(device), features)
+        moved = copy.copy(self)  # checked already
+        moved.x = self.x.to(device)
+        moved.features = None if self.features is None else self.features.to(device)
+        return moved
 
     @property
     def dim(self) -> int:
@@ -53,6 +63,81 @@ class ArrayDataset:
         return draw
 
 
+def _finite_float32(name: str, values: torch.Tensor) -> torch.Tensor:
+    """`values` as float32, refused if they hold NaN or inf or overflow float32."""
+    if values.is_complex():
+        raise ConfigError("data", f"{name} is complex; expected real numbers")
+    if not values.is_floating_point():
+        values = values.double()
+    finite = torch.isfinite(values)
+    if not finite.all():
+        nan = int(torch.isnan(values).sum())
+        raise ConfigError(
+            "data", f"{name} contains NaN or inf ({nan} NaN, {int((~finite).sum()) - nan} inf)"
+        )
+    as_float = values.float()
+    if not torch.isfinite(as_float).all():
+        peak = values.abs().max().item()
+        raise ConfigError(
+            "data", f"{name} holds values beyond float32's range (up to {peak:.3g}); rescale it"
+        )
+    return as_float
+
+
+def _checked_x(x: torch.Tensor) -> torch.Tensor:
+    if x.ndim != 2 or len(x) == 0 or x.shape[1] == 0:
+        raise ConfigError(
+            "data", f"x must be a non-empty 2-D array (N x d, d >= 1), got {tuple(x.shape)}"
+        )
+    x = _finite_float32("x", x)
+    if len(x) == 1:
+        raise ConfigError("data", "x has a single row: an SAE cannot learn from one sample")
+    peak = x.abs().max().item()
+    if peak == 0:
+        raise ConfigError("data", f"x is all zeros ({len(x)} x {x.shape[1]}): nothing to learn")
+    if peak * peak * x.shape[1] > MAX_SQUARED_NORM:  # the bound cannot rule out an overflow
+        largest = max((chunk / peak).norm(dim=1).max().item() for chunk in x.split(CHUNK_ROWS))
+        if (largest * peak) ** 2 > MAX_SQUARED_NORM:
+            raise ConfigError(
+                "data",
+                f"x has rows of norm up to {largest * peak:.3g}: squared norms above "
+                f"{MAX_SQUARED_NORM:.2g} can overflow float32 (3.4e38) once summed over "
+                "batches; rescale it",
+            )
+    if _total_variance(x) == 0:
+        if bool((x == x[0]).all()):
+            raise ConfigError(
+                "data", f"every one of the {len(x)} rows of x is the same: x has no variance"
+            )
+        raise ConfigError(
+            "data",
+            f"x's variance underflows float32 (values up to {peak:.3g}): rescale it",
+        )
+    return x
+
+
+def _total_variance(x: torch.Tensor) -> float:
+    """Sum over rows of ||x - mean||^2, with each square in float32 as training computes it."""
+    mean = x.mean(dim=0, dtype=torch.float64).float()
+    return sum((chunk - mean).pow(2).sum().item() for chunk in x.split(CHUNK_ROWS))
+
+
+def _checked_features(features: torch.Tensor, dim: int) -> torch.Tensor:
+    if features.ndim != 2 or len(features) == 0 or features.shape[1] != dim:
+        raise ConfigError(
+            "data", f"features must be G x {dim} with G >= 1, got {tuple(features.shape)}"
+        )
+    features = _finite_float32("features", features)
+    zero = (features.norm(dim=1) == 0).nonzero().squeeze(1).tolist()
+    if zero:
+        raise ConfigError(
+            "data",
+            f"{len(zero)} of the {len(features)} rows of features have norm 0 (row {zero[0]} "
+            "first): a ground-truth feature needs a direction",
+        )
+    return features
+
+
 def save_npz(
     path: Path, x: torch.Tensor, coefficients: torch.Tensor, features: torch.Tensor
 ) -> None:
@@ -63,17 +148,73 @@ def save_npz(
 
 
 def load_npz(path: Path) -> ArrayDataset:
-    """Read a dataset made here or elsewhere: `x` is required, `features` optional."""
+    """Read a dataset made here or elsewhere: `x` is required, `features` optional. Anything
+    wrong with the file (not an .npz, damaged, bad arrays) is one ConfigError naming it; pickled
+    objects are never loaded."""
+    path = Path(path)
+    _check_kind(path)
     try:
-        with np.load(path) as arrays:
-            if "x" not in arrays:
-                raise ConfigError("data", f"{path} has no array named 'x' (found {list(arrays)})")
-            x = torch.from_numpy(arrays["x"].astype(np.float32))
-            features = arrays.get("features")
-    except (OSError, ValueError) as err:
-        if isinstance(err, ConfigError):
+        with np.load(path, allow_pickle=False) as arrays:
+            if "x" not in arrays.files:
+                raise ConfigError("data", f"{path} has no array named 'x' (found {arrays.files})")
+            x = _member(path, arrays, "x")
+            features = _member(path, arrays, "features") if "features" in arrays.files else None
+    except ConfigError:
+        raise
+    except DAMAGED as err:
+        raise ConfigError(
+            "data", f"cannot read {path}: a damaged .npz file ({_error_name(err)}: {err})"
+        ) from err
+    try:
+        return ArrayDataset(x, features)
+    except ConfigError as err:
+        raise ConfigError("data", f"{path}: {err.message}") from err
+
+
+def _error_name(err: Exception) -> str:
+    """zipfile.BadZipFile, zlib.error, EOFError: where an error comes from, in a few words."""
+    kind = type(err)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+
+
+def _check_kind(path: Path) -> None:
+    """Refuse, by its first bytes, a file that is not an .npz archive."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(NPY_MAGIC))
+    except OSError as err:
+        raise ConfigError("data", f"cannot read {path}: {err.strerror or err}") from err
+    if not head:
+        raise ConfigError("data", f"cannot read {path}: the file is empty (0 bytes)")
+    if head.startswith(NPY_MAGIC):
+        raise ConfigError(
+            "data",
+            f"cannot read {path}: it is a single .npy array, not an .npz file; save the data "
+            "with numpy.savez(path, x=...)",
+        )
+    if head[:4] not in ZIP_MAGIC:
+        raise ConfigError(
+            "data",
+            f"cannot read {path}: it is not an .npz file (a zip of .npy arrays, as numpy.savez "
+            "writes)",
+        )
+
+
+def _member(path: Path, arrays, name: str) -> torch.Tensor:
+    """One array of an open .npz file as a tensor; only real numbers are accepted."""
+    try:
+        value = arrays[name]
+    except ValueError as err:
+        if "allow_pickle" not in str(err):
             raise
-        raise ConfigError("data", f"cannot read {path} as .npz: {err}") from err
-    return ArrayDataset(
-        x, None if features is None else torch.from_numpy(features.astype(np.float32))
-    )
+        raise ConfigError(
+            "data",
+            f"{path}: {name} holds Python objects (pickled), which are never loaded; save numbers",
+        ) from err
+    if not isinstance(value, np.ndarray):
+        raise ConfigError("data", f"{path}: member {name!r} is not a .npy array")
+    if value.dtype.kind not in "biuf":
+        raise ConfigError("data", f"{path}: {name} has dtype {value.dtype}; expected real numbers")
+    if value.dtype not in TORCH_DTYPES:
+        value = value.astype(np.float64)
+    return torch.from_numpy(value)

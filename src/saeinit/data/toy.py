@@ -7,6 +7,7 @@ copula, and every sample has at least one active feature.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,12 +22,19 @@ from saeinit.config import (
     require_non_negative,
     require_positive,
 )
+from saeinit.data.source import MAX_SQUARED_NORM, SUM_HEADROOM
 from saeinit.seeding import torch_generator
 
 DECAY_LAWS = ("multiplicative", "power")
 CORRELATION_DRAWS = ("batch", "sample")
 COPULA_SCALES = ("reference", "unit")
 _SCENARIO = re.compile(r"^\s*(\d+)\s*[x/]\s*(\d+)\s*$")
+NOISE_SPREAD = 10.0
+"""Bound on a noise vector's norm, in units of noise * sqrt(dim) (its typical norm)."""
+MIN_SQUARED_COORDINATE = torch.finfo(torch.float32).tiny * SUM_HEADROOM
+"""The smallest square of a typical coordinate (about 2e-31): float32's smallest normal number
+times SUM_HEADROOM, so that errors 4096 times smaller than the data still square to normal
+numbers instead of underflowing to 0."""
 
 
 def parse_scenario(text: str) -> tuple[int, int]:
@@ -92,6 +100,48 @@ class ToyConfig:
         require_positive("coef-max", self.coef_max)
         require_non_negative("noise", self.noise)
         require_positive("dataset-size", self.dataset_size, allow_none=True)
+        if self.dataset_size is not None and self.dataset_size < 2:
+            raise ConfigError(
+                "dataset-size", "must be at least 2: an SAE cannot learn from one sample"
+            )
+        self._check_scale()
+
+    def _check_scale(self) -> None:
+        """Refuse coefficients and noise whose samples are non-finite or degenerate in float32.
+
+        The features have unit norm, so a sample's norm is at most features * coef_max (every
+        feature active at the top of the range) plus the noise's, which stays below
+        NOISE_SPREAD * noise * sqrt(dim); its square must stay within MAX_SQUARED_NORM. At the
+        other end, a feature at coef_max must have coordinates (about coef_max / sqrt(dim)) whose
+        squares are at least MIN_SQUARED_COORDINATE."""
+        signal = max(self.features * self.coef_max, 1.0)  # an empty sample gets one feature at 1
+        limit = math.sqrt(MAX_SQUARED_NORM)
+        if signal > limit:
+            raise ConfigError(
+                "coef-max",
+                f"must be at most {limit / self.features:.3g} with {self.features} features: a "
+                f"sample with every feature active at --coef-max has norm {signal:.3g}, and "
+                f"squared norms above {MAX_SQUARED_NORM:.2g} can overflow float32 (3.4e38) once "
+                "summed over batches",
+            )
+        noise = NOISE_SPREAD * self.noise * math.sqrt(self.dim)
+        if signal + noise > limit:
+            raise ConfigError(
+                "noise",
+                f"must be at most {(limit - signal) / (NOISE_SPREAD * math.sqrt(self.dim)):.3g} "
+                f"here: noise in {self.dim} dimensions reaches a norm of about "
+                f"{NOISE_SPREAD:g} * noise * sqrt(dim) = {noise:.3g}, and squared norms above "
+                f"{MAX_SQUARED_NORM:.2g} can overflow float32 (3.4e38) once summed over batches",
+            )
+        smallest = math.sqrt(MIN_SQUARED_COORDINATE * self.dim)
+        if self.coef_max < smallest:
+            raise ConfigError(
+                "coef-max",
+                f"must be at least {smallest:.3g} in {self.dim} dimensions: the data's "
+                f"coordinates (about coef_max / sqrt(dim)) would have squares below "
+                f"{MIN_SQUARED_COORDINATE:.2g}, where float32 loses the differences an SAE "
+                "learns from",
+            )
 
     @property
     def scenario(self) -> str:

@@ -110,3 +110,11 @@ def test_resume_ignores_batching_budget_device_and_settings_it_did_not_record(
     del manifest["settings"]["special_tokens"]  # a collection made before the setting existed
     (out / MANIFEST).write_text(json.dumps(manifest))
     assert collect(config, out).new_tokens == 0
+
+
+def test_binary_corpus_is_refused_before_anything_is_written(tmp_path, tiny_collect):
+    corpus = tmp_path / "weights.bin"
+    corpus.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + bytes(range(256)))
+    with pytest.raises(ConfigError, match="weights.bin is not text: a NUL byte") as err:
+        collect(tiny_collect(corpus), tmp_path / "out")
+    assert err.value.option == "corpus" and not (tmp_path / "out").exists()

@@ -58,6 +58,14 @@ def test_not_a_collection(tmp_path):
         ActivationStore(tmp_path)
 
 
+def test_a_manifest_without_its_complete_flag_is_damaged(tmp_path, minilm_acts):
+    out, manifest = corrupt_copy(tmp_path, minilm_acts)
+    del manifest["complete"]
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ConfigError, match="damaged: KeyError\\('complete'\\)"):
+        ActivationStore(out)
+
+
 def test_rows_and_take_read_across_shards(minilm_acts):
     store = ActivationStore(minilm_acts)
     every = store.rows(0, store.count)

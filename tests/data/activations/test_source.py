@@ -1,9 +1,13 @@
+import json
+import logging
+import shutil
+
 import pytest
 import torch
 
 from saeinit.config import ConfigError
 from saeinit.data.activations.config import ActivationsConfig
-from saeinit.data.activations.shards import ActivationStore
+from saeinit.data.activations.shards import MANIFEST, ActivationStore
 from saeinit.data.activations.source import activation_source, shuffled_batches
 from saeinit.seeding import torch_generator
 
@@ -40,3 +44,23 @@ def test_activation_source_holds_out_the_last_tokens(minilm_acts):
     assert source.info["hook_name"] == "blocks.1.hook_resid_post"
     with pytest.raises(ConfigError, match="too few"):
         activation_source(ActivationsConfig(str(minilm_acts)), 4096, 0, 2048)
+
+
+def test_an_incomplete_collection_is_trained_on_with_a_one_line_warning(
+    tmp_path, minilm_acts, caplog
+):
+    with caplog.at_level(logging.WARNING):
+        complete = activation_source(ActivationsConfig(str(minilm_acts), 64), 8, 0, 2048)
+    assert complete.info["complete"] and not caplog.records
+    out = tmp_path / "partial"
+    shutil.copytree(minilm_acts, out)
+    manifest = json.loads((out / MANIFEST).read_text())
+    manifest["complete"] = False  # as a collection interrupted after its last shard
+    (out / MANIFEST).write_text(json.dumps(manifest))
+    with caplog.at_level(logging.WARNING):
+        source = activation_source(ActivationsConfig(str(out), 64), 8, 0, 2048)
+    assert not source.info["complete"]
+    [record] = caplog.records
+    message = record.getMessage()
+    assert record.levelno == logging.WARNING and "\n" not in message
+    assert f"{out} is an incomplete collection ({manifest['count']} tokens;" in message

@@ -27,7 +27,7 @@ from saeinit.data.activations.shards import (
     write_json,
     write_shard,
 )
-from saeinit.data.corpus import check_not_empty, describe, documents
+from saeinit.data.corpus import check_corpus, describe, documents
 from saeinit.identity import differing, identity
 
 
@@ -67,7 +67,7 @@ def collect(config: CollectConfig, out: Path) -> CollectSummary:
                 f"{out} holds a collection cut at {done} tokens inside a batch; it cannot be "
                 "extended: collect into a new folder",
             )
-    check_not_empty(config.corpus, config.text_field)
+    check_corpus(config.corpus, config.text_field)
     configure_cpu(config.threads)
     loaded = load_model(config.model, config.torch_device())
     collector = Collector(loaded, config)

@@ -117,6 +117,7 @@ class ActivationStore:
         self.manifest = read_manifest(self.folder, option)
         try:
             self.dim = int(self.manifest["d_in"])
+            self.complete = bool(self.manifest["complete"])
             self.shards = list(self.manifest["shards"])
             if not self.shards:
                 raise ConfigError(option, f"{folder} holds no activations yet")
@@ -173,7 +174,7 @@ class ActivationStore:
             "hook_name": manifest["hook_name"],
             "d_in": self.dim,
             "count": self.count,
-            "complete": manifest["complete"],
+            "complete": self.complete,
             "corpus": manifest["corpus"]["name"],
             "context_size": manifest["tokenizer"]["context_size"],
         }

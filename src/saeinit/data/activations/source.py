@@ -3,6 +3,7 @@ the init and statistics, and the collection's last tokens held out for evaluatio
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from saeinit.data.activations.config import ActivationsConfig
 from saeinit.data.activations.shards import ActivationStore, holdout_size
 from saeinit.data.source import Source
 from saeinit.seeding import torch_generator
+
+log = logging.getLogger(__name__)
 
 
 def shuffled_batches(
@@ -67,8 +70,17 @@ def activation_source(
     device: torch.device | str = "cpu",
 ) -> Source:
     """Training batches, init and statistics samplers (seeded streams of their own) and the
-    held-out evaluation sample of a collection."""
+    held-out evaluation sample of a collection. An incomplete collection (interrupted, or still
+    being collected) is used as it stands, with a one-line warning; its `info` says so too."""
     store = ActivationStore(Path(str(config.activations)))
+    if not store.complete:
+        log.warning(
+            "warning: %s is an incomplete collection (%d tokens; its collection was interrupted "
+            "or is still running): training on the tokens it holds; `saeinit collect` with the "
+            "same settings and --out resumes it",
+            config.activations,
+            store.count,
+        )
     held_out = holdout_size(store.count, eval_samples)
     stop = store.count - held_out
     if stop < batch_size:
