@@ -168,3 +168,22 @@ def test_a_run_stored_under_an_old_default_stops_the_sweep_naming_the_setting(tm
         tiny_result(path, init="mod", init_samples=64)
     with ResultStore(path) as store:
         assert len(store.keys()) == 1
+
+
+def test_a_refused_resume_writes_nothing_to_the_store(tmp_path):
+    import json
+
+    path = tmp_path / "r.sqlite"
+    tiny_result(path)
+    db = sqlite3.connect(path)
+    (key, text) = db.execute("SELECT key, result FROM runs").fetchone()
+    result = json.loads(text)
+    result["config"]["train"]["lr"] *= 2  # made with other settings than its grid point now
+    with db:
+        db.execute("UPDATE runs SET result = ? WHERE key = ?", (json.dumps(result), key))
+    db.close()
+    before = path.read_bytes()
+    spec = grid_from_dict({"title": "a new title", "base": TINY_BASE | {"max_steps": 20}})
+    with ResultStore(path) as store, pytest.raises(ConfigError, match=r"train\.lr"):
+        sweep(spec, store, workers=1, progress=False)
+    assert path.read_bytes() == before  # the title and note were not rewritten either

@@ -1,13 +1,16 @@
 """The result store: one SQLite file, one row per finished run and its MMCS history.
 
 Each run is written in one transaction, so a sweep killed at any moment leaves only whole
-runs; re-running the grid skips the keys already stored. The schema lives here alone: a store
-written before a column was added gets it (empty for its old runs) when it is opened.
+runs; re-running the grid skips the keys already stored, and a run that another sweep stored
+meanwhile is not stored twice. The schema lives here alone: a store written before a column was
+added gets it (empty for its old runs) when it is opened for writing. Opening checks the whole
+file first, and refuses a damaged or foreign one without writing a byte to it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -35,25 +38,83 @@ def _threshold_columns() -> list[str]:
     return [threshold_column(t, part) for t in THRESHOLDS for part in CROSSING_PARTS]
 
 
+_INTEGRITY_CHECK = "PRAGMA integrity_check(10)"
+"""At most ten problems: the first is enough to refuse the file, and the check stays short."""
+
+
+def _line(error: BaseException, limit: int = 200) -> str:
+    """An error as one line of at most `limit` characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """Open `path` for reading only (SQLite's mode=ro: it cannot write to the file)."""
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60)
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError as err:
+        db.close()
+        code = getattr(err, "sqlite_errorname", "")
+        if not code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+            raise
+        if path.with_name(path.name + "-wal").exists():
+            raise
+    # A WAL store in a folder this user cannot write: a reader cannot create the -shm file it
+    # needs there. With no -wal file, no process has the store open for writing, and the file
+    # alone is the whole store: read it as immutable.
+    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+
+
 class StoreError(RuntimeError):
     """The file is not a saeinit result store, or is damaged."""
 
 
 class ResultStore:
-    """A SQLite file of finished runs; open with `ResultStore(path)`."""
+    """A SQLite file of finished runs; open with `ResultStore(path)` to run sweeps into it, or
+    `ResultStore(path, readonly=True)` to read it (reports): nothing is then written, not even
+    to a missing column, and a missing or empty file is refused rather than made a store.
 
-    def __init__(self, path: Path | str):
+    Opening checks the whole file (SQLite's integrity check, then every stored row read back)
+    before anything is written to it, and refuses a foreign, damaged or unreadable file with
+    one line (`StoreError`), leaving it as it was."""
+
+    def __init__(self, path: Path | str, readonly: bool = False):
         self.path = Path(path)
-        is_new = not self.path.exists() or self.path.stat().st_size == 0
+        self.readonly = readonly
+        self.db: sqlite3.Connection | None = None
         try:
+            self._open()
+        except BaseException as err:
+            if self.db is not None:
+                self.db.close()
+            if isinstance(err, sqlite3.DatabaseError):
+                raise StoreError(
+                    f"{self.path} is not a readable saeinit result store: {_line(err)}"
+                ) from err
+            raise
+
+    def _open(self) -> None:
+        if self.readonly:
+            if not self.path.exists():
+                raise StoreError(f"{self.path} does not exist, so it holds no results")
+            if self.path.is_file() and self.path.stat().st_size == 0:
+                raise StoreError(f"{self.path} is empty, not a result store")
+            self.db = _connect_readonly(self.path)
+            self._check()
+        else:
+            is_new = not self.path.exists() or self.path.stat().st_size == 0
+            if not is_new and not all(os.access(p, os.W_OK) for p in (self.path, self.path.parent)):
+                raise StoreError(f"{self.path} cannot be written here (a read-only file or folder)")
             self.db = sqlite3.connect(self.path, timeout=60)
             if is_new:
                 self._create()
-            self._check()
+            self._check()  # reads only: nothing is written to a store that fails it
             self._migrate()
             self.db.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as err:
-            raise StoreError(f"{self.path} is not a readable saeinit result store: {err}") from err
+        self._columns = {table: self._table_columns(table) for table in ("runs", "history")}
 
     def _create(self) -> None:
         columns = ", ".join([*RUN_COLUMNS, *_threshold_columns(), "settings", "result"])
@@ -68,6 +129,11 @@ class ResultStore:
             )
 
     def _check(self) -> None:
+        """Refuse a damaged file, a foreign one and one of another schema; reads only."""
+        problems = self._damage(lambda: [row[0] for row in self.db.execute(_INTEGRITY_CHECK)])
+        if problems != ["ok"]:
+            found = "; ".join(problems).replace("*** in database main ***", "").replace("\n", "; ")
+            self._refuse_damaged(f"SQLite's integrity check: {_line(found.strip('; '))}")
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
         if "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite file but not a saeinit result store")
@@ -75,24 +141,77 @@ class ResultStore:
         if row is None or row[0] != SCHEMA:
             found = row[0] if row else "none"
             raise StoreError(f"{self.path} has store schema {found!r}, expected {SCHEMA!r}")
+        for table in ("runs", "history"):
+            if table not in tables:
+                raise StoreError(f"{self.path} is a saeinit result store without a {table} table")
+        self._damage(self._read_back)
+
+    def _read_back(self) -> None:
+        """Read every stored row, decoding each run's settings and result: damage inside a
+        row's text (an overflow page, say) passes SQLite's check but not this."""
+        for _key, settings, result in self.db.execute("SELECT key, settings, result FROM runs"):
+            if not (
+                isinstance(json.loads(settings), dict) and isinstance(json.loads(result), dict)
+            ):
+                raise ValueError("a stored run's settings or result is not a JSON object")
+        for table in ("history", "meta"):
+            for _row in self.db.execute(f"SELECT * FROM {table}"):
+                pass
+
+    def _damage(self, read):
+        """Call read(); a damaged file's errors become a refusal naming the damage."""
+        try:
+            return read()
+        except sqlite3.DatabaseError as err:
+            corrupt = getattr(err, "sqlite_errorname", "").startswith("SQLITE_CORRUPT")
+            if not corrupt and "could not decode" not in str(err).lower():
+                raise  # not a readable store (not SQLite, busy...), not damage
+            self._refuse_damaged(_line(err))
+        except (ValueError, TypeError) as err:  # text that is not UTF-8 or not JSON
+            self._refuse_damaged(f"a stored run cannot be read back: {_line(err)}")
+
+    def _refuse_damaged(self, why: str) -> None:
+        raise StoreError(
+            f"{self.path} is damaged ({why}); it was left as it is: restore it from a copy, "
+            "or sweep into a new store"
+        )
+
+    def _table_columns(self, table: str) -> list[str]:
+        return [row[1] for row in self.db.execute(f"PRAGMA table_info({table})")]
 
     def _migrate(self) -> None:
-        """Add the columns this version writes that an older store lacks."""
+        """Add the columns this version writes that an older store lacks (under the write
+        lock, so that processes opening an older store at once add each column once)."""
         wanted = {
             "runs": [*RUN_COLUMNS, *_threshold_columns(), "settings", "result"],
             "history": list(HISTORY_COLUMNS),
         }
-        for table, columns in wanted.items():
-            have = {row[1] for row in self.db.execute(f"PRAGMA table_info({table})")}
-            if not have:
-                raise StoreError(f"{self.path} is a saeinit result store without a {table} table")
-            missing = [column for column in columns if column not in have]
-            with self.db:
-                for column in missing:
+
+        def missing() -> dict[str, list[str]]:
+            have = {table: set(self._table_columns(table)) for table in wanted}
+            return {
+                table: [c for c in cols if c not in have[table]] for table, cols in wanted.items()
+            }
+
+        if not any(missing().values()):
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for table, columns in missing().items():
+                for column in columns:
                     self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def _writable(self) -> None:
+        if self.readonly:
+            raise StoreError(f"{self.path} was opened read-only; open it to write to it")
 
     def set_meta(self, name: str, value: str) -> None:
         """Record a named piece of text about the store (e.g. the grid's title and note)."""
+        self._writable()
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, value))
 
@@ -102,8 +221,10 @@ class ResultStore:
     def keys(self) -> set[str]:
         return {row[0] for row in self.db.execute("SELECT key FROM runs")}
 
-    def add(self, key: str, settings: dict, result: dict) -> None:
-        """Store one finished run and its history atomically."""
+    def add(self, key: str, settings: dict, result: dict) -> bool:
+        """Store one finished run and its history atomically; False (storing nothing) when
+        another sweep on this store stored the run meanwhile (a key is its settings)."""
+        self._writable()
         config = stored_config(result["config"])
         init = config["init"]["init"]
         values = {
@@ -122,19 +243,26 @@ class ResultStore:
         names = ", ".join(["key", *values])
         marks = ", ".join("?" * (len(values) + 1))
         rows = [(key, *(row.get(c) for c in HISTORY_COLUMNS)) for row in result["history"]]
+        history = ", ".join(["key", *HISTORY_COLUMNS])
         with self.db:  # one transaction: the run and its history, or nothing
-            self.db.execute(f"INSERT INTO runs ({names}) VALUES ({marks})", (key, *values.values()))
-            self.db.executemany(
-                f"INSERT INTO history VALUES ({', '.join('?' * (len(HISTORY_COLUMNS) + 1))})", rows
+            added = self.db.execute(
+                f"INSERT OR IGNORE INTO runs ({names}) VALUES ({marks})", (key, *values.values())
             )
+            if added.rowcount == 0:
+                return False
+            # By name: a column added to an older store comes last in its table.
+            marks = ", ".join("?" * (len(HISTORY_COLUMNS) + 1))
+            self.db.executemany(f"INSERT INTO history ({history}) VALUES ({marks})", rows)
+        return True
 
     def runs(self) -> list[dict]:
         """Every stored run as a dict of its columns (settings and result decoded)."""
         cursor = self.db.execute("SELECT * FROM runs ORDER BY rowid")
         names = [d[0] for d in cursor.description]
         out = []
+        absent = [c for c in (*RUN_COLUMNS, *_threshold_columns()) if c not in names]
         for row in cursor:
-            run = dict(zip(names, row, strict=True))
+            run = dict(zip(names, row, strict=True)) | dict.fromkeys(absent)  # read-only, older
             run["settings"] = json.loads(run["settings"])
             run["result"] = json.loads(run["result"])
             run["result"]["config"] = stored_config(run["result"]["config"])
@@ -150,10 +278,13 @@ class ResultStore:
         return out
 
     def history(self, key: str) -> list[dict]:
+        """The run's history rows by step (a column an older store lacks reads as None)."""
+        have = [c for c in HISTORY_COLUMNS if c in self._columns["history"]]
         cursor = self.db.execute(
-            f"SELECT {', '.join(HISTORY_COLUMNS)} FROM history WHERE key = ? ORDER BY step", (key,)
+            f"SELECT {', '.join(have)} FROM history WHERE key = ? ORDER BY step", (key,)
         )
-        return [dict(zip(HISTORY_COLUMNS, row, strict=True)) for row in cursor]
+        empty = dict.fromkeys(HISTORY_COLUMNS)
+        return [empty | dict(zip(have, row, strict=True)) for row in cursor]
 
     def close(self) -> None:
         self.db.close()

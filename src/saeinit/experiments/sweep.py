@@ -31,10 +31,12 @@ def sweep(
 ) -> SweepSummary:
     require_choice("executor", executor, EXECUTORS)
     points = spec.points()
-    store.set_meta("title", spec.title)
-    store.set_meta("note", spec.note)
     done = store.keys()
-    check_stored(points, store, done)
+    check_stored(points, store, done)  # before anything is written to the store
+    meta = store.meta()
+    for name, value in (("title", spec.title), ("note", spec.note)):
+        if meta.get(name) != value:
+            store.set_meta(name, value)
     todo = [p for p in points if p.key not in done]
     outcomes = run_local(todo, workers) if executor == "local" else run_ray(todo, ray_address)
     failed = []
@@ -42,6 +44,7 @@ def sweep(
     with tqdm(total=len(todo), disable=not progress or not todo, unit="run") as bar:
         for outcome in outcomes if todo else ():
             if outcome.error is None:
+                # False when another sweep on this store stored the same run meanwhile.
                 store.add(outcome.point.key, outcome.point.settings, outcome.result)
                 finished += 1
             else:
