@@ -67,7 +67,7 @@ def require_positive(option: str, value: float | int | None, allow_none: bool = 
 
 def require_non_negative(option: str, value: float) -> None:
     if not math.isfinite(value) or value < 0:
-        raise ConfigError(option, f"must be >= 0, got {value!r}")
+        raise ConfigError(option, f"must be a finite number >= 0, got {value!r}")
 
 
 def require_in_unit_interval(option: str, value: float, *, open_left: bool = False) -> None:

@@ -18,8 +18,9 @@ from saeinit.inits import InitConfig, InitRequest, initialize
 DIM = 8
 SHAPES = [(32, DIM), (5, DIM)]
 """(atoms, dim): an overcomplete and an undercomplete dictionary."""
-SMALL = {"init_samples": 512, "rare_ratio": 0.25, "mod_iters": 2}
-"""Options that keep every init small and quick; a rare init makes a quarter of the atoms."""
+SMALL = {"init_samples": 512, "rare_ratio": 0.25, "mod_iters": 2, "omp_k": 3}
+"""Options that keep every init small and quick; a rare init makes a quarter of the atoms;
+mod codes with 3 atoms per sample (at most the smallest dictionary's)."""
 TOY = ToyData(ToyConfig(dim=DIM, features=32))
 ALL = inits.names()
 RARE = [spec.name for spec in inits.available() if spec.uses_base]

@@ -1,9 +1,13 @@
 """The dictionary-learning inits (modes, mod) and their steps (test_contracts.py checks what
 every init shares: atom shape and norm, non-finite samples, seeds, bad options)."""
 
+import math
+
+import pytest
 import torch
 
 from saeinit import metrics
+from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, get, initialize
 from saeinit.inits.dictlearn import (
@@ -86,3 +90,45 @@ def test_default_init_sample_grows_to_the_atoms_an_init_picks():
     assert size("outliers", 20000, rare_ratio=0.5) == 10000
     assert size("mod", 100) == get("mod").samples and size("data", 20000, init_samples=500) == 500
     assert size("svd", 20000) == 40000
+
+
+def test_mod_finds_the_same_atoms_at_any_scale_of_the_data(request_for):
+    """mod's ridges are absolute and its conjugate gradients overflow float32 on data far
+    larger than 1, so it codes such data divided by a power of two (exactly): the atoms at
+    2**40 (and at 2**-30) times the scale are those at scale 1, bit for bit."""
+    toy = ToyData(ToyConfig(dim=16, features=32, mean_active=2.0))
+    data = toy.sampler(seed=0)(4096)
+    options = dict(init="mod", mod_iters=3, omp_k=3)
+    ordinary = initialize(request_for(data, 32, **options)).W_dec
+    assert metrics.mmcs(toy.features, ordinary) > 0.95
+    for scale in (2.0**40, 2.0**-30):
+        assert torch.equal(initialize(request_for(data * scale, 32, **options)).W_dec, ordinary)
+
+
+def test_mod_refuses_more_atoms_per_sample_than_the_dictionary_holds(request_for):
+    data = torch.randn(512, 8, generator=torch.Generator().manual_seed(0))
+    with pytest.raises(ConfigError) as err:
+        initialize(request_for(data, 5, init="mod", omp_k=6))
+    assert err.value.option == "omp-k" and "more than the 5 atoms" in err.value.message
+    assert initialize(request_for(data, 5, init="mod", omp_k=5, mod_iters=1)).W_dec.shape == (5, 8)
+
+
+def test_a_failed_solve_is_a_config_error_naming_the_option_not_a_linalg_traceback(
+    request_for, monkeypatch
+):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(256, 16, generator=g)
+    atoms = torch.nn.functional.normalize(torch.randn(32, 16, generator=g), dim=1)
+    with pytest.raises(ConfigError) as err:  # atoms whose Gram matrix overflows float32
+        matching_pursuit(x, atoms * 1e20, 3)
+    assert err.value.option == "init" and "rescale the data" in err.value.message
+    with pytest.raises(ConfigError) as err:
+        matching_pursuit(x, atoms * 1e20, 3, option="encoder-init")
+    assert err.value.option == "encoder-init"
+    # a dictionary update that overflows (as mod's did on data at 1e6): the next coding fails
+    import saeinit.inits.dictlearn as dictlearn
+
+    monkeypatch.setattr(dictlearn, "optimal_directions", lambda codes, x, start: start * math.inf)
+    with pytest.raises(ConfigError) as err:
+        initialize(request_for(x * 1e6, 32, init="mod", omp_k=3, mod_iters=2))
+    assert err.value.option == "init" and "largest |x| 4" in err.value.message

@@ -1,5 +1,7 @@
+import pytest
 import torch
 
+from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits.encoder import fitted_encoder
 from saeinit.training.run import run
@@ -56,3 +58,19 @@ def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time(mo
 
 
 FIT_DELAY = 2.0
+
+
+def test_a_sample_beyond_float32_least_squares_is_a_config_error_naming_the_option():
+    toy, batch = toy_batch()
+    with pytest.raises(ConfigError) as err:  # its Gram matrix overflows float32
+        fitted_encoder(toy.features, batch.x * 1e20, 3)
+    assert err.value.option == "encoder-init" and "rescale the data" in err.value.message
+    W_enc, b_enc = fitted_encoder(toy.features, batch.x * 1e6, 3)  # large but solvable
+    assert torch.isfinite(W_enc).all() and torch.isfinite(b_enc).all()
+
+
+def test_more_atoms_per_sample_than_the_dictionary_holds_is_refused():
+    toy, batch = toy_batch()
+    with pytest.raises(ConfigError) as err:
+        fitted_encoder(toy.features, batch.x, 33)
+    assert err.value.option == "omp-k" and "more than the 32 atoms" in err.value.message

@@ -14,11 +14,13 @@ the data the dictionary misses, which is where rare features hide.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import NamedTuple
 
 import torch
 
+from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample, pick_rows
 from saeinit.inits.registry import InitRequest, InitWeights, register
 from saeinit.tensors import normalize_rows
@@ -37,6 +39,28 @@ RIDGE = 1e-4
 CODE_RIDGE = 1e-5
 """Ridge added to the Gram matrix of a sample's chosen atoms (unit norm), so that a repeated
 atom leaves the code defined; it shifts the coefficients by about this much, relatively."""
+ORDINARY_SCALE = 2.0**8
+"""mod codes a sample whose RMS row norm lies within [1 / this, this] as it is. Its ridges are
+absolute and its conjugate gradients raise the data's scale to the sixth power, which
+overflows float32 for data far larger than 1; a sample outside the range is divided by the
+power of two nearest its RMS norm (exactly; the atoms are directions, whatever the scale)."""
+
+
+def check_omp_k(k: int, n_atoms: int) -> None:
+    """Refuse more atoms per sample (--omp-k) than the dictionary holds."""
+    if k > n_atoms:
+        raise ConfigError("omp-k", f"is {k}, more than the {n_atoms} atoms of the dictionary")
+
+
+def unsolvable(option: str, what: str, x: torch.Tensor) -> ConfigError:
+    """The one-line error for a least-squares problem float32 could not solve."""
+    largest = x.abs().max().item() if x.numel() else 0.0
+    return ConfigError(
+        option,
+        f"{what} could not be solved in float32 at the data's scale (largest |x| "
+        f"{largest:.3g}); rescale the data (for toy data: a lower --coef-max) or choose "
+        f"another --{option}",
+    )
 
 
 def repeated_directions(sample: torch.Tensor) -> torch.Tensor:
@@ -88,8 +112,18 @@ def least_squares(basis: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return torch.cholesky_solve(basis.transpose(1, 2) @ target, torch.linalg.cholesky(gram))
 
 
-def matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, k: int) -> SparseCodes:
-    """Orthogonal matching pursuit of every row of x with k atoms."""
+def matching_pursuit(
+    x: torch.Tensor, atoms: torch.Tensor, k: int, option: str = "init"
+) -> SparseCodes:
+    """Orthogonal matching pursuit of every row of x with k atoms; a solve that fails (data
+    at a scale float32 cannot code) is a ConfigError naming `option`."""
+    try:
+        return _matching_pursuit(x, atoms, k)
+    except torch.linalg.LinAlgError as err:
+        raise unsolvable(option, "the matching pursuit", x) from err
+
+
+def _matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, k: int) -> SparseCodes:
     chunk_size = max(256, CODING_BUDGET // len(atoms))
     supports, coefs, residuals = [], [], []
     for chunk in x.split(chunk_size):
@@ -172,8 +206,28 @@ def modes(request: InitRequest) -> InitWeights:
     samples=16384,
 )
 def mod(request: InitRequest) -> InitWeights:
-    sample = init_sample(request)
+    check_omp_k(request.config.omp_k, request.n_atoms)
+    drawn = init_sample(request)
+    scale = ordinary_scale(drawn)
+    sample = drawn / scale if scale != 1.0 else drawn
     atoms = modes_dictionary(sample, request.n_atoms, request.generator)
-    for _ in range(request.config.mod_iters):
-        atoms = mod_step(sample, atoms, request.config.omp_k)
+    try:
+        for _ in range(request.config.mod_iters):
+            atoms = mod_step(sample, atoms, request.config.omp_k)
+    except ConfigError as err:  # name the data's own scale, not the rescaled one
+        raise unsolvable("init", "the mod init", drawn) from err
+    if not torch.isfinite(atoms).all():
+        raise unsolvable("init", "the mod init", drawn)
     return InitWeights(atoms)
+
+
+def ordinary_scale(sample: torch.Tensor) -> float:
+    """1 for a sample whose RMS row norm is within ORDINARY_SCALE of 1 (or that is all
+    zeros), else the power of two nearest that norm."""
+    largest = sample.abs().max().item() if sample.numel() else 0.0
+    if largest == 0:
+        return 1.0
+    rms = (sample / largest).pow(2).sum(dim=1).mean().sqrt().item() * largest
+    if 1 / ORDINARY_SCALE <= rms <= ORDINARY_SCALE:
+        return 1.0
+    return 2.0 ** round(math.log2(rms))

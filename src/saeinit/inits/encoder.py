@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import torch
 
-from saeinit.inits.dictlearn import matching_pursuit
+from saeinit.inits.dictlearn import check_omp_k, matching_pursuit, unsolvable
 
 FIT_SAMPLES = 16384
 """Samples the encoder is fitted on."""
+OPTION = "encoder-init"
+"""The option errors of the fit name."""
 RIDGE = 1e-6
 """Ridge on the normal equations, relative to their mean diagonal (keeps the solve defined
 when the data spans fewer than d directions)."""
@@ -27,10 +29,16 @@ def fitted_encoder(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """W_enc [d, n] and b_enc [n] regressing the k-atom matching-pursuit codes of `sample`
     over `atoms` [n, d] on the sample."""
-    codes = matching_pursuit(sample, atoms, k).matrix(len(atoms))
+    check_omp_k(k, len(atoms))
+    codes = matching_pursuit(sample, atoms, k, option=OPTION).matrix(len(atoms))
     inputs = torch.cat([sample, torch.ones(len(sample), 1)], dim=1)
     gram = inputs.T @ inputs
     gram.diagonal().add_(RIDGE * gram.diagonal().mean())
     target = torch.sparse.mm(codes.t(), inputs).T  # X^T C, [d + 1, n]
-    solution = torch.cholesky_solve(target, torch.linalg.cholesky(gram))
+    try:
+        solution = torch.cholesky_solve(target, torch.linalg.cholesky(gram))
+    except torch.linalg.LinAlgError as err:
+        raise unsolvable(OPTION, "the fitted encoder's regression", sample) from err
+    if not torch.isfinite(solution).all():
+        raise unsolvable(OPTION, "the fitted encoder's regression", sample)
     return solution[:-1].contiguous(), solution[-1].contiguous()

@@ -86,9 +86,17 @@ def read_config(directory: Path, option: str = "sae") -> dict:
         raise ConfigError(option, f"{directory} holds no {CONFIG_FILE}; not a saved SAE") from err
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ConfigError(option, f"cannot read {path}: {err}") from err
-    missing = [key for key in ("d_in", "d_sae") if not isinstance(cfg, dict) or key not in cfg]
+    if not isinstance(cfg, dict):
+        raise ConfigError(
+            option, f"{path} is not an SAE config: it holds a JSON {type(cfg).__name__}"
+        )
+    missing = [key for key in ("d_in", "d_sae") if key not in cfg]
     if missing:
         raise ConfigError(option, f"{path} is not an SAE config: it lacks {', '.join(missing)}")
+    for key in ("d_in", "d_sae"):
+        value = cfg[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(option, f"{key} in {path} must be an integer >= 1, got {value!r}")
     return cfg
 
 
@@ -97,16 +105,25 @@ def load_sae(directory: Path, option: str = "sae") -> SAE:
     need not be unit-norm; `SAE.fold_decoder_norm` makes them so without changing the
     function, for further training). `option` names the command-line option in errors."""
     directory = Path(directory)
-    cfg = read_config(directory, option)
-    architecture = by_saelens_name(cfg.get("architecture", "standard"), str(directory))
+    try:
+        return _load(directory, read_config(directory, option), option)
+    except ConfigError as err:  # the registry and the architectures name no option
+        raise ConfigError(option, err.message) from err
+
+
+def _load(directory: Path, cfg: dict, option: str) -> SAE:
+    name = cfg.get("architecture", "standard")
+    if not isinstance(name, str):
+        raise ConfigError(option, f"{directory / CONFIG_FILE} names no architecture: {name!r}")
+    architecture = by_saelens_name(name, str(directory))
     normalization = cfg.get("normalize_activations") or "none"
-    if normalization not in INFERENCE_NORMALIZATIONS:
+    if not isinstance(normalization, str) or normalization not in INFERENCE_NORMALIZATIONS:
         raise ConfigError(
             option,
             f"{directory} uses normalize_activations={normalization!r}; only "
             f"{', '.join(INFERENCE_NORMALIZATIONS)} load here",
         )
-    if cfg.get("reshape_activations", "none") != "none":
+    if cfg.get("reshape_activations") not in (None, "none"):
         raise ConfigError(option, f"{directory} reshapes activations (hook_z); not supported")
     try:
         tensors = load_file(directory / WEIGHTS_FILE)
@@ -115,11 +132,13 @@ def load_sae(directory: Path, option: str = "sae") -> SAE:
     missing = sorted({"W_enc", "b_enc", "W_dec"} - set(tensors))
     if missing:
         raise ConfigError(option, f"{directory / WEIGHTS_FILE} lacks {', '.join(missing)}")
-    d_in, d_sae = int(cfg["d_in"]), int(cfg["d_sae"])
+    d_in, d_sae = cfg["d_in"], cfg["d_sae"]
     # Our own SAEs saved without a decoder bias come back without one; SAELens' always have it.
     ours = cfg.get("saeinit")
+    ours_sae = ours.get("sae") if isinstance(ours, dict) else None
     has_b_dec = "b_dec" in tensors and not (
-        isinstance(ours, dict) and ours.get("sae", {}).get("b_dec", "none") == "none"
+        isinstance(ours, dict)
+        and (ours_sae.get("b_dec", "none") if isinstance(ours_sae, dict) else "none") == "none"
     )
     apply_b_dec_to_input = bool(cfg.get("apply_b_dec_to_input", True))
     model = architecture.from_saelens(cfg, d_in, d_sae, has_b_dec, apply_b_dec_to_input)
@@ -134,4 +153,10 @@ def load_sae(directory: Path, option: str = "sae") -> SAE:
                     f"expected {tuple(target.shape)} from d_in {d_in} and d_sae {d_sae}",
                 )
             target.copy_(tensors[name].float())
+            if not torch.isfinite(target).all():
+                raise ConfigError(
+                    option,
+                    f"{name} in {directory / WEIGHTS_FILE} holds NaN or inf values; an SAE "
+                    "with non-finite weights cannot be used (was its training diverging?)",
+                )
     return model

@@ -51,6 +51,9 @@ class TopKSAE(SAE):
     def from_saelens(cls, cfg, d_in, d_sae, b_dec, apply) -> TopKSAE:
         if "k" not in cfg:
             raise ConfigError("sae", "the cfg.json of a topk SAE lacks k")
+        k = cfg["k"]
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= d_sae:
+            raise ConfigError("sae", f"k in the cfg.json must be an integer in [1, {d_sae}]: {k!r}")
         if cfg.get("rescale_acts_by_decoder_norm"):
             raise ConfigError("sae", "the SAE rescales TopK acts by decoder norm; not supported")
-        return cls(d_in, d_sae, int(cfg["k"]), b_dec, apply)
+        return cls(d_in, d_sae, k, b_dec, apply)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -12,6 +13,7 @@ from saeinit.config import ConfigError, to_dict
 from saeinit.cpu import configure_cpu
 from saeinit.data.source import Source, scaled
 from saeinit.inits import InitRequest, draw_sample, initialize
+from saeinit.inits.dictlearn import check_omp_k
 from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
 from saeinit.models import ARCHITECTURES, SAE, build_sae
 from saeinit.models.io import load_sae, save_sae
@@ -78,6 +80,9 @@ def _stats(source: Source) -> torch.Tensor:
 
 def _initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
     n_atoms = resolve_dict_size(config, source)
+    _check_size(config, n_atoms, "one per ground-truth feature, as --dict-size is unset")
+    if config.sae.encoder_init == "fitted":
+        check_omp_k(config.init.omp_k, n_atoms)
     generator = torch_generator(config.train.seed, "init")
     model = build_sae(config.sae, source.dim, n_atoms)
     model.reset_encoder(generator)
@@ -107,6 +112,18 @@ def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
     return time.perf_counter() - start
 
 
+def _check_size(config: RunConfig, n_atoms: int, whence: str) -> None:
+    """The architecture's checks against the dictionary size the run resolved (`whence` says
+    from what; SAEConfig checks only a --dict-size given explicitly): e.g. TopK's --k above
+    it."""
+    if config.sae.dict_size is not None:
+        return
+    try:
+        dataclasses.replace(config.sae, dict_size=n_atoms)  # __post_init__ checks
+    except ConfigError as err:
+        raise ConfigError(err.option, f"{err.message} ({whence})") from err
+
+
 def _resumed_model(config: RunConfig, source: Source, factor: float | None) -> SAE:
     """A saved SAE (ours or SAELens'), put in the form training keeps: on the scaled data
     when normalising, and with unit-norm atoms (the encoder absorbs their norms)."""
@@ -124,6 +141,7 @@ def _resumed_model(config: RunConfig, source: Source, factor: float | None) -> S
             "architecture",
             f"is {config.sae.architecture}, the SAE to start from is {model.name}",
         )
+    _check_size(config, model.d_sae, "those of the SAE to start from")
     model.configure(config.sae)
     if factor is not None:
         model.fold_scaling(1.0 / factor)

@@ -14,9 +14,62 @@ from saeinit.models import ReLUSAE
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.resample import DeadLatentTracker, ResidualPool, resample
 
+DIVERGED_ERROR = 100.0
+"""Training has diverged when its squared reconstruction error exceeds this many times the
+squared norm of the inputs it reconstructs (this many times the ratio at step 0 when the
+starting SAE was already worse than outputting zeros). An SAE that outputs zeros scores 1
+and a sane one stays near or below 1 (its FVU near or below 1 on centred data), while one
+that blows up scores thousands. Checked at every evaluation point on the training batches
+since the last one (their errors are already computed, so the check costs a sum per batch)
+and on the held-out sample of every history row."""
+
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or the reconstruction error exploded
+    (`DIVERGED_ERROR`)."""
+
+
+class DivergenceCheck:
+    """Sums the training batches' squared errors and squared norms between evaluation points
+    and raises TrainingDiverged when their ratio passes the limit (`DIVERGED_ERROR`)."""
+
+    def __init__(self, first_row: dict, eval_x: torch.Tensor, lr: float):
+        self.lr = lr
+        self.eval_energy = eval_x.float().pow(2).mean().item()
+        start = error_ratio(first_row["mse"], self.eval_energy)
+        self.limit = DIVERGED_ERROR * max(1.0, start)
+        self.error = torch.zeros((), device=eval_x.device)
+        self.energy = torch.zeros((), device=eval_x.device)
+
+    def add(self, batch: torch.Tensor, mse: torch.Tensor) -> None:
+        """Count one training batch whose mean squared error was `mse`."""
+        self.error += mse.detach() * batch.numel()
+        self.energy += batch.detach().float().pow(2).sum()
+
+    def check_training(self, step: int) -> None:
+        """Check the batches since the last call, then start a new count."""
+        ratio = error_ratio(self.error.item(), self.energy.item())
+        self.error, self.energy = torch.zeros_like(self.error), torch.zeros_like(self.energy)
+        self._check(ratio, step, "the training batches")
+
+    def check_held_out(self, mse: float, step: int) -> None:
+        self._check(error_ratio(mse, self.eval_energy), step, "the held-out sample")
+
+    def _check(self, ratio: float, step: int, where: str) -> None:
+        if ratio > self.limit:
+            raise TrainingDiverged(
+                f"by step {step} the squared reconstruction error on {where} was {ratio:.3g} "
+                f"times their squared norm (limit {self.limit:.3g}; a sane SAE stays near or "
+                f"below 1): lower --lr (now {self.lr:g}) or --l1, or check the data"
+            )
+
+
+def error_ratio(mse: float, energy: float) -> float:
+    """Squared reconstruction error over the inputs' squared norm (both per entry); with
+    all-zero inputs, 0 for an exact reconstruction and inf otherwise."""
+    if energy > 0:
+        return mse / energy
+    return 0.0 if mse == 0 else float("inf")
 
 
 @dataclass
@@ -104,6 +157,7 @@ def train(
     evaluator = Evaluator(model, features, eval_x if eval_x is not None else next(batches))
     eval_start = time.perf_counter()
     history = [evaluator.row(0, 0, 0.0)]
+    divergence = DivergenceCheck(history[0], evaluator.eval_x, config.lr)
     eval_seconds = time.perf_counter() - eval_start
     mmcs_now = history[0].get("mmcs")
     crossings: dict[str, Crossing | None] = {f"{t:.2f}": None for t in THRESHOLDS}
@@ -129,6 +183,7 @@ def train(
             optimizer.zero_grad(set_to_none=True)
             out.loss.backward()
             optimizer.step()
+            divergence.add(batch, out.mse)
             if tracker is not None:
                 tracker.update(out.acts.detach())
                 pool.update(batch - out.x_hat.detach())
@@ -150,6 +205,7 @@ def train(
             raise TrainingDiverged(
                 f"loss became {loss.item()} by step {step}: lower --lr or --l1, or check the data"
             )
+        divergence.check_training(step)
         mmcs_now = evaluator.mmcs()
         _record_crossings(crossings, mmcs_now, step, samples, train_seconds)
         if config.target_fvu is not None:
@@ -158,6 +214,7 @@ def train(
         reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
         if step % config.log_every == 0 or last or reached:
             history.append(evaluator.row(step, samples, train_seconds))
+            divergence.check_held_out(history[-1]["mse"], step)
         eval_seconds += time.perf_counter() - eval_start
         bar.update(step - bar.n)
         if mmcs_now is not None or config.target_fvu is None:
