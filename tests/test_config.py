@@ -21,3 +21,19 @@ def test_l1_inf_is_refused_as_not_finite():
         SAEConfig(l1=math.inf)
     require_non_negative("l1", 0.0)
     assert SAEConfig(l1=0.0).l1 == 0.0
+
+
+def test_a_bool_is_not_an_integer_or_a_number_setting():
+    from saeinit.config import require_integer, require_positive
+    from saeinit.data.activations import CollectConfig
+    from saeinit.training.config import TrainConfig
+
+    for refuse in (
+        lambda: require_integer("max-steps", True),
+        lambda: require_positive("lr", True),
+        lambda: TrainConfig(max_steps=True),
+        lambda: CollectConfig(layer=False),
+    ):
+        with pytest.raises(ConfigError, match="got (True|False)"):
+            refuse()
+    require_integer("layer", 0, minimum=0)

@@ -58,10 +58,16 @@ def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
+def require_integer(option: str, value: object, minimum: int = 1) -> None:
+    """An integer setting (a bool is not one, though Python counts it as an int)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(option, f"must be an integer >= {minimum}, got {value!r}")
+
+
 def require_positive(option: str, value: float | int | None, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
-    if value is None or not math.isfinite(value) or value <= 0:
+    if value is None or isinstance(value, bool) or not math.isfinite(value) or value <= 0:
         raise ConfigError(option, f"must be a positive number, got {value!r}")
 
 

@@ -26,7 +26,8 @@ def forbid(monkeypatch, target: str) -> None:
 
 
 def test_sweep_exits_1_when_a_run_fails(tmp_path, capsys):
-    # A --start-from folder that does not exist passes the grid check and fails at run time.
+    # An empty --start-from folder passes the grid check (it exists) and fails at run time.
+    (tmp_path / "no-sae").mkdir()
     grid = tmp_path / "grid.toml"
     grid.write_text(
         '[base]\nscenario = "16x32"\nmax_steps = 50\neval_samples = 128\nprogress = false\n'
@@ -41,7 +42,13 @@ def test_sweep_exits_1_when_a_run_fails(tmp_path, capsys):
 
 
 def test_reproduce_writes_the_report_and_exits_1_when_a_run_fails(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("saeinit.cli.grids.run_sweep", lambda *args, **kwargs: 1)
+    from saeinit.experiments import ResultStore
+
+    def one_failed(spec, store_path, *args) -> int:
+        ResultStore(store_path).close()  # the sweep made the store, and one run failed
+        return 1
+
+    monkeypatch.setattr("saeinit.cli.grids.run_sweep", one_failed)
     assert main(["reproduce", "--out", str(tmp_path / "r")]) == 1
     assert (tmp_path / "r" / "report.md").exists()
     assert "1 failed run(s) left out of the report" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import click
 from saeinit.cli import grids, saved, toy, train  # noqa: F401
 from saeinit.cli.app import DataEnded, cli
 from saeinit.config import ConfigError
+from saeinit.experiments.store import StoreError
 from saeinit.training.trainer import TrainingDiverged
 
 
@@ -30,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except ConfigError as err:
         click.echo(f"saeinit: error: --{err.option}: {err.message}", err=True)
+        return 2
+    except StoreError as err:  # a store that fails a read after it was opened and checked
+        click.echo(f"saeinit: error: --store: {err}", err=True)
         return 2
     except TrainingDiverged as err:
         click.echo(f"saeinit: training diverged: {err}", err=True)

@@ -80,9 +80,9 @@ def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None
     return len(summary.failed)
 
 
-def open_store(path: str) -> ResultStore:
+def open_store(path: str, readonly: bool = False) -> ResultStore:
     try:
-        return ResultStore(path)
+        return ResultStore(path, readonly=readonly)
     except StoreError as err:
         raise ConfigError("store", str(err)) from err
 
@@ -115,7 +115,7 @@ def report_command(store_path: str, out: str, style: str) -> None:
     from saeinit.reports.fvu import write_fvu_report
 
     writable_folder(out, "out")
-    with open_store(store_path) as store:
+    with open_store(store_path, readonly=True) as store:
         if style == "auto":
             runs = store.runs()
             style = "fvu" if runs and all(r["mmcs_initial"] is None for r in runs) else "mmcs"
@@ -152,7 +152,7 @@ def reproduce_command(
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     failed = run_sweep(spec, store_path, executor, workers, ray_address)
-    with open_store(store_path) as store:
+    with open_store(store_path, readonly=True) as store:
         path = write_report(store, folder)
     click.echo(f"wrote {path} ({time.perf_counter() - start:.0f} s in all)")
     if failed:

@@ -90,14 +90,6 @@ def check_settings(config: RunConfig, given: dict) -> None:
                 "would be ignored: --start-from starts from a saved SAE, not from an init; "
                 "give one or the other",
             )
-    size, batch = config.toy.dataset_size, config.train.batch_size
-    toy = config.data_file is None and config.acts.activations is None
-    if toy and size is not None and batch > size:
-        raise ConfigError(
-            "batch-size",
-            f"{batch} is above --dataset-size {size}: a step is one epoch of {size} samples in "
-            f"batches of --batch-size; give --batch-size {size} or less",
-        )
 
 
 def check_save(folder: Path, overwrite: bool) -> None:

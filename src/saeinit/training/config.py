@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import torch
 
 from saeinit.config import (
-    ConfigError,
     require_device,
     require_in_unit_interval,
+    require_integer,
     require_positive,
     resolve_device,
 )
@@ -56,11 +56,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         for option in ("batch_size", "max_steps", "eval_every", "log_every", "eval_samples"):
-            value = getattr(self, option)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(
-                    option.replace("_", "-"), f"must be an integer >= 1, got {value!r}"
-                )
+            require_integer(option.replace("_", "-"), getattr(self, option))
         require_positive("lr", self.lr)
         require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
         require_positive("target-fvu", self.target_fvu, allow_none=True)

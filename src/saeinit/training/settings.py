@@ -30,6 +30,16 @@ class RunConfig:
     """Save the trained SAE (SAELens layout) in a subfolder of this folder named after the
     run (init, seed and its key); for grids, where each run needs its own."""
 
+    def __post_init__(self) -> None:
+        size, batch = self.toy.dataset_size, self.train.batch_size
+        toy = self.data_file is None and self.acts.activations is None
+        if toy and size is not None and batch > size:
+            raise ConfigError(
+                "batch-size",
+                f"{batch} is above --dataset-size {size}: a step is one epoch of {size} samples "
+                f"in batches of --batch-size; give --batch-size {size} or less",
+            )
+
 
 SECTIONS: dict[str, type] = {
     "toy": ToyConfig,

@@ -10,6 +10,7 @@ from saeinit.config import (
     ConfigError,
     require_choice,
     require_device,
+    require_integer,
     require_positive,
     resolve_device,
 )
@@ -60,15 +61,10 @@ class CollectConfig:
     """Show a progress bar (tokens per second)."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.layer, int) or self.layer < 0:
-            raise ConfigError("layer", f"must be an integer >= 0, got {self.layer!r}")
+        require_integer("layer", self.layer, minimum=0)
         require_choice("site", self.site, SITES)
         for option in ("context_size", "batch_size", "shard_tokens"):
-            value = getattr(self, option)
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(
-                    option.replace("_", "-"), f"must be an integer >= 1, got {value!r}"
-                )
+            require_integer(option.replace("_", "-"), getattr(self, option))
         if self.context_size < 2:
             raise ConfigError("context-size", f"must be at least 2, got {self.context_size}")
         if self.max_tokens == 0:
@@ -96,5 +92,4 @@ class ActivationsConfig:
     """Tokens in the shuffling buffer that mixes chunks of the shards into training batches."""
 
     def __post_init__(self) -> None:
-        if not isinstance(self.buffer_size, int) or self.buffer_size < 1:
-            raise ConfigError("buffer-size", f"must be an integer >= 1, got {self.buffer_size!r}")
+        require_integer("buffer-size", self.buffer_size)
