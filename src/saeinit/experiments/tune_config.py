@@ -54,7 +54,7 @@ class TuneConfig:
     target_mmcs: float = 0.99
     """The MMCS to reach in as few training samples as possible."""
     max_steps: int = 10_000
-    """Step budget of each run (batches of 256); a run that misses the target scores budget +
+    """Step budget of each run (batches of train's default --batch-size); a run that misses the target scores budget +
     (1 - final MMCS) * budget samples."""
     seeds: int = 3
     """Runs per trial, with seeds 0..seeds-1 (data and training); the objective is their median."""
