@@ -53,7 +53,9 @@ def test_data_export_then_train_on_it(tmp_path, capsys, tiny_cli):
     args = ["train", "--data", str(path), *tiny_cli[2:], "--max-steps", "2"]
     assert main([*args, "--json", str(out)]) == 0
     result = json.loads(out.read_text())
-    assert result["samples"] == 1000 and result["mmcs_final"] is not None
+    # 500 samples in batches of 256: one epoch is a batch of 256 and the 244 left
+    assert (result["steps"], result["samples"], result["epochs"]) == (2, 500, 1.0)
+    assert result["mmcs_final"] is not None
 
 
 def test_train_on_data_without_features_needs_dict_size(tmp_path, capsys, tiny_cli):
@@ -66,6 +68,79 @@ def test_train_on_data_without_features_needs_dict_size(tmp_path, capsys, tiny_c
     assert main([*args, "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["stopped"] == "budget" and result["steps"] == 3 and result["mmcs_final"] is None
+
+
+def test_a_fixed_dataset_counts_batches_and_reports_epochs_beside(tmp_path, capsys, tiny_cli):
+    out = tmp_path / "r.json"
+    fixed = ["--dataset-size", "1000", "--batch-size", "100", "--max-steps", "25"]
+    args = ["train", *tiny_cli, *fixed, "--eval-every", "5", "--log-every", "10"]
+    assert main([*args, "--target-mmcs", "1", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "steps 25  samples 2500  epochs 2.5  stopped: budget" in printed
+    result = json.loads(out.read_text())
+    assert (result["steps"], result["samples"], result["epochs"]) == (25, 2500, 2.5)
+    assert result["step_unit"] == "batch"
+    assert [row["step"] for row in result["history"]] == [0, 10, 20, 25]
+    assert [row["epochs"] for row in result["history"]] == [0.0, 1.0, 2.0, 2.5]
+
+
+def test_the_summary_of_a_result_saved_when_a_step_was_an_epoch_says_so(tmp_path, tiny_cli):
+    from saeinit.cli.train import summary
+
+    out = tmp_path / "r.json"
+    fixed = ["--dataset-size", "500", "--batch-size", "50", "--max-steps", "10"]
+    assert main(["train", *tiny_cli, *fixed, "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert "steps 10  samples 500  epochs 1  stopped" in summary(result)
+    result["thresholds"]["0.95"] = {"step": 5, "samples": 250, "seconds": 0.1, "epochs": 0.5}
+    assert "MMCS >= 0.95: step 5  samples 250  epochs 0.5  seconds 0.10\n" in summary(result)
+    result["thresholds"]["0.95"]["epochs"] = None  # a stream
+    assert "MMCS >= 0.95: step 5  samples 250  seconds 0.10\n" in summary(result)
+    # what this run would have stored before: no step unit, one epoch a step, no epochs
+    old = {k: v for k, v in result.items() if k not in ("step_unit", "epochs")}
+    old |= {"steps": 1, "samples": 500}
+    assert "steps 1 (epochs)  samples 500  stopped" in summary(old)
+
+
+def test_max_steps_0_evaluates_the_start_and_still_writes_json_and_saves(
+    tmp_path, capsys, tiny_cli
+):
+    out, saved = tmp_path / "r.json", tmp_path / "sae"
+    args = ["train", *tiny_cli, "--max-steps", "0", "--json", str(out), "--save", str(saved)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert "steps 0  samples 0  stopped: budget" in printed
+    result = json.loads(out.read_text())
+    assert (result["steps"], result["samples"], result["stopped"]) == (0, 0, "budget")
+    assert [row["step"] for row in result["history"]] == [0]
+    assert result["mmcs_final"] == result["mmcs_initial"]
+    weights = load_file(saved / "sae_weights.safetensors")
+    assert tuple(weights["W_dec"].shape) == (16, 8)
+    # the saved SAE is the start: training on from it begins at the same MMCS
+    again = tmp_path / "again.json"
+    start = ["train", *tiny_cli, "--max-steps", "0", "--start-from", str(saved)]
+    assert main([*start, "--json", str(again)]) == 0
+    assert json.loads(again.read_text())["mmcs_initial"] == pytest.approx(
+        result["mmcs_initial"], abs=1e-6
+    )
+
+
+def test_progress_without_a_terminal_is_a_few_lines_not_an_update_per_check(capsys):
+    import time
+
+    from saeinit.training.progress import LOG_INTERVAL
+
+    # stderr captured by pytest is not a terminal, as in a log or CI
+    args = ["train", "--scenario", "8x16", "--threads", "1", "--eval-samples", "256"]
+    args += ["--max-steps", "600", "--eval-every", "1", "--target-mmcs", "1"]
+    start = time.perf_counter()
+    assert main(args) == 0
+    seconds = time.perf_counter() - start
+    err = capsys.readouterr().err
+    assert "\r" not in err and len(err.splitlines()) <= seconds / LOG_INTERVAL + 1
+    assert all(line.startswith("step ") for line in err.splitlines())
+    assert main([*args, "--no-progress"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_inits_lists_each_registered_init(capsys):
@@ -88,7 +163,7 @@ def test_inits_lists_each_registered_init(capsys):
         (["--target-mmcs", "1.5"], "--target-mmcs"),
         (["--target-mmcs", "0"], "--target-mmcs"),
         (["--batch-size", "0"], "--batch-size"),
-        (["--max-steps", "0"], "--max-steps"),
+        (["--max-steps", "-1"], "--max-steps"),
         (["--lr", "-1"], "--lr"),
         (["--scenario", "8x16", "--dim", "4"], "--dim"),
     ],

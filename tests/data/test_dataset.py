@@ -8,6 +8,7 @@ import torch
 from saeinit.config import ConfigError
 from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz, save_npz
 from saeinit.data.source import MAX_SQUARED_NORM
+from saeinit.seeding import torch_generator
 
 X = np.random.default_rng(0).standard_normal((50, 4)).astype(np.float32)
 """Ordinary data: any damage below is the file's or the arrays', never x's."""
@@ -18,13 +19,31 @@ def good_npz(path):
     return path.read_bytes()
 
 
-def test_epochs_are_shuffled_permutations_of_the_data():
+def test_batches_cut_fresh_shuffled_epochs_and_never_straddle_two():
     x = torch.arange(20.0).reshape(10, 2)
-    epochs = ArrayDataset(x).epochs(seed=0)
-    first, second = next(epochs), next(epochs)
+    batches = ArrayDataset(x).batches(batch_size=4, seed=0)
+    assert batches.dataset_size == 10
+    drawn = [next(batches) for _ in range(6)]
+    # 10 rows in batches of 4: 4, 4 and the 2 left, then the next epoch
+    assert [len(batch) for batch in drawn] == [4, 4, 2, 4, 4, 2]
+    first, second = torch.cat(drawn[:3]), torch.cat(drawn[3:])
     for epoch in (first, second):
-        assert sorted(epoch[:, 0].tolist()) == x[:, 0].tolist()
-    assert not torch.equal(first, second)
+        assert sorted(epoch[:, 0].tolist()) == x[:, 0].tolist()  # every row once per epoch
+    assert not torch.equal(first, second)  # a fresh permutation each epoch
+    # the same seeded stream as before: one permutation of the "train" stream per epoch
+    g = torch_generator(0, "train")
+    assert torch.equal(first, x[torch.randperm(10, generator=g)])
+    assert torch.equal(second, x[torch.randperm(10, generator=g)])
+
+
+def test_batches_are_reproducible_and_a_batch_above_the_size_is_the_whole_epoch():
+    x = torch.arange(20.0).reshape(10, 2)
+    again = ArrayDataset(x).batches(batch_size=3, seed=5)
+    once = ArrayDataset(x).batches(batch_size=3, seed=5)
+    assert all(torch.equal(next(once), next(again)) for _ in range(9))
+    whole = ArrayDataset(x).batches(batch_size=64, seed=0)
+    first, second = next(whole), next(whole)
+    assert len(first) == len(second) == 10 and not torch.equal(first, second)
 
 
 def test_sampler_draws_distinct_rows():

@@ -80,3 +80,32 @@ def test_initial_mmcs_table_leaves_out_unmeasured_runs_and_names_the_variant(fak
         "| 1.01 [0.0123, 2] |",
         "| 128x256 | data [k=8] | – | 1 | – | – | 2 |",
     ]
+
+
+def test_steps_of_results_saved_when_a_step_was_an_epoch_are_shown_as_epochs(fake_run):
+    fixed = {"toy": {"dim": 128, "features": 256, "dataset_size": 5000}, "data_file": None}
+    old = {"config": fixed}  # saved before results recorded their step unit
+    new = {"config": fixed, "step_unit": "batch"}
+    runs = [
+        fake_run("data", (100, 200, None), result=old),
+        fake_run("data", (300, None, None), seed=1, result=old),
+        fake_run("centroid", (100, 150, 400), ratio=0.05, result=new),
+        fake_run("orthogonal", (100, None, None), result=old),
+        fake_run("orthogonal", (200, None, None), seed=1, result=new),
+    ]
+
+    def cells(threshold: float, column: int) -> dict[str, str]:
+        table = rows(threshold_table(group_runs(runs), threshold))
+        return {row.split(" | ")[1]: row.split(" | ")[column] for row in table}
+
+    assert cells(0.95, 5) == {
+        "data": "200 [100, 300] epochs",
+        "centroid": "100",
+        "orthogonal": "– (steps of some runs are epochs, of others batches)",
+    }
+    assert cells(0.98, 5)["data"] == (
+        "median of 1/2 reached: 200; 1 not reached within 1,000 epochs"
+    )
+    # the other columns do not depend on what a step was
+    assert cells(0.95, 6)["data"] == "51,200 [25,600, 76,800]"
+    assert cells(0.95, 6)["orthogonal"] == "38,400 [25,600, 51,200]"

@@ -8,6 +8,7 @@ from saeinit.training.settings import (
     run_folder_name,
     run_key,
     setting_names,
+    step_unit,
     stored_config,
 )
 
@@ -36,3 +37,38 @@ def test_a_config_saved_before_the_toy_section_was_renamed_reads_as_today():
 def test_the_run_folder_is_init_seed_and_key():
     config = config_from_settings({"init": "data", "seed": 2, "scenario": "8x16"})
     assert run_folder_name(config) == f"data-seed2-{run_key(config)[:10]}"
+
+
+def test_step_unit_reads_what_a_stored_result_counted_in_a_step():
+    toy = {"toy": {"dim": 8, "dataset_size": None}, "data_file": None}
+    fixed = {"toy": {"dim": 8, "dataset_size": 500}, "data_file": None}
+    npz = {"toy": {"dim": 8, "dataset_size": None}, "data_file": "/d/x.npz"}
+    acts = {
+        "toy": {"dim": 8, "dataset_size": None},
+        "data_file": None,
+        "acts": {"activations": "a"},
+    }
+    # results saved since steps mean batches everywhere record it
+    for config in (toy, fixed, npz):
+        assert step_unit({"config": config, "step_unit": "batch"}) == "batch"
+    # older results: a step on a fixed dataset was one epoch; on a stream, one batch
+    assert step_unit({"config": fixed}) == step_unit({"config": npz}) == "epoch"
+    assert step_unit({"config": toy}) == step_unit({"config": acts}) == "batch"
+    assert step_unit({"config": {"data": {"dataset_size": 500}}}) == "epoch"  # before the rename
+    assert step_unit({"config": {"data": {"dataset_size": None}}}) == "batch"
+
+
+def test_a_fresh_result_records_batch_steps_and_step_unit_reads_it(fast_train):
+    from saeinit.training.run import run
+
+    settings = {"scenario": "8x16", "dataset_size": 100, "max_steps": 0} | fast_train
+    result = run(config_from_settings(settings)).result
+    assert result["step_unit"] == "batch" and step_unit(result) == "batch"
+    assert step_unit({k: v for k, v in result.items() if k != "step_unit"}) == "epoch"
+
+
+def test_a_batch_above_the_dataset_size_is_refused_saying_why():
+    with pytest.raises(ConfigError) as err:
+        config_from_settings({"dataset_size": 100, "batch_size": 101})
+    assert err.value.option == "batch-size" and "whole dataset (100 samples)" in err.value.message
+    assert config_from_settings({"dataset_size": 100, "batch_size": 100}).train.batch_size == 100

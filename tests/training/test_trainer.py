@@ -1,8 +1,12 @@
+import dataclasses
 import math
+import re
+import time
 
 import pytest
 import torch
 
+from saeinit.config import ConfigError
 from saeinit.data import ToyConfig
 from saeinit.inits import InitConfig
 from saeinit.models import SAEConfig
@@ -56,13 +60,114 @@ def test_runs_are_reproducible():
     assert first["history"][-1]["loss"] == second["history"][-1]["loss"]
 
 
-def test_fixed_dataset_mode_counts_an_epoch_as_a_step():
+def fixed_run(**train_kwargs) -> dict:
+    """A run on a fixed dataset of 1000 samples of the easy scenario, in batches of 100."""
+    settings = dict(batch_size=100, threads=1, progress=False) | train_kwargs
     config = RunConfig(
-        toy=ToyConfig(dim=8, features=16, dataset_size=1000),
-        train=TrainConfig(max_steps=3, batch_size=256, threads=1, progress=False, eval_every=1),
+        toy=dataclasses.replace(EASY, dataset_size=1000),
+        sae=SAEConfig(dict_size=64, l1=1.0),
+        init=InitConfig(init="orthogonal"),
+        train=TrainConfig(**settings),
     )
-    result = run(config).result
-    assert result["steps"] == 3 and result["samples"] == 3000
+    return run(config).result
+
+
+def test_a_step_on_a_fixed_dataset_is_one_batch_and_epochs_are_reported_beside():
+    result = fixed_run(max_steps=25, eval_every=5, log_every=10)
+    assert (result["steps"], result["samples"], result["epochs"]) == (25, 2500, 2.5)
+    assert result["step_unit"] == "batch" and result["stopped"] == "budget"
+    rows = [(row["step"], row["samples"], row["epochs"]) for row in result["history"]]
+    assert rows == [(0, 0, 0.0), (10, 1000, 1.0), (20, 2000, 2.0), (25, 2500, 2.5)]
+    assert result["final"]["epochs"] == 2.5
+
+
+def test_a_fixed_dataset_keeps_each_epochs_short_last_batch():
+    # 1000 samples in batches of 256: 256, 256, 256 and the 232 left, then the next epoch
+    four = fixed_run(batch_size=256, max_steps=4, eval_every=1, log_every=1)
+    assert [row["samples"] for row in four["history"]] == [0, 256, 512, 768, 1000]
+    assert four["epochs"] == 1.0
+    five = fixed_run(batch_size=256, max_steps=5)
+    assert (five["samples"], five["epochs"]) == (1256, 1.256)
+
+
+def test_crossings_on_a_fixed_dataset_are_checked_every_eval_every_batches():
+    result = fixed_run(lr=3e-3, max_steps=3000, eval_every=7, target_mmcs=0.95, log_every=50)
+    assert result["stopped"] == "target" and result["steps"] < 3000
+    hit = result["thresholds"]["0.95"]
+    assert hit["step"] == result["steps"] and hit["step"] % 7 == 0
+    assert hit["samples"] == hit["step"] * 100 and hit["epochs"] == hit["samples"] / 1000
+    assert result["history"][-1]["step"] == hit["step"]
+    # rows at the evaluation points that are multiples of --log-every: lcm(7, 50) = 350
+    assert [row["step"] for row in result["history"][1:-1]] == list(range(350, hit["step"], 350))
+
+
+def test_toy_streams_have_no_epochs():
+    result = easy_run(max_steps=20, log_every=10)
+    assert result["epochs"] is None and result["step_unit"] == "batch"
+    assert [row["epochs"] for row in result["history"]] == [None, None, None]
+    assert result["samples"] == 20 * 256
+
+
+def test_max_steps_0_evaluates_the_start_and_trains_nothing():
+    start = easy_run(max_steps=0)
+    assert (start["steps"], start["samples"], start["stopped"]) == (0, 0, "budget")
+    assert len(start["history"]) == 1 and start["final"] == start["history"][0]
+    assert start["mmcs_final"] == start["mmcs_initial"] == easy_run(max_steps=1)["mmcs_initial"]
+    assert start["train_seconds"] == 0.0
+    assert fixed_run(max_steps=0)["epochs"] == 0.0
+
+
+def test_max_steps_counts_from_0_and_refuses_negatives():
+    assert TrainConfig(max_steps=0).max_steps == 0
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ConfigError, match="max-steps"):
+            TrainConfig(max_steps=bad)
+
+
+def test_a_log_without_a_terminal_gets_a_progress_line_every_few_seconds(capsys, monkeypatch):
+    from saeinit.training import progress
+
+    # stderr captured by pytest is no terminal; 500 steps with MMCS checked at every one
+    start = time.perf_counter()
+    easy_run(max_steps=500, eval_every=1, progress=True, target_mmcs=0.999)
+    seconds = time.perf_counter() - start
+    err = capsys.readouterr().err
+    assert "\r" not in err
+    assert len(err.splitlines()) <= seconds / progress.LOG_INTERVAL + 1
+    # with a short interval the lines come, each saying where training stands
+    monkeypatch.setattr(progress, "LOG_INTERVAL", 0.02)
+    start = time.perf_counter()
+    easy_run(max_steps=300, eval_every=1, progress=True, target_mmcs=0.999)
+    seconds = time.perf_counter() - start
+    lines = capsys.readouterr().err.splitlines()
+    assert 1 <= len(lines) <= seconds / 0.02 + 1
+    assert all(
+        re.fullmatch(r"step \d+/300 \(\d+%\)  mmcs [\d.]+  loss \S+  \d+ s", line) for line in lines
+    )
+    # --no-progress: nothing
+    easy_run(max_steps=300, eval_every=1, progress=False, target_mmcs=0.999)
+    assert capsys.readouterr().err == ""
+
+
+def test_a_terminal_gets_the_progress_bar():
+    import io
+
+    from saeinit.training.progress import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    bar = Progress(100, stream=terminal)
+    assert bar.bar is not None
+    bar.update(50, mmcs="0.5000")
+    bar.close()
+    assert "50/100" in terminal.getvalue() and "mmcs=0.5000" in terminal.getvalue()
+    log = io.StringIO()
+    lines = Progress(100, stream=log, interval=0.0)
+    lines.update(50, mmcs="0.5000")
+    assert lines.bar is None and log.getvalue().startswith("step 50/100 (50%)  mmcs 0.5000  ")
 
 
 def test_nan_loss_stops_with_a_clear_error():

@@ -18,7 +18,7 @@ from saeinit.models import SAEConfig
 from saeinit.models.io import CONFIG_FILE, WEIGHTS_FILE, save_sae
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.run import run
-from saeinit.training.settings import RunConfig, config_from_settings
+from saeinit.training.settings import RunConfig, config_from_settings, step_unit
 
 
 @cli.command()
@@ -115,28 +115,36 @@ def summary(result: dict) -> str:
         f"l1 {config['sae']['l1']}  batch {config['train']['batch_size']}  "
         f"lr {config['train']['lr']}  threads {result['threads']}",
         f"init {result['init_seconds']:.3f}s  train {result['train_seconds']:.2f}s  "
-        f"steps {result['steps']}  samples {result['samples']}  stopped: {result['stopped']}",
+        f"{counts(result['steps'], result['samples'], result.get('epochs'), result)}  "
+        f"stopped: {result['stopped']}",
     ]
     if result["mmcs_initial"] is not None:
         lines.append(f"MMCS {result['mmcs_initial']:.4f} -> {result['mmcs_final']:.4f}")
         for threshold in THRESHOLDS:
             hit = result["thresholds"][f"{threshold:.2f}"]
-            reached = (
-                f"step {hit['step']}  samples {hit['samples']}  seconds {hit['seconds']:.2f}"
-                if hit
-                else f"not reached within {result['samples']} samples"
-            )
-            lines.append(f"  MMCS >= {threshold}: {reached}")
+            lines.append(f"  MMCS >= {threshold}: {crossing(hit, result)}")
     for target, hit in result.get("fvu_thresholds", {}).items():
-        reached = (
-            f"step {hit['step']}  samples {hit['samples']}  seconds {hit['seconds']:.2f}"
-            if hit
-            else f"not reached within {result['samples']} samples"
-        )
-        lines.append(f"  FVU <= {target}: {reached}")
+        lines.append(f"  FVU <= {target}: {crossing(hit, result)}")
     final = result["final"]
     lines.append(
         f"final FVU {final['fvu']:.4f}  L0 {final['l0']:.2f}  dead {final['dead']} "
         f"({final['dead'] / result['dict_size']:.1%} of {result['dict_size']})"
     )
     return "\n".join(lines)
+
+
+def counts(
+    steps: int, samples: int, epochs: float | None, result: dict, label: str = "steps"
+) -> str:
+    """ "steps S  samples N", with the epochs of a fixed dataset beside them; a result saved
+    when a step was an epoch of a fixed dataset says so."""
+    unit = " (epochs)" if step_unit(result) == "epoch" else ""
+    text = f"{label} {steps}{unit}  samples {samples}"
+    return text if epochs is None else f"{text}  epochs {round(epochs, 2):g}"
+
+
+def crossing(hit: dict | None, result: dict) -> str:
+    if not hit:
+        return f"not reached within {result['samples']} samples"
+    counted = counts(hit["step"], hit["samples"], hit.get("epochs"), result, "step")
+    return f"{counted}  seconds {hit['seconds']:.2f}"

@@ -1,11 +1,11 @@
-"""A fixed dataset held in memory, iterated in shuffled epochs, and its .npz file format."""
+"""A fixed dataset held in memory, iterated in batches of shuffled epochs, and its .npz file
+format."""
 
 from __future__ import annotations
 
 import copy
 import zipfile
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,11 +47,9 @@ class ArrayDataset:
     def dim(self) -> int:
         return self.x.shape[1]
 
-    def epochs(self, seed: int) -> Iterator[torch.Tensor]:
-        """An endless iterator of epochs: the whole dataset in a fresh random order each time."""
-        g = torch_generator(seed, "train")
-        while True:
-            yield self.x[torch.randperm(len(self.x), generator=g).to(self.x.device)]
+    def batches(self, batch_size: int, seed: int) -> Batches:
+        """An endless iterator of training batches (see `Batches`)."""
+        return Batches(self.x, batch_size, torch_generator(seed, "train"))
 
     def sampler(self, seed: int, stream: str = "init"):
         """A function n -> [n, d] of distinct random rows (all rows when n >= N)."""
@@ -61,6 +59,36 @@ class ArrayDataset:
             return self.x[torch.randperm(len(self.x), generator=g)[:n].to(self.x.device)]
 
         return draw
+
+
+class Batches:
+    """Batches of `batch_size` rows from shuffled epochs: each epoch is the whole dataset in a
+    fresh random order (one permutation per epoch, from `generator`) cut into consecutive
+    batches, as PyTorch's DataLoader does with shuffle=True and drop_last=False. Batches never
+    straddle two epochs: when N is not a multiple of the batch size, an epoch's last batch holds
+    the N mod batch_size rows left (a batch size above N gives one batch of all N rows per
+    epoch). So every sample is seen once per epoch, and `samples / dataset_size` is a whole
+    number of epochs at the end of each one."""
+
+    def __init__(self, x: torch.Tensor, batch_size: int, generator: torch.Generator):
+        self.x, self.batch_size, self.generator = x, batch_size, generator
+        self.order = torch.empty(0, dtype=torch.long, device=x.device)
+        self.next_row = 0
+
+    @property
+    def dataset_size(self) -> int:
+        return len(self.x)
+
+    def __iter__(self) -> Batches:
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        if self.next_row >= len(self.order):
+            self.order = torch.randperm(len(self.x), generator=self.generator).to(self.x.device)
+            self.next_row = 0
+        rows = self.order[self.next_row : self.next_row + self.batch_size]
+        self.next_row += len(rows)
+        return self.x[rows]
 
 
 def _finite_float32(name: str, values: torch.Tensor) -> torch.Tensor:

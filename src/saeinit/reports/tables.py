@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from saeinit.reports.aggregate import (
     MEASURES,
+    STEPS,
     Condition,
     Groups,
     Measure,
@@ -15,6 +16,7 @@ from saeinit.reports.aggregate import (
     measured,
     outcomes,
 )
+from saeinit.training.settings import step_unit
 
 Formatter = Callable[[float], str]
 
@@ -37,7 +39,14 @@ def format_short_seconds(value: float) -> str:
     return f"{value:.3g}"
 
 
-FORMATTERS: dict[str, Formatter] = {"steps": format_count, "samples": format_count}
+FORMATTERS: dict[str, Formatter] = {
+    "steps": format_count,
+    "epochs": format_count,
+    "samples": format_count,
+}
+EPOCH_STEPS = Measure("steps", "epochs", "step", STEPS.spent)
+"""The steps of results saved when a step on a fixed dataset was a whole epoch."""
+MIXED_STEPS = "– (steps of some runs are epochs, of others batches)"
 
 
 def formatter_for(measure: Measure) -> Formatter:
@@ -106,12 +115,34 @@ def initial_mmcs_table(groups: Groups) -> str:
     return markdown_table(header, rows)
 
 
+def steps_measure(runs: list[dict]) -> Measure | None:
+    """How a group's steps are counted: STEPS (batches), EPOCH_STEPS for results saved when a
+    step on a fixed dataset was an epoch (`settings.step_unit`), None when its runs differ."""
+    units = {step_unit(run["result"]) if "result" in run else "batch" for run in runs}
+    if len(units) > 1:
+        return None
+    return EPOCH_STEPS if units == {"epoch"} else STEPS
+
+
+def format_steps(found: Outcomes, measure: Measure | None) -> str:
+    """The steps cell: epochs say so where no bound already names them."""
+    if measure is None:
+        return MIXED_STEPS
+    text = format_outcomes(found, measure)
+    if measure is EPOCH_STEPS and found.reached and not found.not_reached_within:
+        return f"{text} epochs"
+    return text
+
+
 def threshold_table(groups: Groups, threshold: float) -> str:
     header = [*CONDITION_HEADER, "reached", *(measure.name for measure in MEASURES)]
     rows = []
     for condition, runs in groups.items():
-        found = [outcomes(runs, threshold, measure) for measure in MEASURES]
-        cells = [format_outcomes(f, measure) for f, measure in zip(found, MEASURES, strict=True)]
+        steps = steps_measure(runs)
+        measures = [steps or STEPS, *MEASURES[1:]]
+        found = [outcomes(runs, threshold, measure) for measure in measures]
+        cells = [format_steps(found[0], steps)]
+        cells += [format_outcomes(f, m) for f, m in zip(found[1:], measures[1:], strict=True)]
         reached = f"{len(found[0].reached)}/{len(runs)}"
         rows.append([*condition_cells(condition, runs), reached, *cells])
     return markdown_table(header, rows)

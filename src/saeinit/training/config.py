@@ -16,6 +16,9 @@ from saeinit.config import (
 
 THRESHOLDS = (0.95, 0.98, 0.99)
 """The MMCS thresholds whose first crossing every run records."""
+STEP_UNIT = "batch"
+"""A step is one optimiser update on one batch of --batch-size, whatever the data (a fixed
+dataset's last batch of an epoch may be shorter); results record it as "step_unit"."""
 
 
 @dataclass
@@ -23,11 +26,13 @@ class TrainConfig:
     """How the SAE is trained and when training stops."""
 
     batch_size: int = 256
-    """Samples per optimiser step."""
+    """Samples per optimiser step (a fixed dataset's last batch of an epoch holds the rest)."""
     lr: float = 1e-3
     """Adam learning rate."""
     max_steps: int = 20_000
-    """Step budget: a step is one fresh batch, or one epoch of a fixed dataset."""
+    """Step budget: a step is one optimiser update on one batch of --batch-size, whatever the
+    data (a fixed dataset is gone through in shuffled epochs, its epochs reported beside the
+    steps); 0 evaluates the start and stops."""
     target_mmcs: float = 0.99
     """Stop as soon as MMCS reaches this value (needs ground-truth features)."""
     resample_every: int | None = None
@@ -52,11 +57,13 @@ class TrainConfig:
     device: str = "cpu"
     """Where training, data generation and metrics run: cpu, cuda, or auto (cuda if present)."""
     progress: bool = True
-    """Show a progress bar."""
+    """Show progress on stderr: a bar on a terminal, else (a log, CI) a line every few
+    seconds."""
 
     def __post_init__(self) -> None:
-        for option in ("batch_size", "max_steps", "eval_every", "log_every", "eval_samples"):
+        for option in ("batch_size", "eval_every", "log_every", "eval_samples"):
             require_integer(option.replace("_", "-"), getattr(self, option))
+        require_integer("max-steps", self.max_steps, minimum=0)
         require_positive("lr", self.lr)
         require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
         require_positive("target-fvu", self.target_fvu, allow_none=True)

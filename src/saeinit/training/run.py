@@ -20,7 +20,7 @@ from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
 from saeinit.seeding import torch_generator
 from saeinit.training.settings import RunConfig, run_folder_name
-from saeinit.training.sources import make_source, resolve_dict_size
+from saeinit.training.sources import dataset_size, make_source, resolve_dict_size
 from saeinit.training.trainer import train
 
 STATS_SAMPLES = 8192
@@ -44,6 +44,7 @@ class RunOutput(NamedTuple):
 def run(config: RunConfig) -> RunOutput:
     threads = configure_cpu(config.train.threads)
     source = make_source(config)
+    size = dataset_size(source)  # before `scaled` wraps the batches
     factor = None
     if config.sae.normalize_activations == "expected_average_only_in":
         factor = norm_scaling_factor(_stats(source))
@@ -53,7 +54,7 @@ def run(config: RunConfig) -> RunOutput:
     else:
         model, init_seconds = _initialised_model(config, source)
     model.to(config.train.torch_device())
-    result = train(model, source.batches, config.train, source.features, source.eval_x)
+    result = train(model, source.batches, config.train, source.features, source.eval_x, size)
     output = {"config": to_dict(config), "dict_size": model.d_sae, "threads": threads}
     output |= {"init_seconds": init_seconds, "norm_scaling_factor": factor}
     output |= {"data_info": source.info} | result.to_dict()

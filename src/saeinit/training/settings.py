@@ -10,7 +10,7 @@ from saeinit.data.toy import ToyConfig, parse_scenario
 from saeinit.identity import changed, digest, identity
 from saeinit.inits import InitConfig
 from saeinit.models import SAEConfig
-from saeinit.training.config import TrainConfig
+from saeinit.training.config import STEP_UNIT, TrainConfig
 
 
 @dataclass
@@ -36,8 +36,8 @@ class RunConfig:
         if toy and size is not None and batch > size:
             raise ConfigError(
                 "batch-size",
-                f"{batch} is above --dataset-size {size}: a step is one epoch of {size} samples "
-                f"in batches of --batch-size; give --batch-size {size} or less",
+                f"{batch} is above --dataset-size {size}: every batch would hold the whole "
+                f"dataset ({size} samples); give --batch-size {size} or less",
             )
 
 
@@ -92,6 +92,20 @@ def stored_config(config: dict) -> dict:
     if "data" in config and "toy" not in config:
         config = {("toy" if name == "data" else name): value for name, value in config.items()}
     return config
+
+
+def step_unit(result: dict) -> str:
+    """What a stored result's steps count: "batch" (one optimiser update on one batch of
+    --batch-size; every result records it as "step_unit" since steps mean that whatever the
+    data), or "epoch" for a result saved before, on a fixed dataset (--data or
+    --dataset-size), which counted a whole epoch (all its batches) as one step, in steps, in
+    --max-steps, --eval-every, --log-every, --resample-every and in its crossings and history.
+    Results on streams (toy batches, activations) always counted batches."""
+    if "step_unit" in result:
+        return result["step_unit"]
+    config = stored_config(result.get("config") or {})
+    fixed = config.get("data_file") or (config.get("toy") or {}).get("dataset_size")
+    return "epoch" if fixed else STEP_UNIT
 
 
 def run_key(config: RunConfig) -> str:

@@ -23,12 +23,14 @@ def make_source(config: RunConfig) -> Source:
             raise ConfigError("activations", "give either --activations or --data, not both")
         return activation_source(config.acts, config.train.batch_size, seed, eval_n, device)
     if config.data_file is not None:
-        return dataset_source(load_npz(Path(config.data_file)).to(device), seed, eval_n)
+        dataset = load_npz(Path(config.data_file)).to(device)
+        return dataset_source(dataset, config.train.batch_size, seed, eval_n)
     toy = ToyData(config.toy, device)
     fired = torch.zeros(config.toy.features, dtype=torch.long, device=device)
     if config.toy.dataset_size is not None:
         fixed = toy.sample(config.toy.dataset_size, torch_generator(seed, "train", device))
-        source = dataset_source(ArrayDataset(fixed.x, toy.features), seed, eval_n)
+        dataset = ArrayDataset(fixed.x, toy.features)
+        source = dataset_source(dataset, config.train.batch_size, seed, eval_n)
         return source._replace(fired=fired + (fixed.coefficients > 0).sum(dim=0))
     return Source(
         dim=config.toy.dim,
@@ -41,15 +43,22 @@ def make_source(config: RunConfig) -> Source:
     )
 
 
-def dataset_source(dataset: ArrayDataset, seed: int, eval_n: int) -> Source:
+def dataset_source(dataset: ArrayDataset, batch_size: int, seed: int, eval_n: int) -> Source:
+    """A fixed dataset as a source: one batch per step, from shuffled epochs (`Batches`)."""
     return Source(
         dim=dataset.dim,
-        batches=dataset.epochs(seed),
+        batches=dataset.batches(batch_size, seed),
         draw=dataset.sampler(seed),
         eval_x=dataset.sampler(seed, "eval")(eval_n),
         features=dataset.features,
         stats=dataset.sampler(seed, "stats"),
     )
+
+
+def dataset_size(source: Source) -> int | None:
+    """How many samples a fixed dataset holds (its epochs are counted in them); None for a
+    stream (toy batches drawn fresh, activations). Read it before `scaled` wraps the batches."""
+    return getattr(source.batches, "dataset_size", None)
 
 
 def resolve_dict_size(config: RunConfig, source: Source) -> int:

@@ -1,4 +1,6 @@
-"""The training loop: Adam on the reference loss, stopping at a target MMCS or a step budget."""
+"""The training loop: Adam on the reference loss, stopping at a target MMCS or a step budget.
+A step is one optimiser update on one batch, whatever the data; a fixed dataset's epochs are
+reported beside the steps."""
 
 from __future__ import annotations
 
@@ -7,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
-from tqdm.auto import tqdm
 
 from saeinit import metrics
 from saeinit.models import ReLUSAE
-from saeinit.training.config import THRESHOLDS, TrainConfig
+from saeinit.training.config import STEP_UNIT, THRESHOLDS, TrainConfig
+from saeinit.training.progress import Progress
 from saeinit.training.resample import DeadLatentTracker, ResidualPool, resample
 
 DIVERGED_ERROR = 100.0
@@ -80,6 +82,8 @@ class Crossing:
     samples: int
     seconds: float
     """Training seconds (the init's time is reported separately)."""
+    epochs: float | None = None
+    """Passes over a fixed dataset (samples / its size); None for a stream."""
 
 
 @dataclass
@@ -90,9 +94,11 @@ class TrainResult:
     """Wall-clock seconds of data and optimiser steps, evaluation excluded."""
     eval_seconds: float
     steps: int
+    """Optimiser updates, one per batch (see `step_unit`)."""
     samples: int
     stopped: str
-    """Why training ended: "target" (MMCS reached --target-mmcs) or "budget"."""
+    """Why training ended: "target" (MMCS reached --target-mmcs, possibly at the start) or
+    "budget" (--max-steps done; with --max-steps 0, the start evaluated and nothing trained)."""
     thresholds: dict[str, Crossing | None]
     history: list[dict] = field(default_factory=list)
     final: dict = field(default_factory=dict)
@@ -100,6 +106,11 @@ class TrainResult:
     """Latents re-seeded from the data during training (--resample-every)."""
     fvu_thresholds: dict[str, Crossing | None] = field(default_factory=dict)
     """When the held-out FVU first fell to --target-fvu (keyed by it; empty when unset)."""
+    epochs: float | None = None
+    """Passes over a fixed dataset: samples / its size (None for a stream)."""
+    step_unit: str = STEP_UNIT
+    """What a step is; results saved before it was recorded are read by
+    `settings.step_unit`."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,11 +133,12 @@ class Evaluator:
         return metrics.fvu(self.eval_x, self.model(self.eval_x).x_hat)
 
     @torch.no_grad()
-    def row(self, step: int, samples: int, seconds: float) -> dict:
+    def row(self, step: int, samples: int, seconds: float, epochs: float | None = None) -> dict:
         out = self.model(self.eval_x)
         row = {
             "step": step,
             "samples": samples,
+            "epochs": epochs,
             "seconds": seconds,
             "loss": out.loss.item(),
             "mse": out.mse.item(),
@@ -150,22 +162,27 @@ def train(
     config: TrainConfig,
     features: torch.Tensor | None = None,
     eval_x: torch.Tensor | None = None,
+    dataset_size: int | None = None,
 ) -> TrainResult:
-    """Train `model` on `batches` (each item is one step: a batch, or an epoch that is split
-    into batches of --batch-size) and record when MMCS crosses each threshold."""
+    """Train `model` on `batches`, one optimiser update per batch (a step), and record when
+    MMCS crosses each threshold. `dataset_size`: the samples of the fixed dataset the batches
+    come from, to report epochs (None for a stream). --max-steps 0 evaluates the start only."""
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     evaluator = Evaluator(model, features, eval_x if eval_x is not None else next(batches))
+    epochs = (lambda samples: samples / dataset_size) if dataset_size else (lambda samples: None)
     eval_start = time.perf_counter()
-    history = [evaluator.row(0, 0, 0.0)]
+    history = [evaluator.row(0, 0, 0.0, epochs(0))]
     divergence = DivergenceCheck(history[0], evaluator.eval_x, config.lr)
     eval_seconds = time.perf_counter() - eval_start
     mmcs_now = history[0].get("mmcs")
     crossings: dict[str, Crossing | None] = {f"{t:.2f}": None for t in THRESHOLDS}
-    _record_crossings(crossings, mmcs_now, 0, 0, 0.0)
+    _record_crossings(crossings, mmcs_now, Crossing(0, 0, 0.0, epochs(0)))
     fvu_crossings: dict[str, Crossing | None] = {}
     if config.target_fvu is not None:
         fvu_crossings[f"{config.target_fvu:g}"] = None
-        _record_fvu(fvu_crossings, config.target_fvu, history[0]["fvu"], 0, 0, 0.0)
+        _record_fvu(
+            fvu_crossings, config.target_fvu, history[0]["fvu"], Crossing(0, 0, 0.0, epochs(0))
+        )
 
     step = samples = resampled = 0
     train_seconds = 0.0
@@ -173,23 +190,22 @@ def train(
     pool = ResidualPool()
     resample_generator = torch.Generator().manual_seed(config.seed)
     reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
-    bar = tqdm(total=config.max_steps, disable=not config.progress, unit="step", leave=False)
+    progress = Progress(config.max_steps, config.progress)
     while step < config.max_steps and not reached:
         start = time.perf_counter()
-        chunk = next(batches)
-        for batch in chunk.split(config.batch_size):
-            model.normalize_decoder()
-            out = model(batch)
-            optimizer.zero_grad(set_to_none=True)
-            out.loss.backward()
-            optimizer.step()
-            divergence.add(batch, out.mse)
-            if tracker is not None:
-                tracker.update(out.acts.detach())
-                pool.update(batch - out.x_hat.detach())
+        batch = next(batches)
+        model.normalize_decoder()
+        out = model(batch)
+        optimizer.zero_grad(set_to_none=True)
+        out.loss.backward()
+        optimizer.step()
+        divergence.add(batch, out.mse)
+        if tracker is not None:
+            tracker.update(out.acts.detach())
+            pool.update(batch - out.x_hat.detach())
         loss = out.loss
         step += 1
-        samples += len(chunk)
+        samples += len(batch)
         if tracker is not None and step % config.resample_every == 0:
             dead = tracker.dead()
             resampled += resample(model, optimizer, dead, pool.residuals, resample_generator)
@@ -207,23 +223,22 @@ def train(
             )
         divergence.check_training(step)
         mmcs_now = evaluator.mmcs()
-        _record_crossings(crossings, mmcs_now, step, samples, train_seconds)
+        now = Crossing(step, samples, train_seconds, epochs(samples))
+        _record_crossings(crossings, mmcs_now, now)
         if config.target_fvu is not None:
             fvu_now = evaluator.fvu()
-            _record_fvu(fvu_crossings, config.target_fvu, fvu_now, step, samples, train_seconds)
+            _record_fvu(fvu_crossings, config.target_fvu, fvu_now, now)
         reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
         if step % config.log_every == 0 or last or reached:
-            history.append(evaluator.row(step, samples, train_seconds))
+            history.append(evaluator.row(step, samples, train_seconds, epochs(samples)))
             divergence.check_held_out(history[-1]["mse"], step)
         eval_seconds += time.perf_counter() - eval_start
-        bar.update(step - bar.n)
         if mmcs_now is not None or config.target_fvu is None:
-            bar.set_postfix(
-                mmcs=f"{mmcs_now:.4f}" if mmcs_now is not None else "-", loss=f"{loss:.4g}"
-            )
+            shown = f"{mmcs_now:.4f}" if mmcs_now is not None else "-"
+            progress.update(step, mmcs=shown, loss=f"{loss:.4g}")
         else:
-            bar.set_postfix(fvu=f"{fvu_now:.4f}", loss=f"{loss:.4g}")
-    bar.close()
+            progress.update(step, fvu=f"{fvu_now:.4f}", loss=f"{loss:.4g}")
+    progress.close()
     model.normalize_decoder()
     return TrainResult(
         mmcs_initial=history[0].get("mmcs"),
@@ -238,32 +253,24 @@ def train(
         final=history[-1],
         fvu_thresholds=fvu_crossings,
         resampled=resampled,
+        epochs=epochs(samples),
     )
 
 
 def _record_crossings(
-    crossings: dict[str, Crossing | None],
-    mmcs: float | None,
-    step: int,
-    samples: int,
-    seconds: float,
+    crossings: dict[str, Crossing | None], mmcs: float | None, now: Crossing
 ) -> None:
     if mmcs is None:
         return
     for threshold in THRESHOLDS:
         key = f"{threshold:.2f}"
         if crossings[key] is None and mmcs >= threshold:
-            crossings[key] = Crossing(step, samples, seconds)
+            crossings[key] = now
 
 
 def _record_fvu(
-    crossings: dict[str, Crossing | None],
-    target: float,
-    fvu: float,
-    step: int,
-    samples: int,
-    seconds: float,
+    crossings: dict[str, Crossing | None], target: float, fvu: float, now: Crossing
 ) -> None:
     key = f"{target:g}"
     if crossings[key] is None and fvu <= target:
-        crossings[key] = Crossing(step, samples, seconds)
+        crossings[key] = now
