@@ -9,7 +9,6 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import NamedTuple
 
 from saeinit.experiments.grid import GridPoint
-from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
 
 EXECUTORS = ("local", "ray")
@@ -23,6 +22,8 @@ class Outcome(NamedTuple):
 
 def run_settings(settings: dict) -> dict:
     """Run one grid point with one torch thread (parallel runs must not oversubscribe cores)."""
+    from saeinit.training.run import run  # in the worker: the CLI lists executors without it
+
     return run(config_from_settings(settings | {"threads": 1, "progress": False})).result
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from sklearn.cluster import MiniBatchKMeans
 
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample
@@ -62,6 +61,8 @@ def kmeans_clusters(
     request: InitRequest, sample: np.ndarray, count: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """MiniBatchKMeans with --centroid-batch-size."""
+    from sklearn.cluster import MiniBatchKMeans  # loaded on use: it takes seconds to import
+
     kmeans = MiniBatchKMeans(
         n_clusters=count,
         batch_size=request.config.centroid_batch_size,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.ensemble import IsolationForest
 
 from saeinit.inits.outliers import most_outlying
 from saeinit.inits.rare import register_rare
@@ -23,6 +22,8 @@ from saeinit.inits.registry import InitRequest, sklearn_seed
 
 def isolation_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
     """IsolationForest's score of each sample (lower: isolated by fewer splits)."""
+    from sklearn.ensemble import IsolationForest  # loaded on use: it takes seconds to import
+
     config = request.config
     forest = IsolationForest(
         n_estimators=config.isolation_trees,

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.mixture import GaussianMixture
 
 from saeinit.inits.centroid import cluster_residuals
 from saeinit.inits.rare import register_rare
@@ -27,6 +26,8 @@ def mixture_clusters(
     request: InitRequest, sample: np.ndarray, count: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """A diagonal GaussianMixture of `count` components: each sample's component and the means."""
+    from sklearn.mixture import GaussianMixture  # loaded on use: it takes seconds to import
+
     mixture = GaussianMixture(
         n_components=count,
         covariance_type=COVARIANCE,

@@ -15,7 +15,6 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from sklearn.neighbors import LocalOutlierFactor
 
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample
@@ -50,6 +49,8 @@ def most_outlying(
 
 def lof_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
     """Minus each sample's local outlier factor (--lof-neighbors neighbours)."""
+    from sklearn.neighbors import LocalOutlierFactor  # loaded on use: seconds to import
+
     neighbors = request.config.lof_neighbors
     if neighbors >= len(sample):
         raise ConfigError(

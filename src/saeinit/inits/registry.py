@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
-from threadpoolctl import threadpool_limits
 
 from saeinit.config import (
     ConfigError,
@@ -226,6 +225,12 @@ def sklearn_seed(generator: torch.Generator) -> int:
 def sklearn_threads():
     """Context that caps scikit-learn's BLAS and OpenMP threads at torch's thread count, so an
     init respects --threads as training does."""
+    # Loaded here, not with the registry, so that only an init using scikit-learn pays for it.
+    # threadpoolctl limits the libraries loaded when the context starts; importing sklearn
+    # first loads its OpenMP runtime and SciPy's BLAS, as the module-level imports used to.
+    import sklearn  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=torch.get_num_threads())
 
 
