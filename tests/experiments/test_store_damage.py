@@ -87,7 +87,7 @@ def test_read_only_opening_reads_everything_and_writes_nothing(fake_store, tmp_p
             assert runs[0]["result"]["config"]["toy"]["dim"] == 8
             history = store.history("k0")
             assert len(history) == 40 and history[3]["step"] == 30 and history[3]["l0"] is None
-            assert store.configs({"k1"})["k1"]["train"]["seed"] == 1
+            assert store.results({"k1"})["k1"]["config"]["train"]["seed"] == 1
             with pytest.raises(StoreError, match="read-only"):
                 store.set_meta("title", "changed")
             with pytest.raises(StoreError, match="read-only"):

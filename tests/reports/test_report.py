@@ -162,23 +162,30 @@ def test_runs_on_a_dataset_are_named_by_it_not_by_their_toy_settings(
 
     text = report_of_copy(tiny, tmp_path, lambda path: rewrite_stored_configs(path, on_npz))
     assert "2 scenarios (16x16, npz:/d/x.npz)" in text
-    assert "- npz:/d/x.npz: 300 steps (one epoch of a fixed dataset each)" in text
+    (budget,) = [line for line in text.splitlines() if line.startswith("- npz:/d/x.npz: ")]
+    assert budget.startswith("- npz:/d/x.npz: 300 steps of ")  # stored with step_unit "batch"
+    assert budget.endswith("; batches of shuffled epochs of a fixed dataset)")
     assert "| npz:/d/x.npz | orthogonal | – | 2 |" in section(text, "## Step-0 MMCS")
     assert "| 16x16 | orthogonal |" not in text
 
 
 def test_the_budget_says_whether_runs_drew_fresh_samples_or_a_fixed_dataset():
-    def run(**config):
+    def run(unit=None, **config):
         train = {"max_steps": 1000, "batch_size": 64}
-        return {"result": {"config": {"train": train, "data_file": None} | config}}
+        result = {"config": {"train": train, "data_file": None} | config}
+        return {"result": result | ({"step_unit": unit} if unit else {})}
 
-    assert (
-        budget_text(run(toy={"dataset_size": None})) == "1,000 steps of 64 samples (64,000 samples)"
+    stream = "1,000 steps of 64 samples (64,000 samples)"
+    assert budget_text(run("batch", toy={"dataset_size": None})) == stream
+    assert budget_text(run(toy={"dataset_size": None})) == stream  # stored before step_unit
+    epochs = "1,000 steps (one epoch of a fixed dataset each)"  # results stored before step_unit
+    assert budget_text(run(toy={"dataset_size": 500})) == epochs
+    assert budget_text(run(data={"dataset_size": 500})) == epochs  # and before the rename
+    assert budget_text(run(toy={"dataset_size": None}, data_file="/d/x.npz")) == epochs
+    batches = (
+        "1,000 steps of 64 samples (64,000 samples; batches of shuffled epochs of a fixed dataset)"
     )
-    fixed = "1,000 steps (one epoch of a fixed dataset each)"
-    assert budget_text(run(toy={"dataset_size": 500})) == fixed
-    assert budget_text(run(data={"dataset_size": 500})) == fixed  # stored before the rename
-    assert budget_text(run(toy={"dataset_size": None}, data_file="/d/x.npz")) == fixed
+    assert budget_text(run("batch", toy={"dataset_size": 500})) == batches
 
 
 def test_a_scenario_with_few_conditions_gets_one_figure_and_many_get_one_per_variant():

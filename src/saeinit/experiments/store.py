@@ -269,12 +269,13 @@ class ResultStore:
             out.append(run)
         return out
 
-    def configs(self, keys: set[str]) -> dict[str, dict]:
-        """The saved config of each stored run among `keys`, as this version names it."""
+    def results(self, keys: set[str]) -> dict[str, dict]:
+        """The stored result of each run among `keys`, its config as this version names it."""
         out = {}
-        for key, result in self.db.execute("SELECT key, result FROM runs"):
+        for key, text in self.db.execute("SELECT key, result FROM runs"):
             if key in keys:
-                out[key] = stored_config(json.loads(result)["config"])
+                result = json.loads(text)
+                out[key] = result | {"config": stored_config(result["config"])}
         return out
 
     def history(self, key: str) -> list[dict]:

@@ -11,6 +11,7 @@ from saeinit.experiments.executors import EXECUTORS, run_local, run_ray
 from saeinit.experiments.grid import GridPoint, GridSpec
 from saeinit.experiments.store import ResultStore
 from saeinit.identity import differing, identity
+from saeinit.training.settings import step_unit
 
 
 class SweepSummary(NamedTuple):
@@ -55,12 +56,13 @@ def sweep(
 
 def check_stored(points: list[GridPoint], store: ResultStore, done: set[str]) -> None:
     """Refuse to resume over a stored run whose saved config differs from its grid point (a
-    default changed since it ran, say), before any run computes."""
-    stored = store.configs({point.key for point in points} & done)
+    default changed since it ran, say), or whose steps were epochs of a fixed dataset (as
+    steps were before they meant one batch everywhere), before any run computes."""
+    stored = store.results({point.key for point in points} & done)
     for point in points:
         if point.key not in stored:
             continue
-        saved, now = identity(stored[point.key]), identity(point.config)
+        saved, now = identity(stored[point.key]["config"]), identity(point.config)
         names = differing(saved, now)
         if names:
             values = ", ".join(
@@ -70,6 +72,12 @@ def check_stored(points: list[GridPoint], store: ResultStore, done: set[str]) ->
                 "store",
                 f"{store.path} holds run {point.key} made with other settings: {values}; "
                 "use a new store, or pin the old values in the grid",
+            )
+        if step_unit(stored[point.key]) == "epoch":
+            raise ConfigError(
+                "store",
+                f"{store.path} holds run {point.key} made when a step on a fixed dataset was a "
+                "whole epoch (now one batch); use a new store for this grid",
             )
 
 

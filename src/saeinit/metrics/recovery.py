@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import torch
-from scipy.optimize import linear_sum_assignment
 
 from saeinit.tensors import normalize_rows
 
@@ -48,6 +47,8 @@ def mcc(features: torch.Tensor, atoms: torch.Tensor) -> float:
 
 def _hungarian_mean(similarity: torch.Tensor) -> float:
     values = similarity.cpu().numpy()
+    from scipy.optimize import linear_sum_assignment  # loaded on first use: the CLI starts faster
+
     rows, cols = linear_sum_assignment(values, maximize=True)
     return float(values[rows, cols].mean())
 

@@ -12,6 +12,7 @@ from saeinit.reports.claims import claims_table
 from saeinit.reports.figures import TARGET, mmcs_figure, rare_ratio_figure, rare_scenarios
 from saeinit.reports.tables import initial_mmcs_table, threshold_table
 from saeinit.training.config import THRESHOLDS
+from saeinit.training.settings import step_unit
 
 
 def write_report(store: ResultStore, out: Path) -> Path:
@@ -89,10 +90,12 @@ def budget_lines(groups: Groups) -> list[str]:
 
 def budget_text(run: dict) -> str:
     steps = config_value(run, "train", "max_steps")
-    if run_config(run).get("data_file") or config_value(run, "toy", "dataset_size"):
+    if step_unit(run["result"]) == "epoch":
         return f"{steps:,} steps (one epoch of a fixed dataset each)"
     batch = config_value(run, "train", "batch_size")
-    return f"{steps:,} steps of {batch} samples ({steps * batch:,} samples)"
+    fixed = run_config(run).get("data_file") or config_value(run, "toy", "dataset_size")
+    where = "; batches of shuffled epochs of a fixed dataset" if fixed else ""
+    return f"{steps:,} steps of {batch} samples ({steps * batch:,} samples{where})"
 
 
 def measurement_notes(runs: list[dict]) -> list[str]:

@@ -1,0 +1,300 @@
+"""The race: a baseline init against the best informed init on the same toy data, one SAE
+per entry, scenario and seed, trained through `sweep` into a result store that a second call
+reuses; the numbers are medians over seeds, and a threshold that at most half the seeds reached
+is "not reached", never a budget in its place."""
+
+from __future__ import annotations
+
+import os
+import re
+import statistics
+import time
+import warnings
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import torch
+
+from saeinit import inits, metrics
+from saeinit.config import ConfigError, require_choice, require_integer, require_positive
+from saeinit.data.toy import ToyConfig, ToyData, parse_scenario
+from saeinit.experiments.grid import GridSpec, grid_from_dict
+from saeinit.experiments.store import CROSSING_PARTS, ResultStore, threshold_column
+from saeinit.experiments.sweep import sweep
+from saeinit.models.config import ENCODER_INITS
+from saeinit.training.config import THRESHOLDS
+
+BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
+"""Step budget and L1 per scenario (elsewhere 20,000 and 0.3): the L1 that served orthogonal init
+best in the project's sweeps, and a budget that lets it reach 0.99 MMCS where it can."""
+SKLEARN_TARGET, SKLEARN_BATCH = 0.95, 1024
+
+
+@dataclass
+class RaceConfig:
+    """A race of SAE inits on toy data, resumable through its result store."""
+
+    entries: str = "orthogonal mod+fitted"
+    """The entries, separated by spaces or commas: INIT, or INIT+ENCODER for an --encoder-init
+    (mod+fitted: mod's dictionary with the fitted encoder). The first is the baseline and the
+    second the best, and the ratios are baseline / best; any further entries run beside them."""
+    scenarios: str = "128x256"
+    """Toy scenarios DIMxFEATURES, separated by commas or spaces, e.g. 128x256,128x512."""
+    seeds: str = "0"
+    """Seeds of the data and the runs, e.g. 0,1,2 (the table gives medians over them)."""
+    out: str = "race"
+    """Folder of race.sqlite (the runs, which a second call reuses) and race.png (the curves)."""
+    store: str | None = None
+    """Result store of the runs (unset: race.sqlite in --out)."""
+    max_steps: int | None = None
+    """Step budget of every run (unset: 10,000 on 128x256, else 20,000); 0.99 MMCS stops it."""
+    l1: float | None = None
+    """L1 coefficient of every SAE (unset: 0.1 on 128x256, else 0.3)."""
+    log_every: int = 100
+    """Steps between two points of the curves (MMCS is checked every 10 steps regardless)."""
+    workers: int | None = None
+    """Local worker processes, one SAE each on one torch thread (unset: one per core)."""
+    sklearn_seconds: float | None = None
+    """Also race scikit-learn's MiniBatchDictionaryLearning to 0.95 MMCS for at most this many
+    seconds per scenario and seed, where the best entry reached 0.95 (unset: not raced)."""
+
+    def __post_init__(self) -> None:
+        entries = self.entry_list()
+        if len(entries) < 2:
+            raise ConfigError("entries", f"needs a baseline and a best entry, got {self.entries!r}")
+        for init, plus, encoder in (entry.partition("+") for entry in entries):
+            require_choice("entries", init, tuple(inits.names()))
+            if plus:
+                require_choice("entries", encoder, ENCODER_INITS)
+        lists = (
+            ("entries", entries),
+            ("scenarios", self.scenario_list()),
+            ("seeds", self.seed_list()),
+        )
+        for option, values in lists:
+            repeated = sorted({str(v) for v in values if values.count(v) > 1})
+            if not values or repeated:
+                why = f"names {', '.join(repeated)} more than once" if repeated else "names none"
+                raise ConfigError(option, why)
+        if not self.out:
+            raise ConfigError("out", "needs a folder")
+        if self.workers is not None:
+            require_integer("workers", self.workers)
+        require_positive("sklearn-seconds", self.sklearn_seconds, allow_none=True)
+        self.spec()  # every run's settings (budget, L1, log_every) checked now, before any run
+
+    def entry_list(self) -> list[str]:
+        return _split(self.entries)
+
+    def pair(self) -> tuple[str, str]:
+        """The baseline and the best entry."""
+        return self.entry_list()[0], self.entry_list()[1]
+
+    def scenario_list(self) -> list[str]:
+        """The scenarios as DIMxFEATURES (the label the store gives their runs)."""
+        try:
+            return ["{}x{}".format(*parse_scenario(text)) for text in _split(self.scenarios)]
+        except ConfigError as err:
+            raise ConfigError("scenarios", err.message) from err
+
+    def seed_list(self) -> list[int]:
+        for text in _split(self.seeds):
+            if not re.fullmatch(r"\d+", text):
+                raise ConfigError("seeds", f"a seed is an integer >= 0, got {text!r}")
+        return [int(text) for text in _split(self.seeds)]
+
+    def budget(self, scenario: str) -> int:
+        return BUDGETS.get(scenario, 20_000) if self.max_steps is None else self.max_steps
+
+    def l1_of(self, scenario: str) -> float:
+        return self.l1 if self.l1 is not None else L1.get(scenario, 0.3)
+
+    def store_path(self) -> Path:
+        return Path(self.store) if self.store else Path(self.out) / "race.sqlite"
+
+    def spec(self) -> GridSpec:
+        """The race's runs as a grid: one block per scenario and entry."""
+        axes = [
+            {
+                "scenario": [scenario],
+                "max_steps": [self.budget(scenario)],
+                "l1": [self.l1_of(scenario)],
+                **{name: [value] for name, value in entry_settings(entry).items()},
+                "seed": self.seed_list(),
+            }
+            for scenario in self.scenario_list()
+            for entry in self.entry_list()
+        ]
+        base = {"eval_every": 10, "log_every": self.log_every}
+        return grid_from_dict({"title": "The race", "base": base, "axes": axes})
+
+
+def _split(text: str) -> list[str]:
+    return [part for part in re.split(r"[\s,]+", text or "") if part]
+
+
+def entry_settings(entry: str) -> dict:
+    """'mod' -> {init: mod}; 'mod+fitted' -> {init: mod, encoder_init: fitted}."""
+    init, _, encoder = entry.partition("+")
+    return {"init": init} | ({"encoder_init": encoder} if encoder else {})
+
+
+def entry_of(settings: dict) -> str:
+    """The entry a run's settings belong to (the inverse of entry_settings)."""
+    encoder = settings.get("encoder_init", "default")
+    return settings["init"] + ("" if encoder == "default" else f"+{encoder}")
+
+
+class Crossing(NamedTuple):
+    """When an entry first reached a threshold (medians over seeds, None: not reached); the
+    seconds include the init's, and `reached` counts the seeds that reached it."""
+
+    samples: float | None
+    steps: float | None
+    seconds: float | None
+    reached: int
+
+
+class EntryNumbers(NamedTuple):
+    """What one entry's runs on one scenario measured (medians over seeds)."""
+
+    mmcs_start: float
+    mmcs_end: float
+    init_seconds: float
+    crossings: dict[float, Crossing]
+    fired: tuple[float, float] | None
+    """Features that fired at least 1 and 10 times in a run's samples (None: not recorded)."""
+
+
+def median_or_none(values: list) -> float | None:
+    """Median over seeds, those that never reached it counted slowest; None unless most did."""
+    reached = sorted(v for v in values if v is not None)
+    if len(reached) * 2 <= len(values):
+        return None
+    return statistics.median(reached + [float("inf")] * (len(values) - len(reached)))
+
+
+def entry_numbers(runs: list[dict]) -> EntryNumbers:
+    """The numbers of one entry's stored runs (one per seed) on one scenario."""
+
+    def median(column: str) -> float:
+        return statistics.median(run[column] for run in runs)
+
+    crossings = {}
+    for threshold in THRESHOLDS:
+        step, samples, seconds = (threshold_column(threshold, part) for part in CROSSING_PARTS)
+        took = [None if r[seconds] is None else r[seconds] + r["init_seconds"] for r in runs]
+        medians = [median_or_none([run[column] for run in runs]) for column in (samples, step)]
+        reached = sum(run[samples] is not None for run in runs)
+        crossings[threshold] = Crossing(*medians, median_or_none(took), reached)
+    counted = [f for f in (run["result"].get("features_fired") for run in runs) if f]
+    # runs stored before the feature ceiling was recorded have none
+    fired = tuple(statistics.median(f[n] for f in counted) for n in ("1", "10") if counted)
+    return EntryNumbers(
+        median("mmcs_initial"), median("mmcs_final"), median("init_seconds"), crossings,
+        fired or None,
+    )  # fmt: skip
+
+
+def ratio(baseline: float | None, best: float | None, names: tuple[str, str]) -> str:
+    """baseline / best as text, or why there is no ratio (never a budget for a threshold not
+    reached)."""
+    slow, fast = names
+    if best is None:
+        return "neither reached it" if baseline is None else f"not reached by {fast}"
+    if baseline is None:
+        return f"not reached by {slow}"
+    if best == 0:
+        return "both start at or above it" if baseline == 0 else f"{fast} starts at or above it"
+    return f"{baseline / best:.2f}x"
+
+
+class SklearnOutcome(NamedTuple):
+    """Seconds until the components reached 0.95 MMCS (None: not in time), MMCS at the end."""
+
+    seed: int
+    seconds: float | None
+    mmcs: float
+
+
+def sklearn_race(scenario: str, seed: int, budget_s: float) -> SklearnOutcome:
+    """MiniBatchDictionaryLearning (alpha 0.1, one thread) fed fresh batches of the scenario's
+    toy data, SKLEARN_BATCH samples per partial_fit, its components scored by MMCS after each
+    until 0.95 or `budget_s` seconds."""
+    from sklearn.decomposition import MiniBatchDictionaryLearning
+    from threadpoolctl import threadpool_limits
+
+    dim, features = parse_scenario(scenario)
+    toy = ToyData(ToyConfig(dim=dim, features=features, seed=seed))
+    stream = toy.stream(SKLEARN_BATCH, seed)
+    learner = MiniBatchDictionaryLearning(n_components=features, alpha=0.1, random_state=seed)
+    start, score = time.perf_counter(), 0.0
+    with threadpool_limits(1), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        while time.perf_counter() - start < budget_s:
+            learner.partial_fit(next(stream).numpy())
+            elapsed = time.perf_counter() - start
+            score = metrics.mmcs(toy.features, torch.from_numpy(learner.components_).float())
+            if score >= SKLEARN_TARGET:
+                return SklearnOutcome(seed, elapsed, score)
+    return SklearnOutcome(seed, None, score)
+
+
+class ScenarioRace(NamedTuple):
+    """Per entry: its numbers, and its stored runs (one per seed) with their "history" rows;
+    `sklearn` is None where scikit-learn was not raced."""
+
+    scenario: str
+    numbers: dict[str, EntryNumbers]
+    runs: dict[str, list[dict]]
+    sklearn: list[SklearnOutcome] | None = None
+
+
+class RaceResult(NamedTuple):
+    """The race's numbers per scenario; how many runs this call trained and how many it read."""
+
+    config: RaceConfig
+    scenarios: list[ScenarioRace]
+    computed: int
+    stored: int
+
+
+class RaceFailed(RuntimeError):
+    """Some runs failed (one line each in `args`); those that finished stay in the store."""
+
+
+def race(config: RaceConfig, echo=None) -> RaceResult:
+    """Train the runs the store lacks (side by side, one torch thread each), then measure every
+    entry on every scenario; `echo` gets a line before training starts."""
+    spec, path = config.spec(), config.store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    points = spec.points()
+    with ResultStore(path) as store:
+        todo = len({p.key for p in points} - store.keys())
+        if echo is not None:
+            at_once = min(config.workers or os.cpu_count() or 1, todo)
+            echo(
+                f"{len(points)} SAE runs: {len(points) - todo} from {path}, {todo} to train"
+                + (f" ({at_once} at a time, one torch thread each)" if todo else "")
+            )
+        summary = sweep(spec, store, workers=config.workers, progress=False)
+        if summary.failed:
+            raise RaceFailed(*summary.failed)
+        stored = {run["key"]: run for run in store.runs()}
+        runs = defaultdict(list)  # (scenario, entry): the runs of its seeds
+        for p in points:
+            run = stored[p.key] | {"history": store.history(p.key)}
+            runs[p.settings["scenario"], entry_of(p.settings)].append(run)
+    scenarios, seeds = [], config.seed_list()
+    for scenario in config.scenario_list():
+        found = {entry: runs[scenario, entry] for entry in config.entry_list()}
+        numbers = {entry: entry_numbers(entry_runs) for entry, entry_runs in found.items()}
+        ours = numbers[config.pair()[1]].crossings[SKLEARN_TARGET].seconds
+        raced = config.sklearn_seconds is not None and ours is not None  # else no time to beat
+        sklearn = (
+            [sklearn_race(scenario, s, config.sklearn_seconds) for s in seeds] if raced else None
+        )
+        scenarios.append(ScenarioRace(scenario, numbers, found, sklearn))
+    return RaceResult(config, scenarios, summary.finished, summary.skipped)

@@ -1,0 +1,162 @@
+"""The race's library: its config, its numbers (hand-derived from fake runs) and a tiny race
+for real, checked against the store it wrote and resumed from it."""
+
+import pytest
+
+from saeinit.config import ConfigError
+from saeinit.experiments import ResultStore
+from saeinit.experiments.race import (
+    Crossing,
+    RaceConfig,
+    entry_numbers,
+    entry_of,
+    entry_settings,
+    median_or_none,
+    race,
+    ratio,
+)
+
+
+def fake_run(seed, init_seconds, crossings, start=0.3, end=0.99, fired=None):
+    """A stored run as ResultStore.runs() gives it; crossings: {threshold: (step, samples,
+    seconds) or None}."""
+    run = {"seed": seed, "init_seconds": init_seconds, "mmcs_initial": start, "mmcs_final": end}
+    for threshold in (95, 98, 99):
+        hit = crossings.get(threshold)
+        for part, value in zip(("step", "samples", "seconds"), hit or (None,) * 3, strict=True):
+            run[f"t{threshold}_{part}"] = value
+    run["result"] = {"features_fired": fired} if fired else {}
+    return run
+
+
+def test_median_or_none_counts_a_missed_threshold_as_slowest():
+    assert median_or_none([3.0]) == 3.0
+    assert median_or_none([None]) is None
+    assert median_or_none([5.0, None, 1.0]) == 5.0  # 1, 5, inf
+    assert median_or_none([5.0, 1.0, 3.0, None]) == 4.0  # 1, 3, 5, inf
+    assert median_or_none([5.0, None]) is None  # half the seeds missed it: not reached
+    assert median_or_none([None, 2.0, None]) is None
+
+
+def test_ratio_is_baseline_over_best_or_says_why_there_is_none():
+    names = ("orthogonal", "mod+fitted")
+    assert ratio(1_953_280, 509_440, names) == "3.83x"
+    assert ratio(30.0, 12.0, names) == "2.50x"
+    assert ratio(100.0, None, names) == "not reached by mod+fitted"
+    assert ratio(None, 100.0, names) == "not reached by orthogonal"
+    assert ratio(None, None, names) == "neither reached it"
+    assert ratio(1000, 0, names) == "mod+fitted starts at or above it"
+    assert ratio(0, 0, names) == "both start at or above it"
+
+
+def test_entries_map_to_settings_and_back():
+    assert entry_settings("orthogonal") == {"init": "orthogonal"}
+    assert entry_settings("mod+fitted") == {"init": "mod", "encoder_init": "fitted"}
+    for entry in ("orthogonal", "mod+fitted", "data+tied"):
+        assert entry_of(entry_settings(entry)) == entry
+    assert entry_of({"init": "mod", "encoder_init": "default"}) == "mod"
+
+
+def test_entry_numbers_are_medians_with_the_init_in_the_seconds():
+    runs = [
+        fake_run(0, 2.0, {95: (10, 2560, 1.0), 98: (30, 7680, 3.0)}, 0.9, 0.985, {"1": 16, "10": 15}),
+        fake_run(1, 4.0, {95: (20, 5120, 2.0)}, 0.8, 0.97, {"1": 16, "10": 13}),
+        fake_run(2, 3.0, {95: (0, 0, 0.0), 98: (50, 12800, 6.0)}, 0.96, 0.99, {"1": 15, "10": 12}),
+    ]  # fmt: skip
+    numbers = entry_numbers(runs)
+    assert (numbers.mmcs_start, numbers.mmcs_end, numbers.init_seconds) == (0.9, 0.985, 3.0)
+    # 0.95: samples 0, 2560, 5120; steps 0, 10, 20; seconds + init 3.0, 3.0, 6.0
+    assert numbers.crossings[0.95] == Crossing(2560, 10, 3.0, 3)
+    # 0.98: two seeds of three: samples 7680, 12800, inf; seconds + init 5.0, 9.0, inf
+    assert numbers.crossings[0.98] == Crossing(12800, 50, 9.0, 2)
+    assert numbers.crossings[0.99] == Crossing(None, None, None, 0)
+    assert numbers.fired == (16, 13)
+    assert entry_numbers([fake_run(0, 1.0, {})]).fired is None  # stored before it was recorded
+
+
+@pytest.mark.parametrize(
+    ("settings", "option"),
+    [
+        ({"entries": "orthogonal"}, "entries"),
+        ({"entries": "orthogonal nope"}, "entries"),
+        ({"entries": "orthogonal mod+nope"}, "entries"),
+        ({"entries": "mod mod"}, "entries"),
+        ({"scenarios": "128"}, "scenarios"),
+        ({"scenarios": ""}, "scenarios"),
+        ({"scenarios": "8x16,8x16"}, "scenarios"),
+        ({"seeds": "x"}, "seeds"),
+        ({"seeds": "-1"}, "seeds"),
+        ({"seeds": "0 0"}, "seeds"),
+        ({"seeds": " "}, "seeds"),
+        ({"out": ""}, "out"),
+        ({"workers": 0}, "workers"),
+        ({"sklearn_seconds": 0.0}, "sklearn-seconds"),
+        ({"sklearn_seconds": -1.0}, "sklearn-seconds"),
+        ({"max_steps": -1}, "max-steps"),
+        ({"log_every": 0}, "log-every"),
+        ({"l1": -1.0}, "l1"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_option(settings, option):
+    with pytest.raises(ConfigError) as err:
+        RaceConfig(**settings)
+    assert err.value.option == option
+
+
+def test_defaults_race_orthogonal_against_mod_with_the_fitted_encoder_on_128x256():
+    config = RaceConfig()
+    assert config.pair() == ("orthogonal", "mod+fitted")
+    assert (config.scenario_list(), config.seed_list()) == (["128x256"], [0])
+    assert (config.budget("128x256"), config.l1_of("128x256")) == (10_000, 0.1)
+    assert config.store_path().as_posix() == "race/race.sqlite" and config.sklearn_seconds is None
+    points = config.spec().points()
+    assert sorted(entry_of(p.settings) for p in points) == ["mod+fitted", "orthogonal"]
+    assert all(p.config.train.target_mmcs == 0.99 for p in points)
+    parsed = RaceConfig(scenarios="8x16, 16/32", seeds="3,1 2")
+    assert (parsed.scenario_list(), parsed.seed_list()) == (["8x16", "16x32"], [3, 1, 2])
+
+
+TINY = dict(scenarios="8x16", max_steps=60, log_every=20, workers=2)
+
+
+@pytest.fixture(scope="module")
+def tiny_race(tmp_path_factory):
+    config = RaceConfig(out=str(tmp_path_factory.mktemp("race") / "out"), **TINY)
+    lines = []
+    return config, race(config, echo=lines.append), lines
+
+
+def test_a_tiny_race_measures_what_its_store_holds(tiny_race):
+    config, result, lines = tiny_race
+    assert (result.computed, result.stored) == (2, 0)
+    assert lines == [f"2 SAE runs: 0 from {config.store_path()}, 2 to train "
+                     "(2 at a time, one torch thread each)"]  # fmt: skip
+    with ResultStore(config.store_path(), readonly=True) as store:
+        stored = {(r["init"], r["settings"].get("encoder_init")): r for r in store.runs()}
+    assert set(stored) == {("orthogonal", None), ("mod", "fitted")}
+    (found,) = result.scenarios
+    assert found.scenario == "8x16" and found.sklearn is None
+    for entry, key in (("orthogonal", ("orthogonal", None)), ("mod+fitted", ("mod", "fitted"))):
+        run, numbers = stored[key], found.numbers[entry]
+        assert run["settings"]["max_steps"] == 60 and run["settings"]["l1"] == 0.3
+        assert numbers.mmcs_start == run["mmcs_initial"] and numbers.mmcs_end == run["mmcs_final"]
+        assert numbers.init_seconds == run["init_seconds"]
+        for threshold, crossing in numbers.crossings.items():
+            tag = f"t{round(threshold * 100)}"
+            if run[f"{tag}_samples"] is None:
+                assert crossing == Crossing(None, None, None, 0)
+            else:
+                seconds = run[f"{tag}_seconds"] + run["init_seconds"]
+                assert crossing == Crossing(run[f"{tag}_samples"], run[f"{tag}_step"], seconds, 1)
+        (history,) = [r["history"] for r in found.runs[entry]]
+        steps = [row["step"] for row in history]  # every 20 steps, and the last
+        assert steps == sorted({*range(0, run["steps"], 20), run["steps"]})
+
+
+def test_a_second_call_computes_nothing(tiny_race):
+    config, first, _ = tiny_race
+    lines = []
+    again = race(config, echo=lines.append)
+    assert (again.computed, again.stored) == (0, 2)
+    assert lines == [f"2 SAE runs: 2 from {config.store_path()}, 0 to train"]
+    assert again.scenarios[0].numbers == first.scenarios[0].numbers
