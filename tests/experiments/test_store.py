@@ -187,3 +187,19 @@ def test_a_refused_resume_writes_nothing_to_the_store(tmp_path):
     with ResultStore(path) as store, pytest.raises(ConfigError, match=r"train\.lr"):
         sweep(spec, store, workers=1, progress=False)
     assert path.read_bytes() == before  # the title and note were not rewritten either
+
+
+def test_a_run_whose_steps_were_epochs_stops_the_sweep(tmp_path):
+    import json
+
+    path = tmp_path / "r.sqlite"
+    tiny_result(path, dataset_size=512, batch_size=64)
+    db = sqlite3.connect(path)
+    (key, text) = db.execute("SELECT key, result FROM runs").fetchone()
+    result = json.loads(text)
+    del result["step_unit"]  # as stored when a step on a fixed dataset was an epoch
+    with db:
+        db.execute("UPDATE runs SET result = ? WHERE key = ?", (json.dumps(result), key))
+    db.close()
+    with pytest.raises(ConfigError, match="a step on a fixed dataset was a whole epoch"):
+        tiny_result(path, dataset_size=512, batch_size=64)

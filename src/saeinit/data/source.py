@@ -21,7 +21,7 @@ class Source(NamedTuple):
 
     dim: int
     batches: Iterator[torch.Tensor]
-    """Training data, one item per step: a batch, or an epoch of a fixed dataset."""
+    """Training data, one batch per step (a fixed dataset: batches of shuffled epochs)."""
     draw: Callable[[int], torch.Tensor]
     """Draws n samples for the init, from a stream of their own."""
     eval_x: torch.Tensor
