@@ -1,0 +1,168 @@
+"""The race's printed table and its figure: MMCS against samples and against seconds (the
+init's included), one line per entry and seed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from saeinit.experiments.race import (
+    SKLEARN_BATCH,
+    SKLEARN_TARGET,
+    Crossing,
+    RaceConfig,
+    RaceResult,
+    ScenarioRace,
+    median_or_none,
+    race,
+    ratio,
+)
+from saeinit.experiments.store import threshold_column
+from saeinit.training.config import THRESHOLDS
+
+LABEL, CELL = 24, 14
+"""Widths of the row labels and of the entries' columns."""
+
+
+def race_report(config: RaceConfig, echo: Callable[[str], None] = print) -> RaceResult:
+    """Run the race (resuming from its store), print its table and write race.png in --out."""
+    result = race(config, echo)
+    for line in race_lines(result):
+        echo(line)
+    echo(f"wrote {race_figure(result, Path(config.out) / 'race.png')}")
+    return result
+
+
+def race_lines(result: RaceResult) -> list[str]:
+    """The table of every scenario, then scikit-learn's outcome where it was raced."""
+    lines = []
+    for scenario in result.scenarios:
+        lines += ["", *scenario_table(scenario, result.config), *sklearn_lines(scenario, result)]
+    return lines
+
+
+def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
+    entries, names = config.entry_list(), config.pair()
+    baseline, best = (found.numbers[name] for name in names)
+    seeds = config.seed_list()
+    first = found.runs[entries[0]][0]["result"]["config"]
+    which = f"seed {seeds[0]}" if len(seeds) == 1 else f"medians over seeds {_ints(seeds)}"
+    lines = [
+        f"toy {found.scenario}, {which}; L1 {config.l1_of(found.scenario):g}, batch "
+        f"{first['train']['batch_size']}; each run stops at {first['train']['target_mmcs']} MMCS or after "
+        f"{config.budget(found.scenario):,} steps",
+        _row("", entries, f"{names[0]} / {names[1]}"),
+    ]
+    for label, column, digits in (
+        ("MMCS at the start", "mmcs_start", 4),
+        ("MMCS at the end", "mmcs_end", 4),
+        ("init seconds", "init_seconds", 2),
+    ):
+        lines.append(
+            _row(label, [f"{getattr(found.numbers[e], column):.{digits}f}" for e in entries])
+        )
+    for threshold in THRESHOLDS:
+        for part, label in (("samples", f"{threshold} MMCS: samples"), ("steps", "  steps"),
+                            ("seconds", "  seconds (+init)")):  # fmt: skip
+            cells = [
+                crossing_cell(found.numbers[e].crossings[threshold], part, len(found.runs[e]))
+                for e in entries
+            ]
+            pair = (getattr(n.crossings[threshold], part) for n in (baseline, best))
+            # steps have the samples' ratio (one batch per step)
+            lines.append(_row(label, cells, ratio(*pair, names) if part != "steps" else ""))
+    fired = [found.numbers[e].fired for e in entries]
+    if all(fired):
+        lines.append(_row("features fired 1+, 10+", [f"{a:.0f}, {b:.0f}" for a, b in fired]))
+    lines.append("seconds (+init): a run's training seconds to the threshold plus its init's,")
+    lines.append("each run on one torch thread; the last column is baseline / best")
+    return lines
+
+
+def crossing_cell(crossing: Crossing, part: str, seeds: int) -> str:
+    """A median crossing as text: "not reached" when at most half the seeds reached it, with
+    the count of seeds that did when not all."""
+    value = getattr(crossing, part)
+    if value is None:
+        return "not reached"
+    text = f"{value:.2f}" if part == "seconds" else f"{value:,.0f}"
+    return text if crossing.reached == seeds else f"{text} ({crossing.reached}/{seeds})"
+
+
+def sklearn_lines(found: ScenarioRace, result: RaceResult) -> list[str]:
+    config = result.config
+    best = config.pair()[1]
+    if config.sklearn_seconds is None:
+        return []
+    if found.sklearn is None:
+        return [f"scikit-learn: not raced ({best} did not reach {SKLEARN_TARGET} MMCS)"]
+    times = ", ".join(
+        "not reached" if o.seconds is None else f"{o.seconds:.2f}" for o in found.sklearn
+    )
+    ours = found.numbers[best].crossings[SKLEARN_TARGET].seconds
+    theirs = median_or_none([o.seconds for o in found.sklearn])
+    return [
+        f"scikit-learn MiniBatchDictionaryLearning (alpha 0.1, {SKLEARN_BATCH} samples per "
+        f"partial_fit, one thread, at most {config.sklearn_seconds:g} s a seed):",
+        f"  seconds to {SKLEARN_TARGET} MMCS: {times}; MMCS at the end: "
+        + ", ".join(f"{o.mmcs:.4f}" for o in found.sklearn),
+        f"  wall-clock to {SKLEARN_TARGET} MMCS, scikit-learn / {best}: "
+        + ratio(theirs, ours, ("scikit-learn", best)),
+    ]
+
+
+def _row(label: str, cells: list[str], ratio_text: str = "") -> str:
+    line = f"{label:<{LABEL}}" + "".join(f"{cell:>{CELL}}" for cell in cells)
+    return f"{line}   {ratio_text}".rstrip()
+
+
+def _ints(values: list[int]) -> str:
+    return " ".join(str(v) for v in values)
+
+
+def race_figure(result: RaceResult, path: Path) -> Path:
+    """MMCS against training samples (left) and against seconds with the init's (right), one
+    row of panels per scenario; a marker where a run first reached each threshold."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from saeinit.reports.figures import init_color, variant_style
+
+    entries = result.config.entry_list()
+    encoders = list(dict.fromkeys(entry.partition("+")[2] for entry in entries))
+    rows = len(result.scenarios)
+    fig, axes = plt.subplots(
+        rows, 2, figsize=(12, 4.5 * rows), squeeze=False, sharey=True, layout="constrained"
+    )
+    for (by_samples, by_seconds), found in zip(axes, result.scenarios, strict=True):
+        for entry in entries:
+            init, _, encoder = entry.partition("+")
+            style = {"color": init_color(init), "ls": variant_style(encoder, encoders)}
+            for run in found.runs[entry]:
+                label = f"{entry} (seed {run['seed']})" if len(found.runs[entry]) > 1 else entry
+                points = [row for row in run["history"] if row["mmcs"] is not None]
+                mmcs = [row["mmcs"] for row in points]
+                seconds = [run["init_seconds"] + row["seconds"] for row in points]
+                by_samples.plot([row["samples"] for row in points], mmcs, label=label, **style)
+                by_seconds.plot(seconds, mmcs, label=label, **style)
+                for threshold in THRESHOLDS:
+                    samples = run[threshold_column(threshold, "samples")]
+                    if samples is not None:
+                        took = run[threshold_column(threshold, "seconds")] + run["init_seconds"]
+                        by_samples.plot([samples], [threshold], "o", ms=4, color=style["color"])
+                        by_seconds.plot([took], [threshold], "o", ms=4, color=style["color"])
+        for ax, what in ((by_samples, "training samples"), (by_seconds, "seconds, init included")):
+            for threshold in THRESHOLDS:
+                ax.axhline(threshold, color="gray", ls=":", lw=0.8)
+            ax.set(xlabel=what, title=f"{found.scenario}: MMCS against {what}")
+            ax.grid(alpha=0.3)
+        by_samples.set_ylabel("MMCS")
+        by_samples.legend(
+            loc="lower right", fontsize=8, title="dots: first at each threshold", title_fontsize=8
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,99 @@
+"""The race's table and figure, from fake runs whose numbers are derived here by hand."""
+
+from saeinit.experiments.race import (
+    Crossing,
+    RaceConfig,
+    RaceResult,
+    ScenarioRace,
+    SklearnOutcome,
+    entry_numbers,
+)
+from saeinit.reports.race import crossing_cell, race_figure, race_lines, sklearn_lines
+
+
+def fake_run(seed, init_seconds, crossings, start, end):
+    """A stored run with its history; crossings: {threshold: (step, samples, seconds)}."""
+    run = {"seed": seed, "init_seconds": init_seconds, "mmcs_initial": start, "mmcs_final": end}
+    for threshold in (95, 98, 99):
+        hit = crossings.get(threshold, (None, None, None))
+        for part, value in zip(("step", "samples", "seconds"), hit, strict=True):
+            run[f"t{threshold}_{part}"] = value
+    config = {"train": {"batch_size": 256, "target_mmcs": 0.99}}
+    run["result"] = {"config": config, "features_fired": {"1": 256, "10": 255}}
+    last = max([0] + [hit[0] for hit in crossings.values()])
+    run["history"] = [
+        {"step": 0, "samples": 0, "seconds": 0.0, "mmcs": start},
+        {"step": last, "samples": last * 256, "seconds": last / 200, "mmcs": end},
+    ]
+    return run
+
+
+ORTHOGONAL = fake_run(0, 0.01, {95: (5170, 1_323_520, 23.12), 98: (6250, 1_600_000, 27.88)},
+                      0.249, 0.985)  # fmt: skip
+MOD = fake_run(0, 5.0, {95: (0, 0, 0.0), 98: (970, 248_320, 4.94), 99: (1990, 509_440, 10.05)},
+               0.962, 0.99)  # fmt: skip
+
+
+def fake_result(sklearn=None, sklearn_seconds=None) -> RaceResult:
+    config = RaceConfig(sklearn_seconds=sklearn_seconds)  # orthogonal, mod+fitted, 128x256
+    runs = {"orthogonal": [ORTHOGONAL], "mod+fitted": [MOD]}
+    numbers = {entry: entry_numbers(found) for entry, found in runs.items()}
+    return RaceResult(config, [ScenarioRace("128x256", numbers, runs, sklearn)], 2, 0)
+
+
+def row(label, cells, ratio=""):
+    """A table row as the race prints it: a 24-wide label, 14-wide cells, then the ratio."""
+    return (f"{label:<24}" + "".join(f"{cell:>14}" for cell in cells) + f"   {ratio}").rstrip()
+
+
+def test_the_table_gives_each_entry_and_the_ratios_by_threshold():
+    lines = race_lines(fake_result())
+    assert lines[1] == (
+        "toy 128x256, seed 0; L1 0.1, batch 256; each run stops at 0.99 MMCS or after 10,000 steps"
+    )
+    assert lines[2:] == [
+        row("", ["orthogonal", "mod+fitted"], "orthogonal / mod+fitted"),
+        row("MMCS at the start", ["0.2490", "0.9620"]),
+        row("MMCS at the end", ["0.9850", "0.9900"]),
+        row("init seconds", ["0.01", "5.00"]),
+        row("0.95 MMCS: samples", ["1,323,520", "0"], "mod+fitted starts at or above it"),
+        row("  steps", ["5,170", "0"]),
+        row("  seconds (+init)", ["23.13", "5.00"], "4.63x"),  # 23.13 / 5.00
+        row("0.98 MMCS: samples", ["1,600,000", "248,320"], "6.44x"),  # 1,600,000 / 248,320
+        row("  steps", ["6,250", "970"]),
+        row("  seconds (+init)", ["27.89", "9.94"], "2.81x"),  # 27.89 / 9.94
+        row("0.99 MMCS: samples", ["not reached", "509,440"], "not reached by orthogonal"),
+        row("  steps", ["not reached", "1,990"]),
+        row("  seconds (+init)", ["not reached", "15.05"], "not reached by orthogonal"),
+        row("features fired 1+, 10+", ["256, 255", "256, 255"]),
+        "seconds (+init): a run's training seconds to the threshold plus its init's,",
+        "each run on one torch thread; the last column is baseline / best",
+    ]
+
+
+def test_a_crossing_missed_by_some_seeds_says_how_many_reached_it():
+    assert crossing_cell(Crossing(12_800, 50, 9.0, 2), "samples", 3) == "12,800 (2/3)"
+    assert crossing_cell(Crossing(12_800, 50, 9.0, 2), "seconds", 3) == "9.00 (2/3)"
+    assert crossing_cell(Crossing(12_800, 50, 9.0, 3), "steps", 3) == "50"
+    assert crossing_cell(Crossing(None, None, None, 1), "samples", 3) == "not reached"
+
+
+def test_scikit_learn_lines_only_when_asked_for():
+    assert sklearn_lines(fake_result().scenarios[0], fake_result()) == []
+    asked = fake_result(sklearn_seconds=30.0)
+    assert sklearn_lines(asked.scenarios[0], asked) == [
+        "scikit-learn: not raced (mod+fitted did not reach 0.95 MMCS)"
+    ]
+    missed = fake_result([SklearnOutcome(0, None, 0.5491)], 30.0)
+    assert sklearn_lines(missed.scenarios[0], missed)[1:] == [
+        "  seconds to 0.95 MMCS: not reached; MMCS at the end: 0.5491",
+        "  wall-clock to 0.95 MMCS, scikit-learn / mod+fitted: not reached by scikit-learn",
+    ]
+    reached = fake_result([SklearnOutcome(0, 20.0, 0.951)], 30.0)
+    assert sklearn_lines(reached.scenarios[0], reached)[-1].endswith(": 4.00x")  # 20 / 5.00
+
+
+def test_the_figure_is_written_as_png(tmp_path):
+    path = race_figure(fake_result(), tmp_path / "new" / "race.png")
+    assert path == tmp_path / "new" / "race.png"
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
