@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from saeinit import inits
-from saeinit.config import ConfigError
+from saeinit.config import ConfigError, require_integer
 from saeinit.data.toy import parse_scenario
 from saeinit.identity import digest, identity
 from saeinit.training.settings import config_from_settings
@@ -98,6 +98,7 @@ class TuneConfig:
         for name in self.baseline_list():
             if name not in inits.names():
                 raise ConfigError("baselines", f"unknown init {name!r}")
+        require_integer("max-steps", self.max_steps)  # a study needs runs that train
         config_from_settings(self.run_settings())  # refuses a bad l1, target or budget now
 
     def base_list(self) -> list[str]:
