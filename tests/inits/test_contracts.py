@@ -1,7 +1,9 @@
 """The contract every registered init keeps, checked once for all of them.
 
 Each test is parametrized over `inits.names()`, so an init registered tomorrow is covered
-without touching this file. The data is small toy data (d = 8) and a small init sample.
+without touching this file. The data is small toy data (d = 8) and a small init sample. An init
+that needs the ground truth (oracle) is given half as many features as atoms, so that it takes
+the rest from the data as well, and is checked to refuse a request without features.
 """
 
 import dataclasses
@@ -18,19 +20,23 @@ from saeinit.inits import InitConfig, InitRequest, initialize
 DIM = 8
 SHAPES = [(32, DIM), (5, DIM)]
 """(atoms, dim): an overcomplete and an undercomplete dictionary."""
-SMALL = {"init_samples": 512, "rare_ratio": 0.25, "mod_iters": 2, "omp_k": 3}
+SMALL = {"init_samples": 512, "rare_ratio": 0.25, "mod_iters": 2, "omp_k": 3, "oracle_noise": 0.1}
 """Options that keep every init small and quick; a rare init makes a quarter of the atoms;
-mod codes with 3 atoms per sample (at most the smallest dictionary's)."""
+mod codes with 3 atoms per sample (at most the smallest dictionary's); oracle atoms are noisy,
+so that they depend on the seed."""
 TOY = ToyData(ToyConfig(dim=DIM, features=32))
 ALL = inits.names()
 RARE = [spec.name for spec in inits.available() if spec.uses_base]
+GROUND_TRUTH = [spec.name for spec in inits.available() if spec.needs_ground_truth]
 
 
 def toy_request(init: str, n_atoms: int = 32, seed: int = 0, draw=None, **options) -> InitRequest:
-    """A request for n_atoms atoms of toy data, its samples and generator both from `seed`."""
+    """A request for n_atoms atoms of toy data, its samples and generator both from `seed`;
+    an init that needs the ground truth gets the first n_atoms // 2 features."""
     config = InitConfig(init=init, **(SMALL | options))
     generator = torch.Generator().manual_seed(seed)
-    return InitRequest(n_atoms, DIM, generator, draw or TOY.sampler(seed), config)
+    features = TOY.features[: n_atoms // 2] if init in GROUND_TRUTH else None
+    return InitRequest(n_atoms, DIM, generator, draw or TOY.sampler(seed), config, features)
 
 
 @pytest.mark.parametrize("zero_rows", [False, True], ids=["toy", "toy-with-zero-rows"])
@@ -94,6 +100,7 @@ BAD_OPTIONS = [
     ("rare_ratio", math.nan),
     ("rare_base", "nope"),
     *[("rare_base", name) for name in RARE],  # a rare init cannot be the base of one
+    *[("rare_base", name) for name in GROUND_TRUTH],  # nor a bound that is not a method
     ("centroid_batch_size", 0),
     ("centroid_batch_size", -1),
     ("lof_neighbors", 0),
@@ -104,6 +111,9 @@ BAD_OPTIONS = [
     ("mod_iters", -1),
     ("omp_k", 0),
     ("omp_k", -1),
+    ("oracle_noise", -0.1),
+    ("oracle_noise", math.nan),
+    ("oracle_noise", math.inf),
 ]
 """(InitConfig field, a value it refuses): counts below their minimum, ratios outside [0, 1],
 unknown choices."""
@@ -128,3 +138,17 @@ def test_a_rare_ratio_that_rounds_to_no_rare_vector_is_refused(init):
     with pytest.raises(ConfigError) as err:
         initialize(toy_request(init, rare_ratio=0.01))  # round(0.32) = 0 of 32 atoms
     assert err.value.option == "rare-ratio" and "at least one" in err.value.message
+
+
+@pytest.mark.parametrize("n_atoms", [32, 5])
+@pytest.mark.parametrize("init", GROUND_TRUTH)
+def test_an_init_built_from_the_ground_truth_refuses_a_request_without_it(init, n_atoms):
+    request = dataclasses.replace(toy_request(init, n_atoms), features=None)
+    with pytest.raises(ConfigError) as err:
+        initialize(request)
+    assert err.value.option == "init" and "ground-truth" in err.value.message
+
+
+@pytest.mark.parametrize("init", GROUND_TRUTH)
+def test_an_init_built_from_the_ground_truth_is_no_rare_base(init):
+    assert init not in inits.choices()["rare_base"]

@@ -11,6 +11,7 @@ from saeinit.inits import mixture  # noqa: F401
 from saeinit.inits import outliers  # noqa: F401
 from saeinit.inits import isolation  # noqa: F401
 from saeinit.inits import dictlearn  # noqa: F401
+from saeinit.inits import oracle  # noqa: F401
 
 # isort: on
 from saeinit.inits.registry import (

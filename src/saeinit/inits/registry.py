@@ -19,6 +19,7 @@ from saeinit.config import (
     ConfigError,
     require_choice,
     require_in_unit_interval,
+    require_non_negative,
     require_positive,
 )
 from saeinit.tensors import normalize_rows
@@ -62,6 +63,10 @@ class InitConfig:
     rounds)."""
     omp_k: int = 6
     """Atoms per sample in the mod init's matching pursuit."""
+    oracle_noise: float = 0.0
+    """Noise of the oracle init: Gaussian of standard deviation oracle-noise / sqrt(d) added to
+    each coordinate of each ground-truth feature before renormalisation (0: the features
+    exactly)."""
 
     def __post_init__(self) -> None:
         get(self.init)
@@ -72,11 +77,11 @@ class InitConfig:
             raise ConfigError(
                 "rare-base", f"unknown init {self.rare_base!r}; choose one of {', '.join(names())}"
             )
-        if _REGISTRY[self.rare_base].uses_base:
+        base = _REGISTRY[self.rare_base]
+        if base.uses_base or base.needs_ground_truth:
+            why = "mixes in rare vectors itself" if base.uses_base else "is a bound, not a method"
             raise ConfigError(
-                "rare-base",
-                f"{self.rare_base!r} mixes in rare vectors itself; choose one of "
-                + ", ".join(spec.name for spec in available() if not spec.uses_base),
+                "rare-base", f"{self.rare_base!r} {why}; choose one of {', '.join(bases())}"
             )
         require_positive("centroid-batch-size", self.centroid_batch_size)
         require_positive("lof-neighbors", self.lof_neighbors)
@@ -85,6 +90,7 @@ class InitConfig:
         require_positive("omp-k", self.omp_k)
         if self.mod_iters < 0:
             raise ConfigError("mod-iters", f"must be >= 0, got {self.mod_iters}")
+        require_non_negative("oracle-noise", self.oracle_noise)
 
 
 def finite_sample(sample: torch.Tensor) -> torch.Tensor:
@@ -123,6 +129,10 @@ class InitRequest:
     """Draws n data samples [n, dim] as float32, refusing NaN or inf (wrapped in FiniteDraw on
     construction); each call gives fresh ones where the source allows."""
     config: InitConfig
+    features: torch.Tensor | None = None
+    """The ground-truth features [G, dim] on the CPU when the data has them (toy data, a .npz
+    file with features), else None; only an init registered with needs_ground_truth reads
+    them."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.draw, FiniteDraw):
@@ -152,6 +162,9 @@ class InitSpec(NamedTuple):
     """The init sample size used when --init-samples is unset."""
     samples_per_atom: int = 1
     """When --init-samples is unset, the sample holds at least this many samples per atom."""
+    needs_ground_truth: bool = False
+    """True for an init built from the ground-truth features (an upper bound for benchmarks,
+    not a method): it refuses a request without them, and cannot be a --rare-base."""
 
 
 _REGISTRY: dict[str, InitSpec] = {}
@@ -164,14 +177,17 @@ def register(
     uses_base: bool = False,
     samples: int = DEFAULT_INIT_SAMPLES,
     samples_per_atom: int = 1,
+    needs_ground_truth: bool = False,
 ) -> Callable[[InitFn], InitFn]:
     """Decorator that adds an init to the registry under `name`; `samples` is its default init
-    sample size."""
+    sample size; `needs_ground_truth` marks an init that reads the request's features."""
 
     def add(fn: InitFn) -> InitFn:
         if name in _REGISTRY:
             raise ValueError(f"init {name!r} is registered twice")
-        _REGISTRY[name] = InitSpec(name, description, fn, uses_base, samples, samples_per_atom)
+        _REGISTRY[name] = InitSpec(
+            name, description, fn, uses_base, samples, samples_per_atom, needs_ground_truth
+        )
         return fn
 
     return add
@@ -191,10 +207,15 @@ def available() -> list[InitSpec]:
     return list(_REGISTRY.values())
 
 
+def bases() -> list[str]:
+    """The inits a rare init may mix its rare vectors into: the methods that do not do so
+    themselves (not the rare inits, nor an init built from the ground truth)."""
+    return [spec.name for spec in available() if not (spec.uses_base or spec.needs_ground_truth)]
+
+
 def choices() -> dict[str, list[str]]:
     """The allowed values of InitConfig's choice-valued fields, for the CLI."""
-    bases = [spec.name for spec in available() if not spec.uses_base]
-    return {"init": names(), "rare_base": bases, "svd_fill": list(SVD_FILLS)}
+    return {"init": names(), "rare_base": bases(), "svd_fill": list(SVD_FILLS)}
 
 
 def sample_size(request: InitRequest) -> int:
