@@ -3,6 +3,8 @@
 from saeinit.metrics.activity import dead_latents, fvu, l0
 from saeinit.metrics.recovery import (
     cosine_matrix,
+    live_max_cosines,
+    live_mmcs,
     max_cosines,
     mcc,
     mmcs,
@@ -16,6 +18,8 @@ __all__ = [
     "dead_latents",
     "fvu",
     "l0",
+    "live_max_cosines",
+    "live_mmcs",
     "max_cosines",
     "mcc",
     "mmcs",

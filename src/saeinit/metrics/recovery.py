@@ -27,12 +27,35 @@ def recovered_fraction(features: torch.Tensor, atoms: torch.Tensor, threshold: f
     return (max_cosines(features, atoms) >= threshold).float().mean().item()
 
 
-def recovery_summary(features: torch.Tensor, atoms: torch.Tensor) -> dict[str, float]:
-    """MMCS, MCC and the fractions recovered at 0.9 and 0.99, from one cosine matrix."""
+def live_max_cosines(cosines: torch.Tensor, acts: torch.Tensor) -> torch.Tensor:
+    """For each ground-truth feature, its best cosine with the atom of a latent that fires on
+    it [G]: `cosines` [G, n] from `cosine_matrix`, `acts` [G, n] the latents' activations on
+    each feature presented alone (row i: the input c * f_i). A latent fires when its activation
+    is > 0; a feature on which none fires scores 0."""
+    fired = acts > 0
+    best = cosines.masked_fill(~fired, -torch.inf).amax(dim=1)
+    return torch.where(fired.any(dim=1), best, torch.zeros_like(best))
+
+
+def live_mmcs(features: torch.Tensor, atoms: torch.Tensor, acts: torch.Tensor) -> float:
+    """Live MMCS: MMCS counting only the atoms of the latents that fire when the feature is
+    there (`live_max_cosines`), so that an atom which matches a feature but whose latent never
+    fires on it does not count as recovering it."""
+    return live_max_cosines(cosine_matrix(features, atoms), acts).mean().item()
+
+
+def recovery_summary(
+    features: torch.Tensor, atoms: torch.Tensor, acts: torch.Tensor | None = None
+) -> dict[str, float]:
+    """MMCS, MCC and the fractions recovered at 0.9 and 0.99, from one cosine matrix; with
+    `acts` (the latents' activations on each feature presented alone, as `live_max_cosines`
+    takes them), live MMCS beside MMCS."""
     cosines = cosine_matrix(features, atoms)
     best = cosines.amax(dim=1)
-    return {
-        "mmcs": best.mean().item(),
+    summary = {"mmcs": best.mean().item()}
+    if acts is not None:
+        summary["live_mmcs"] = live_max_cosines(cosines, acts).mean().item()
+    return summary | {
         "mcc": _hungarian_mean(cosines.abs()),
         "recovered_0.9": (best >= 0.9).float().mean().item(),
         "recovered_0.99": (best >= 0.99).float().mean().item(),

@@ -27,6 +27,9 @@ STATS_SAMPLES = 8192
 """Size of the sample that the normalisation factor and a data-based b_dec are computed on."""
 FIRED_COUNTS = (1, 10)
 """The ceiling a run reports: how many features fired at least this often in its samples."""
+NPZ_LIVE_COEFFICIENT = 0.5
+"""c of the live-MMCS inputs c * f_i on a .npz dataset with features (its coefficients, if
+any, are not read): the mean active coefficient of the default toy data."""
 
 
 class RunOutput(NamedTuple):
@@ -54,7 +57,10 @@ def run(config: RunConfig) -> RunOutput:
     else:
         model, init_seconds = _initialised_model(config, source)
     model.to(config.train.torch_device())
-    result = train(model, source.batches, config.train, source.features, source.eval_x, size)
+    coefficient = live_coefficient(config) * (factor or 1.0)
+    result = train(
+        model, source.batches, config.train, source.features, source.eval_x, size, coefficient
+    )
     output = {"config": to_dict(config), "dict_size": model.d_sae, "threads": threads}
     output |= {"init_seconds": init_seconds, "norm_scaling_factor": factor}
     output |= {"data_info": source.info} | result.to_dict()
@@ -65,6 +71,15 @@ def run(config: RunConfig) -> RunOutput:
         save_sae(folder, model, output["config"], source.features, factor, metadata)
         output["saved_to"] = str(folder)
     return RunOutput(output, model, source.features, factor, metadata)
+
+
+def live_coefficient(config: RunConfig) -> float:
+    """c of live MMCS's inputs c * f_i, before normalisation: a typical active coefficient,
+    the mean of toy data's uniform range [coef-min, coef-max), NPZ_LIVE_COEFFICIENT for a
+    .npz dataset (activations have no features to present)."""
+    if config.data_file is not None or config.acts.activations is not None:
+        return NPZ_LIVE_COEFFICIENT
+    return (config.toy.coef_min + config.toy.coef_max) / 2
 
 
 def feature_ceiling(fired: torch.Tensor | None) -> dict[str, int] | None:
@@ -96,7 +111,10 @@ def _initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
         # The atoms reconstruct x - b_dec, so the informed inits see the data minus b_dec.
         draw = lambda n: source.draw(n).cpu() - b_dec  # noqa: E731
     # Inits run on the CPU (scikit-learn needs it); the model moves to the device after.
-    request = InitRequest(n_atoms, source.dim, generator, lambda n: draw(n).cpu(), config.init)
+    features = None if source.features is None else source.features.cpu()
+    request = InitRequest(
+        n_atoms, source.dim, generator, lambda n: draw(n).cpu(), config.init, features
+    )
     init = initialize(request)
     model.set_decoder(init.W_dec)
     return model, init.seconds + _init_encoder(config, model, request)

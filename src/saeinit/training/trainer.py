@@ -1,6 +1,6 @@
 """The training loop: Adam on the reference loss, stopping at a target MMCS or a step budget.
 A step is one optimiser update on one batch, whatever the data; a fixed dataset's epochs are
-reported beside the steps."""
+reported beside the steps. Live MMCS is checked with MMCS, and has crossings of its own."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 
 from saeinit import metrics
 from saeinit.models import ReLUSAE
+from saeinit.tensors import normalize_rows
 from saeinit.training.config import STEP_UNIT, THRESHOLDS, TrainConfig
 from saeinit.training.progress import Progress
 from saeinit.training.resample import DeadLatentTracker, ResidualPool, resample
@@ -86,6 +87,9 @@ class Crossing:
     """Passes over a fixed dataset (samples / its size); None for a stream."""
 
 
+Crossings = dict[str, Crossing | None]
+
+
 @dataclass
 class TrainResult:
     mmcs_initial: float | None
@@ -99,34 +103,44 @@ class TrainResult:
     stopped: str
     """Why training ended: "target" (MMCS reached --target-mmcs, possibly at the start) or
     "budget" (--max-steps done; with --max-steps 0, the start evaluated and nothing trained)."""
-    thresholds: dict[str, Crossing | None]
+    thresholds: Crossings
     history: list[dict] = field(default_factory=list)
     final: dict = field(default_factory=dict)
     resampled: int = 0
     """Latents re-seeded from the data during training (--resample-every)."""
-    fvu_thresholds: dict[str, Crossing | None] = field(default_factory=dict)
+    fvu_thresholds: Crossings = field(default_factory=dict)
     """When the held-out FVU first fell to --target-fvu (keyed by it; empty when unset)."""
     epochs: float | None = None
     """Passes over a fixed dataset: samples / its size (None for a stream)."""
     step_unit: str = STEP_UNIT
     """What a step is; results saved before it was recorded are read by
     `settings.step_unit`."""
+    live_mmcs_initial: float | None = None
+    """Live MMCS at the start and at the end (None without ground truth)."""
+    live_mmcs_final: float | None = None
+    live_thresholds: Crossings = field(default_factory=dict)
+    """When live MMCS first reached each threshold (empty without ground truth)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class Evaluator:
-    """Measures an SAE against the ground truth and on a held-out sample."""
+    """Measures an SAE against the ground truth (MMCS, live MMCS) and on a held-out sample."""
 
-    def __init__(self, model: ReLUSAE, features: torch.Tensor | None, eval_x: torch.Tensor):
+    def __init__(self, model: ReLUSAE, features: torch.Tensor | None, eval_x: torch.Tensor, c=0.5):
         self.model, self.features, self.eval_x = model, features, eval_x
+        # Live MMCS's inputs: each feature alone, c * f_i (`metrics.live_max_cosines`).
+        self.probes = None if features is None else c * normalize_rows(features.float())
 
     @torch.no_grad()
-    def mmcs(self) -> float | None:
+    def recovery(self) -> tuple[float | None, float | None]:
+        """MMCS and live MMCS (None, None without ground truth), from one cosine matrix."""
         if self.features is None:
-            return None
-        return metrics.mmcs(self.features, self.model.W_dec)
+            return None, None
+        cosines = metrics.cosine_matrix(self.features, self.model.W_dec)
+        live = metrics.live_max_cosines(cosines, self.model.encode(self.probes))
+        return cosines.amax(dim=1).mean().item(), live.mean().item()
 
     @torch.no_grad()
     def fvu(self) -> float:
@@ -152,7 +166,9 @@ class Evaluator:
                 f"loss became {row['loss']} by step {step}: lower --lr or --l1, or check the data"
             )
         if self.features is not None:
-            row |= metrics.recovery_summary(self.features, self.model.W_dec)
+            row |= metrics.recovery_summary(
+                self.features, self.model.W_dec, self.model.encode(self.probes)
+            )
         return row
 
 
@@ -163,26 +179,31 @@ def train(
     features: torch.Tensor | None = None,
     eval_x: torch.Tensor | None = None,
     dataset_size: int | None = None,
+    live_coefficient: float = 0.5,
 ) -> TrainResult:
     """Train `model` on `batches`, one optimiser update per batch (a step), and record when
-    MMCS crosses each threshold. `dataset_size`: the samples of the fixed dataset the batches
-    come from, to report epochs (None for a stream). --max-steps 0 evaluates the start only."""
+    MMCS and live MMCS cross each threshold. `dataset_size`: the samples of the fixed dataset
+    the batches come from, to report epochs (None for a stream). `live_coefficient`: c of the
+    live-MMCS inputs c * f_i, in the units the model sees. --max-steps 0 evaluates the start
+    only."""
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    evaluator = Evaluator(model, features, eval_x if eval_x is not None else next(batches))
+    eval_x = eval_x if eval_x is not None else next(batches)
+    evaluator = Evaluator(model, features, eval_x, live_coefficient)
     epochs = (lambda samples: samples / dataset_size) if dataset_size else (lambda samples: None)
     eval_start = time.perf_counter()
     history = [evaluator.row(0, 0, 0.0, epochs(0))]
     divergence = DivergenceCheck(history[0], evaluator.eval_x, config.lr)
     eval_seconds = time.perf_counter() - eval_start
-    mmcs_now = history[0].get("mmcs")
-    crossings: dict[str, Crossing | None] = {f"{t:.2f}": None for t in THRESHOLDS}
-    _record_crossings(crossings, mmcs_now, Crossing(0, 0, 0.0, epochs(0)))
-    fvu_crossings: dict[str, Crossing | None] = {}
+    mmcs_now, live_now = history[0].get("mmcs"), history[0].get("live_mmcs")
+    crossings: Crossings = {f"{t:.2f}": None for t in THRESHOLDS}
+    live_crossings: Crossings = {} if features is None else dict.fromkeys(crossings)
+    start = Crossing(0, 0, 0.0, epochs(0))
+    _record_crossings(crossings, mmcs_now, start)
+    _record_crossings(live_crossings, live_now, start)
+    fvu_crossings: Crossings = {}
     if config.target_fvu is not None:
         fvu_crossings[f"{config.target_fvu:g}"] = None
-        _record_fvu(
-            fvu_crossings, config.target_fvu, history[0]["fvu"], Crossing(0, 0, 0.0, epochs(0))
-        )
+        _record_fvu(fvu_crossings, config.target_fvu, history[0]["fvu"], start)
 
     step = samples = resampled = 0
     train_seconds = 0.0
@@ -222,9 +243,10 @@ def train(
                 f"loss became {loss.item()} by step {step}: lower --lr or --l1, or check the data"
             )
         divergence.check_training(step)
-        mmcs_now = evaluator.mmcs()
+        mmcs_now, live_now = evaluator.recovery()
         now = Crossing(step, samples, train_seconds, epochs(samples))
         _record_crossings(crossings, mmcs_now, now)
+        _record_crossings(live_crossings, live_now, now)
         if config.target_fvu is not None:
             fvu_now = evaluator.fvu()
             _record_fvu(fvu_crossings, config.target_fvu, fvu_now, now)
@@ -254,12 +276,13 @@ def train(
         fvu_thresholds=fvu_crossings,
         resampled=resampled,
         epochs=epochs(samples),
+        live_mmcs_initial=history[0].get("live_mmcs"),
+        live_mmcs_final=history[-1].get("live_mmcs"),
+        live_thresholds=live_crossings,
     )
 
 
-def _record_crossings(
-    crossings: dict[str, Crossing | None], mmcs: float | None, now: Crossing
-) -> None:
+def _record_crossings(crossings: Crossings, mmcs: float | None, now: Crossing) -> None:
     if mmcs is None:
         return
     for threshold in THRESHOLDS:
@@ -268,9 +291,7 @@ def _record_crossings(
             crossings[key] = now
 
 
-def _record_fvu(
-    crossings: dict[str, Crossing | None], target: float, fvu: float, now: Crossing
-) -> None:
+def _record_fvu(crossings: Crossings, target: float, fvu: float, now: Crossing) -> None:
     key = f"{target:g}"
     if crossings[key] is None and fvu <= target:
         crossings[key] = now
