@@ -4,6 +4,8 @@ the ways its encoder starts (reset, tied, set) and its weights are refolded.
 An architecture is a subclass in a module of its own that names itself (`name`, its SAELens
 `saelens_architecture`), declares its own settings (`Options`, a dataclass merged into
 `SAEConfig`), and defines its activation and its sparsity term; `models.registry` lists it.
+Tensors of its own beyond the four every SAE has (JumpReLU's threshold) are saved and loaded
+through `saelens_tensors` and `load_saelens_tensors`.
 """
 
 from __future__ import annotations
@@ -65,6 +67,13 @@ class SAE(nn.Module):
         """The sparsity term and its coefficient, or None when the loss is the MSE alone."""
         return None
 
+    def sparsity_term(
+        self, acts: torch.Tensor, pre_acts: torch.Tensor
+    ) -> tuple[torch.Tensor, float] | None:
+        """What the forward pass adds to the MSE: `sparsity_loss(acts)`, unless the
+        architecture's term needs the pre-activations too (JumpReLU's L0 estimator)."""
+        return self.sparsity_loss(acts)
+
     def saelens_settings(self) -> dict:
         """This architecture's own keys of SAELens' cfg.json."""
         return {}
@@ -73,6 +82,17 @@ class SAE(nn.Module):
     def from_saelens(cls, cfg: dict, d_in: int, d_sae: int, b_dec: bool, apply: bool) -> SAE:
         """An SAE of this architecture shaped by a saved cfg.json (weights not loaded)."""
         raise NotImplementedError
+
+    def saelens_tensors(self) -> dict[str, torch.Tensor]:
+        """This architecture's own tensors of sae_weights.safetensors, beyond W_enc, b_enc,
+        W_dec and b_dec, by SAELens' names, in the form SAELens saves them (the loader expects
+        the same names and shapes in a file it reads). Folding an input scaling into the SAE
+        (`fold_scaling`) must update them when it changes what they mean."""
+        return {}
+
+    def load_saelens_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Take back what `saelens_tensors` lists, read from a file (names, shapes and
+        finiteness already checked); ConfigError("sae", ...) for values it cannot hold."""
 
     # ---------------------------------------------------------------- shared
 
@@ -87,20 +107,24 @@ class SAE(nn.Module):
         model.configure(config)
         return model
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
+    def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
         if self.b_dec is not None and self.apply_b_dec_to_input:
             x = x - self.b_dec
-        return self.activate(x @ self.W_enc + self.b_enc)
+        return x @ self.W_enc + self.b_enc
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.activate(self.pre_activations(x))
 
     def decode(self, acts: torch.Tensor) -> torch.Tensor:
         x_hat = acts @ self.W_dec
         return x_hat if self.b_dec is None else x_hat + self.b_dec
 
     def forward(self, x: torch.Tensor) -> ForwardOutput:
-        acts = self.encode(x)
+        pre_acts = self.pre_activations(x)
+        acts = self.activate(pre_acts)
         x_hat = self.decode(acts)
         mse = (x_hat - x).pow(2).mean()
-        sparsity = self.sparsity_loss(acts)
+        sparsity = self.sparsity_term(acts, pre_acts)
         if sparsity is None:
             return ForwardOutput(x_hat, acts, mse, mse, None)
         term, coefficient = sparsity

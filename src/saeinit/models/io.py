@@ -1,14 +1,19 @@
 """Saving and loading SAEs in SAELens' on-disk layout.
 
 A folder holds `sae_weights.safetensors` (W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in],
-b_dec [d_in]) and `cfg.json` (the architecture's SAELens name and its own keys, d_in, d_sae,
+b_dec [d_in], and the architecture's own tensors, `SAE.saelens_tensors`: JumpReLU's threshold
+[d_sae]) and `cfg.json` (the architecture's SAELens name and its own keys, d_in, d_sae,
 apply_b_dec_to_input, normalize_activations, and the hook it was trained on when known).
 SAELens' `SAE.load_from_disk` reads what `save_sae` writes, and `load_sae` reads SAELens' SAEs of
-every registered architecture.
+every registered architecture. An architecture that SAELens saves under another's name
+(BatchTopK, saved as a JumpReLU SAE) loads as that other one, except from a folder of ours that
+records it (the `saeinit` settings name the architecture trained), so that a run resumes as
+itself.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -18,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from saeinit.config import ConfigError
 from saeinit.models.base import SAE
-from saeinit.models.registry import by_saelens_name
+from saeinit.models.registry import ARCHITECTURES, by_saelens_name
 
 WEIGHTS_FILE = "sae_weights.safetensors"
 CONFIG_FILE = "cfg.json"
@@ -41,17 +46,17 @@ def save_sae(
     saved weights, as SAELens does at the end of training, so the saved SAE takes unscaled
     data; `metadata` (model_name, hook_name, context_size, ...) goes into cfg.json."""
     directory.mkdir(parents=True, exist_ok=True)
+    if scaling_factor is not None and scaling_factor != 1.0:
+        model = copy.deepcopy(model)  # the caller's model keeps its form
+        model.fold_scaling(scaling_factor)
     b_dec = model.b_dec if model.b_dec is not None else torch.zeros(model.d_in)
     tensors = {
         "W_enc": model.W_enc.detach().clone(),
         "b_enc": model.b_enc.detach().clone(),
         "W_dec": model.W_dec.detach().clone(),
         "b_dec": b_dec.detach().clone(),
+        **{name: value.detach().clone() for name, value in model.saelens_tensors().items()},
     }
-    if scaling_factor is not None and scaling_factor != 1.0:
-        tensors["W_enc"] *= scaling_factor
-        tensors["W_dec"] /= scaling_factor
-        tensors["b_dec"] /= scaling_factor
     save_file(
         {k: v.contiguous().float().cpu() for k, v in tensors.items()}, directory / WEIGHTS_FILE
     )
@@ -116,6 +121,12 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
     if not isinstance(name, str):
         raise ConfigError(option, f"{directory / CONFIG_FILE} names no architecture: {name!r}")
     architecture = by_saelens_name(name, str(directory))
+    ours = cfg.get("saeinit")
+    ours_sae = ours.get("sae") if isinstance(ours, dict) else None
+    trained_as = ours_sae.get("architecture") if isinstance(ours_sae, dict) else None
+    if isinstance(trained_as, str) and trained_as in ARCHITECTURES:
+        if ARCHITECTURES[trained_as].saelens_architecture == name:
+            architecture = ARCHITECTURES[trained_as]
     normalization = cfg.get("normalize_activations") or "none"
     if not isinstance(normalization, str) or normalization not in INFERENCE_NORMALIZATIONS:
         raise ConfigError(
@@ -134,8 +145,6 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
         raise ConfigError(option, f"{directory / WEIGHTS_FILE} lacks {', '.join(missing)}")
     d_in, d_sae = cfg["d_in"], cfg["d_sae"]
     # Our own SAEs saved without a decoder bias come back without one; SAELens' always have it.
-    ours = cfg.get("saeinit")
-    ours_sae = ours.get("sae") if isinstance(ours, dict) else None
     has_b_dec = "b_dec" in tensors and not (
         isinstance(ours, dict)
         and (ours_sae.get("b_dec", "none") if isinstance(ours_sae, dict) else "none") == "none"
@@ -143,9 +152,18 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
     apply_b_dec_to_input = bool(cfg.get("apply_b_dec_to_input", True))
     model = architecture.from_saelens(cfg, d_in, d_sae, has_b_dec, apply_b_dec_to_input)
     names = ("W_enc", "b_enc", "W_dec", "b_dec") if has_b_dec else ("W_enc", "b_enc", "W_dec")
+    targets = {name: getattr(model, name) for name in names}
+    own = model.saelens_tensors()
+    missing = sorted(set(own) - set(tensors))
+    if missing:
+        raise ConfigError(
+            option,
+            f"{directory / WEIGHTS_FILE} lacks {', '.join(missing)}, which a "
+            f"{model.name} SAE needs",
+        )
+    targets |= {name: torch.empty_like(value) for name, value in own.items()}
     with torch.no_grad():
-        for name in names:
-            target = getattr(model, name)
+        for name, target in targets.items():
             if tuple(tensors[name].shape) != tuple(target.shape):
                 raise ConfigError(
                     option,
@@ -159,4 +177,5 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
                     f"{name} in {directory / WEIGHTS_FILE} holds NaN or inf values; an SAE "
                     "with non-finite weights cannot be used (was its training diverging?)",
                 )
+        model.load_saelens_tensors({name: targets[name] for name in own})
     return model

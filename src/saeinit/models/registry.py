@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from saeinit.config import ConfigError
 from saeinit.models.base import SAE
+from saeinit.models.jumprelu_sae import JumpReLUSAE
 from saeinit.models.relu_sae import ReLUSAE
 from saeinit.models.topk_sae import TopKSAE
 
-ARCHITECTURES: dict[str, type[SAE]] = {cls.name: cls for cls in (ReLUSAE, TopKSAE)}
+ARCHITECTURES: dict[str, type[SAE]] = {cls.name: cls for cls in (ReLUSAE, TopKSAE, JumpReLUSAE)}
 """Architecture name (--architecture) -> SAE class, in the order `--help` lists them."""
 
 
