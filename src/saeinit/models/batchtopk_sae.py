@@ -1,0 +1,130 @@
+"""BatchTopK SAE (Bussmann et al. 2024), as SAELens trains it: in training the k x batch
+largest ReLU latents of the whole batch are kept; at inference, every latent above one global
+threshold, a running average of the smallest activation training kept. Saved as SAELens saves
+it: a JumpReLU SAE whose threshold is that value for every latent."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from saeinit.config import ConfigError, require_in_unit_interval, require_positive
+from saeinit.models.base import SAE
+
+
+@dataclass
+class BatchTopKOptions:
+    batchtopk_k: float = 12.0
+    """Latents the batchtopk architecture keeps per sample on average: in training the
+    k x batch largest ReLU latents of the whole batch (a sample may keep more or fewer than
+    k), at inference every latent above the learned threshold. Not --k, which topk keeps in
+    every sample."""
+    batchtopk_threshold_lr: float = 0.01
+    """Rate of the running average from which the batchtopk architecture learns its
+    inference threshold: after each training batch, threshold += rate * (smallest kept
+    activation - threshold) (SAELens' topk_threshold_lr)."""
+
+    def check_options(self) -> None:
+        require_positive("batchtopk-k", self.batchtopk_k)
+        require_in_unit_interval(
+            "batchtopk-threshold-lr", self.batchtopk_threshold_lr, open_left=True
+        )
+
+
+def _check_number(key: str, value, low: float, high: float) -> float:
+    """A cfg.json number in (low, high], or a ConfigError naming the key."""
+    number = not isinstance(value, bool) and isinstance(value, int | float)
+    if not number or not math.isfinite(value) or not low < value <= high:
+        raise ConfigError("sae", f"{key} in the cfg.json must be in ({low:g}, {high:g}]: {value!r}")
+    return float(value)
+
+
+class BatchTopKSAE(SAE):
+    """c = BatchTopK_{k x B}(ReLU(x W_enc + b_enc)) in training; c = ReLU(p) where p > threshold
+    at inference. The loss is the MSE alone (no AuxK: dead latents are left to
+    --resample-every).
+
+    Training is a forward pass in training mode with autograd recording (the trainer's step):
+    it keeps the batch's top activations and moves the threshold. Any other pass uses the
+    threshold and leaves it alone: after `model.eval()`, or under `torch.no_grad()` as the
+    trainer's evaluation, the live-MMCS probe and `saeinit evaluate` run the model."""
+
+    name = "batchtopk"
+    saelens_architecture = "jumprelu"
+    """SAELens trains a "batchtopk" SAE but saves it as a JumpReLU SAE (its inference form)."""
+    Options = BatchTopKOptions
+
+    def __init__(
+        self,
+        d_in,
+        d_sae,
+        k: float = BatchTopKOptions.batchtopk_k,
+        threshold_lr: float = BatchTopKOptions.batchtopk_threshold_lr,
+        b_dec=False,
+        apply_b_dec_to_input=True,
+    ):
+        super().__init__(d_in, d_sae, b_dec, apply_b_dec_to_input)
+        self.k, self.threshold_lr = min(float(k), float(d_sae)), threshold_lr
+        # float64 as SAELens (a running average of small steps); a buffer, not trained by Adam
+        self.register_buffer("topk_threshold", torch.zeros((), dtype=torch.float64))
+
+    @classmethod
+    def check(cls, config) -> None:
+        if config.dict_size is not None and config.batchtopk_k > config.dict_size:
+            raise ConfigError(
+                "batchtopk-k",
+                f"is {config.batchtopk_k:g}, more than the {config.dict_size} latents",
+            )
+
+    def configure(self, config) -> None:
+        self.k = min(float(config.batchtopk_k), float(self.d_sae))
+        self.threshold_lr = config.batchtopk_threshold_lr
+
+    def training_pass(self) -> bool:
+        """Whether a forward pass now is a training step (see the class docstring)."""
+        return self.training and torch.is_grad_enabled()
+
+    def activate(self, pre_acts: torch.Tensor) -> torch.Tensor:
+        acts = torch.relu(pre_acts)
+        if not self.training_pass():
+            return acts * (pre_acts > self.topk_threshold.to(pre_acts.dtype)).to(acts)
+        flat = acts.flatten()
+        keep = min(max(round(self.k * pre_acts.shape[0]), 1), flat.numel())
+        top = flat.topk(keep)
+        acts = torch.zeros_like(flat).scatter(0, top.indices, top.values).reshape(acts.shape)
+        self._update_threshold(acts.detach())
+        return acts
+
+    @torch.no_grad()
+    def _update_threshold(self, acts: torch.Tensor) -> None:
+        kept = acts[acts > 0]
+        if kept.numel():
+            smallest = kept.min().to(self.topk_threshold.dtype)
+            self.topk_threshold.mul_(1 - self.threshold_lr).add_(self.threshold_lr * smallest)
+
+    def saelens_settings(self) -> dict:
+        # SAELens' BatchTopK training keys (its JumpReLU inference config ignores them)
+        return {"k": self.k, "topk_threshold_lr": self.threshold_lr}
+
+    def saelens_tensors(self) -> dict[str, torch.Tensor]:
+        # as SAELens' BatchTopK saves its inference form: one threshold repeated per latent
+        value = self.topk_threshold.to(self.b_enc.dtype)
+        return {"threshold": value.expand(self.d_sae).clone()}
+
+    def load_saelens_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        threshold = tensors["threshold"]
+        if not torch.all(threshold == threshold[0]):
+            raise ConfigError(
+                "sae", "its threshold differs between latents; a batchtopk SAE has one for all"
+            )
+        self.topk_threshold.fill_(threshold[0].item())
+
+    @classmethod
+    def from_saelens(cls, cfg, d_in, d_sae, b_dec, apply) -> BatchTopKSAE:
+        k = cfg.get("k", min(BatchTopKOptions.batchtopk_k, d_sae))
+        rate = cfg.get("topk_threshold_lr", BatchTopKOptions.batchtopk_threshold_lr)
+        k = _check_number("k", k, 0.0, float(d_sae))
+        rate = _check_number("topk_threshold_lr", rate, 0.0, 1.0)
+        return cls(d_in, d_sae, k, rate, b_dec, apply)
