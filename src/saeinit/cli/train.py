@@ -119,10 +119,17 @@ def summary(result: dict) -> str:
         f"stopped: {result['stopped']}",
     ]
     if result["mmcs_initial"] is not None:
-        lines.append(f"MMCS {result['mmcs_initial']:.4f} -> {result['mmcs_final']:.4f}")
-        for threshold in THRESHOLDS:
-            hit = result["thresholds"][f"{threshold:.2f}"]
-            lines.append(f"  MMCS >= {threshold}: {crossing(hit, result)}")
+        line = f"MMCS {result['mmcs_initial']:.4f} -> {result['mmcs_final']:.4f}"
+        live = result.get("live_thresholds") or {}  # absent from results saved before it
+        if live:
+            line += (
+                f"  live MMCS {result['live_mmcs_initial']:.4f} -> {result['live_mmcs_final']:.4f}"
+            )
+        lines.append(line)
+        for name, crossings in (("MMCS", result["thresholds"]), ("live MMCS", live)):
+            for threshold in THRESHOLDS if crossings else ():
+                hit = crossings[f"{threshold:.2f}"]
+                lines.append(f"  {name} >= {threshold}: {crossing(hit, result)}")
     for target, hit in result.get("fvu_thresholds", {}).items():
         lines.append(f"  FVU <= {target}: {crossing(hit, result)}")
     final = result["final"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from itertools import product
 from pathlib import Path
 
 from saeinit.inits import get as get_init
@@ -19,23 +20,25 @@ from saeinit.training.config import THRESHOLDS
 from saeinit.training.settings import data_label, stored_config
 
 SCHEMA = "saeinit-results-1"
-HISTORY_COLUMNS = ("step", "samples", "seconds", "mmcs", "mcc", "loss", "mse", "fvu", "l0", "dead")
+HISTORY_COLUMNS = tuple("step samples seconds mmcs live_mmcs mcc loss mse fvu l0 dead".split())
 RUN_COLUMNS = (
     "scenario", "init", "rare_ratio", "seed", "dict_size", "mmcs_initial", "mmcs_final",
-    "init_seconds", "train_seconds", "steps", "samples", "stopped",
+    "init_seconds", "train_seconds", "steps", "samples", "stopped", "live_mmcs_initial",
+    "live_mmcs_final",
 )  # fmt: skip
 
 
 CROSSING_PARTS = ("step", "samples", "seconds")
 
 
-def threshold_column(threshold: float, part: str) -> str:
-    """Column of one part of a threshold crossing, e.g. t99_step for MMCS 0.99."""
-    return f"t{round(threshold * 100)}_{part}"
+def threshold_column(threshold: float, part: str, live: bool = False) -> str:
+    """Column of one part of a threshold crossing: t99_step for MMCS 0.99, live_t99_step live."""
+    return f"{'live_' if live else ''}t{round(threshold * 100)}_{part}"
 
 
 def _threshold_columns() -> list[str]:
-    return [threshold_column(t, part) for t in THRESHOLDS for part in CROSSING_PARTS]
+    crossings = product((False, True), THRESHOLDS, CROSSING_PARTS)
+    return [threshold_column(t, part, live) for live, t, part in crossings]
 
 
 _INTEGRITY_CHECK = "PRAGMA integrity_check(10)"
@@ -232,12 +235,12 @@ class ResultStore:
             "init": init,
             "rare_ratio": config["init"]["rare_ratio"] if get_init(init).uses_base else None,
             "seed": config["train"]["seed"],
-            **{c: result[c] for c in RUN_COLUMNS[4:]},
+            **{c: result.get(c) for c in RUN_COLUMNS[4:]},  # live_*: absent in older results
         }
-        for threshold in THRESHOLDS:
-            crossing = result["thresholds"][f"{threshold:.2f}"] or {}
-            for part in CROSSING_PARTS:
-                values[threshold_column(threshold, part)] = crossing.get(part)
+        crossings = {False: result["thresholds"], True: result.get("live_thresholds") or {}}
+        for live, threshold, part in product((False, True), THRESHOLDS, CROSSING_PARTS):
+            crossing = crossings[live].get(f"{threshold:.2f}") or {}
+            values[threshold_column(threshold, part, live)] = crossing.get(part)
         values["settings"] = json.dumps(settings, sort_keys=True)
         values["result"] = json.dumps(result)
         names = ", ".join(["key", *values])

@@ -32,9 +32,8 @@ def live_max_cosines(cosines: torch.Tensor, acts: torch.Tensor) -> torch.Tensor:
     it [G]: `cosines` [G, n] from `cosine_matrix`, `acts` [G, n] the latents' activations on
     each feature presented alone (row i: the input c * f_i). A latent fires when its activation
     is > 0; a feature on which none fires scores 0."""
-    fired = acts > 0
-    best = cosines.masked_fill(~fired, -torch.inf).amax(dim=1)
-    return torch.where(fired.any(dim=1), best, torch.zeros_like(best))
+    best = torch.where(acts > 0, cosines, -torch.inf).amax(dim=1)
+    return best.masked_fill(best == -torch.inf, 0.0)
 
 
 def live_mmcs(features: torch.Tensor, atoms: torch.Tensor, acts: torch.Tensor) -> float:
