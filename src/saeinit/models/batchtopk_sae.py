@@ -44,7 +44,8 @@ def _check_number(key: str, value, low: float, high: float) -> float:
 class BatchTopKSAE(SAE):
     """c = BatchTopK_{k x B}(ReLU(x W_enc + b_enc)) in training; c = ReLU(p) where p > threshold
     at inference. The loss is the MSE alone (no AuxK: dead latents are left to
-    --resample-every).
+    --resample-every). The trainer keeps atoms unit-norm, so SAELens' option of ranking
+    activations times their atoms' norms (rescale_acts_by_decoder_norm) changes nothing here.
 
     Training is a forward pass in training mode with autograd recording (the trainer's step):
     it keeps the batch's top activations and moves the threshold. Any other pass uses the
