@@ -113,8 +113,8 @@ def test_saelens_sae_trains_further_here(tmp_path, fast_train):
 def test_load_sae_refuses_other_architectures_and_missing_folders(tmp_path):
     saelens_sae(tmp_path, apply=True)
     cfg = json.loads((tmp_path / "cfg.json").read_text())
-    (tmp_path / "cfg.json").write_text(json.dumps(cfg | {"architecture": "jumprelu"}))
-    with pytest.raises(ConfigError, match="'jumprelu' SAE"):
+    (tmp_path / "cfg.json").write_text(json.dumps(cfg | {"architecture": "gated"}))
+    with pytest.raises(ConfigError, match="'gated' SAE"):
         load_sae(tmp_path)
     (tmp_path / "cfg.json").write_text(json.dumps(cfg | {"architecture": "topk"}))
     with pytest.raises(ConfigError, match="lacks k"):

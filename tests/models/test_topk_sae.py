@@ -11,7 +11,8 @@ from saeinit.training.settings import config_from_settings
 
 
 def test_registry_names_every_architecture():
-    assert SAEConfig.choices()["architecture"] == tuple(ARCHITECTURES) == ("relu", "topk")
+    assert SAEConfig.choices()["architecture"] == tuple(ARCHITECTURES)
+    assert tuple(ARCHITECTURES) == ("relu", "topk", "jumprelu", "batchtopk")
     assert isinstance(build_sae(SAEConfig(architecture="topk", k=2), 4, 8), TopKSAE)
 
 
@@ -47,7 +48,7 @@ def test_tied_topk_run_starts_from_the_tied_dictionary_and_trains(fast_train):
 @pytest.mark.parametrize(
     "kwargs,option",
     [
-        ({"architecture": "jumprelu"}, "architecture"),
+        ({"architecture": "gated"}, "architecture"),
         ({"k": 0}, "k"),
         ({"architecture": "topk", "k": 9, "dict_size": 8}, "k"),
         ({"encoder_init": "kaiming"}, "encoder-init"),

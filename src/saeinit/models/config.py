@@ -19,7 +19,10 @@ class SharedSAEOptions:
 
     architecture: str = "relu"
     """relu: the seed's SAE (ReLU latents, L1 penalty); topk: OpenAI's TopK SAE (the --k largest
-    ReLU latents of each sample are kept, the loss is the MSE alone, --l1 is not used)."""
+    ReLU latents of each sample are kept, the loss is the MSE alone, --l1 is not used);
+    jumprelu: a learned threshold per latent and an L0 penalty (--jumprelu-*); batchtopk: the
+    --batchtopk-k x batch largest activations of a batch in training, a learned threshold at
+    inference."""
     dict_size: int | None = None
     """Number of dictionary atoms n (unset: as many as ground-truth features)."""
     encoder_init: str = "default"
