@@ -203,3 +203,43 @@ def test_a_run_whose_steps_were_epochs_stops_the_sweep(tmp_path):
     db.close()
     with pytest.raises(ConfigError, match="a step on a fixed dataset was a whole epoch"):
         tiny_result(path, dataset_size=512, batch_size=64)
+
+
+def test_live_mmcs_is_stored_with_its_crossings_beside_mmcs(tmp_path):
+    path = tmp_path / "r.sqlite"
+    _, (run,) = tiny_result(path, init="oracle", encoder_init="tied")
+    result = run["result"]
+    assert run["live_mmcs_initial"] == result["live_mmcs_initial"] == pytest.approx(1.0)
+    assert run["live_mmcs_final"] == result["live_mmcs_final"]
+    assert (run["live_t99_step"], run["live_t99_samples"], run["live_t99_seconds"]) == (0, 0, 0.0)
+    assert run["t99_step"] == 0  # MMCS 1 too: the run stopped at its start
+    _, runs = tiny_result(path, seed=1)  # orthogonal: live MMCS measured, no crossing
+    with ResultStore(path, readonly=True) as store:
+        rows = store.history(runs[1]["key"])
+    assert [row["live_mmcs"] for row in rows] == [
+        r["live_mmcs"] for r in runs[1]["result"]["history"]
+    ]
+    assert all(row["live_mmcs"] is not None for row in rows)
+    assert runs[1]["live_t95_step"] is None
+
+
+def test_a_store_from_before_live_mmcs_opens_and_gets_its_columns(tmp_path):
+    path = tmp_path / "r.sqlite"
+    tiny_result(path)
+    db = sqlite3.connect(path)
+    live = [row[1] for row in db.execute("PRAGMA table_info(runs)") if row[1].startswith("live")]
+    assert len(live) == 2 + 9  # initial, final, and 3 parts of 3 thresholds
+    with db:  # as written before live MMCS was measured
+        for column in live:
+            db.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        db.execute("ALTER TABLE history DROP COLUMN live_mmcs")
+    db.close()
+    with ResultStore(path, readonly=True) as store:  # a report reads it as it is
+        (old,) = store.runs()
+        assert old["live_mmcs_initial"] is None and old["live_t95_step"] is None
+        assert {row["live_mmcs"] for row in store.history(old["key"])} == {None}
+    summary, runs = tiny_result(path, seed=1)  # opened for writing: the columns are added
+    assert summary.finished == 1 and runs[0]["live_mmcs_initial"] is None
+    assert runs[1]["live_mmcs_initial"] is not None
+    with ResultStore(path) as store:
+        assert all(row["live_mmcs"] is not None for row in store.history(runs[1]["key"]))

@@ -58,3 +58,40 @@ def test_activity_metrics_by_hand():
     assert metrics.fvu(x, x) == 0.0
     assert metrics.fvu(x, x.mean(dim=0).expand_as(x)) == pytest.approx(1.0)
     assert metrics.fvu(x, torch.tensor([[1.0, 0.0], [2.0, 0.0]])) == pytest.approx(0.5)
+
+
+# Live MMCS by hand, in 2-D: features e0 and e1; atoms e0, e1 and their diagonal. acts[i] are
+# the latents' activations on feature i presented alone.
+LIVE_ATOMS = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+
+
+def test_live_mmcs_counts_only_the_atoms_of_latents_that_fire():
+    # On e0 latents 0 and 2 fire: best cosine 1. On e1 the matching latent 1 does not fire
+    # (its activation is 0), only the diagonal does: cos 45.
+    acts = torch.tensor([[0.5, 0.0, 0.2], [0.0, 0.0, 0.3]])
+    assert metrics.mmcs(FEATURES[:2], LIVE_ATOMS) == pytest.approx(1.0)
+    assert metrics.live_mmcs(FEATURES[:2], LIVE_ATOMS, acts) == pytest.approx((1 + C45) / 2)
+    best = metrics.live_max_cosines(metrics.cosine_matrix(FEATURES[:2], LIVE_ATOMS), acts)
+    assert torch.allclose(best, torch.tensor([1.0, C45]))
+
+
+def test_live_mmcs_scores_a_feature_on_which_nothing_fires_zero():
+    # Negative activations (no architecture here makes them) do not count as firing either.
+    acts = torch.tensor([[0.5, 0.0, 0.0], [0.0, -1.0, 0.0]])
+    assert metrics.live_mmcs(FEATURES[:2], LIVE_ATOMS, acts) == pytest.approx(0.5)
+    assert metrics.live_mmcs(FEATURES[:2], LIVE_ATOMS, torch.zeros(2, 3)) == 0.0
+
+
+def test_live_mmcs_keeps_the_sign_of_the_cosine_as_mmcs_does():
+    # Only an atom pointing away from e0 fires on it: cosine -1, not 0 nor 1.
+    acts = torch.tensor([[0.0, 1.0]])
+    atoms = torch.tensor([[1.0, 0.0], [-1.0, 0.0]])
+    assert metrics.live_mmcs(FEATURES[:1], atoms, acts) == pytest.approx(-1.0)
+
+
+def test_recovery_summary_puts_live_mmcs_beside_mmcs_when_given_the_activations():
+    acts = torch.tensor([[0.5, 0.0, 0.2], [0.0, 0.0, 0.3]])
+    summary = metrics.recovery_summary(FEATURES[:2], LIVE_ATOMS, acts)
+    assert list(summary)[:2] == ["mmcs", "live_mmcs"]
+    assert summary["live_mmcs"] == pytest.approx((1 + C45) / 2)
+    assert "live_mmcs" not in metrics.recovery_summary(FEATURES[:2], LIVE_ATOMS)

@@ -260,3 +260,94 @@ def test_ordinary_runs_stay_far_below_the_divergence_limit():
     for lr in (1e-3, 3e-2):
         result = easy_run(lr=lr, max_steps=300, log_every=10, target_mmcs=0.999)
         assert max(row["fvu"] for row in result["history"]) < DIVERGED_ERROR / 10
+
+
+def test_live_mmcs_is_in_every_history_row_and_the_result():
+    result = easy_run(max_steps=30, eval_every=7, log_every=14)
+    lives = [row["live_mmcs"] for row in result["history"]]
+    assert all(-1.0 <= live <= 1.0 for live in lives) and len(lives) == 4
+    assert (result["live_mmcs_initial"], result["live_mmcs_final"]) == (lives[0], lives[-1])
+    assert result["final"]["live_mmcs"] == lives[-1]
+    assert result["live_thresholds"] == {"0.95": None, "0.98": None, "0.99": None}
+
+
+def hand_sae(b_enc0: float = 0.0):
+    """A 2-D ReLU SAE with atoms e0, e1 and their diagonal, whose latent 1 never fires on e1
+    (it reads -e1) and whose latent 0 reads e0 with bias b_enc0."""
+    from saeinit.models import ReLUSAE
+
+    model = ReLUSAE(2, 3)
+    with torch.no_grad():
+        model.W_dec.copy_(torch.nn.functional.normalize(torch.tensor([[1.0, 0], [0, 1], [1, 1]])))
+        model.W_enc.copy_(torch.tensor([[1.0, 0.0, 1.0], [0.0, -1.0, 1.0]]))
+        model.b_enc.copy_(torch.tensor([b_enc0, 0.0, 0.0]))
+    return model
+
+
+def test_the_evaluator_presents_each_feature_alone_as_c_times_it():
+    from saeinit.training.trainer import Evaluator
+
+    features, eval_x, c45 = torch.eye(2), torch.randn(16, 2), math.sqrt(0.5)
+    # On 0.5 e0 latents 0 and 2 fire (best cosine 1); on 0.5 e1 only the diagonal does.
+    mmcs, live = Evaluator(hand_sae(), features, eval_x, 0.5).recovery()
+    assert mmcs == pytest.approx(1.0) and live == pytest.approx((1 + c45) / 2)
+    # With b_enc0 = -0.3, latent 0 fires on 0.5 e0 but not on 0.25 e0: c matters.
+    model = hand_sae(b_enc0=-0.3)
+    assert Evaluator(model, features, eval_x, 0.5).recovery()[1] == pytest.approx((1 + c45) / 2)
+    assert Evaluator(model, features, eval_x, 0.25).recovery()[1] == pytest.approx(c45)
+    row = Evaluator(model, features, eval_x, 0.25).row(0, 0, 0.0)
+    assert row["mmcs"] == pytest.approx(1.0) and row["live_mmcs"] == pytest.approx(c45)
+    assert Evaluator(model, None, eval_x).recovery() == (None, None)
+
+
+def test_live_crossings_are_recorded_at_every_mmcs_check_and_do_not_stop_training(monkeypatch):
+    """Live MMCS scripted to reach 0.95 at the 3rd check and 0.98 at the 5th, then to fall:
+    each crossing is the check where it first happened, between history rows, and the run
+    goes on to its budget because MMCS (0.5) decides the stop."""
+    from saeinit.training import trainer
+
+    checks = iter([0.5, 0.9, 0.96, 0.97, 0.985, 0.97, 0.97, 0.97])
+    monkeypatch.setattr(trainer.Evaluator, "recovery", lambda self: (0.5, next(checks)))
+    result = easy_run(max_steps=30, eval_every=4, log_every=100)
+    assert result["stopped"] == "budget" and result["steps"] == 30
+    assert result["thresholds"] == {"0.95": None, "0.98": None, "0.99": None}
+    live = result["live_thresholds"]
+    assert (live["0.95"]["step"], live["0.95"]["samples"]) == (12, 12 * 256)
+    assert live["0.98"]["step"] == 20 and live["0.99"] is None
+    assert 0 < live["0.95"]["seconds"] <= live["0.98"]["seconds"] <= result["train_seconds"]
+    assert [row["step"] for row in result["history"]] == [0, 30]
+
+
+def test_the_live_coefficient_is_the_toy_mean_coefficient_in_the_units_the_model_sees(
+    monkeypatch,
+):
+    import saeinit.training.run as run_module
+
+    seen = []
+    real_train = run_module.train
+    monkeypatch.setattr(
+        run_module, "train", lambda *args: seen.append(args[-1]) or real_train(*args)
+    )
+    toy = ToyConfig(dim=16, features=32, coef_min=0.2, coef_max=1.0)
+    quick = TrainConfig(max_steps=0, threads=1, progress=False)
+    run(RunConfig(toy=toy, train=quick))
+    assert seen[-1] == pytest.approx(0.6)
+    sae = SAEConfig(normalize_activations="expected_average_only_in")
+    result = run(RunConfig(toy=toy, sae=sae, train=quick)).result
+    assert seen[-1] == pytest.approx(0.6 * result["norm_scaling_factor"])
+
+
+def test_without_ground_truth_there_is_no_live_mmcs(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "x.npz"
+    np.savez(path, x=np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32))
+    config = RunConfig(
+        data_file=str(path),
+        sae=SAEConfig(dict_size=16),
+        train=TrainConfig(max_steps=5, eval_every=1, threads=1, progress=False, eval_samples=32),
+    )
+    result = run(config).result
+    assert (result["live_mmcs_initial"], result["live_mmcs_final"]) == (None, None)
+    assert result["live_thresholds"] == {}
+    assert all("live_mmcs" not in row for row in result["history"])
