@@ -83,9 +83,10 @@ def timed(command: list[str]) -> tuple[float, str]:
 
 
 def mmcs_of(output: str) -> str:
-    """The final MMCS a run printed ("MMCS a -> b" from the CLI, "MMCS b" from MINIMAL)."""
-    found = re.findall(r"MMCS (?:[\d.]+ -> )?([\d.]+)", output)
-    return found[-1] if found else "?"
+    """The final MMCS a run printed ("MMCS a -> b" at the start of a line from the CLI, which
+    also prints a live MMCS after it; "MMCS b" from MINIMAL)."""
+    found = re.findall(r"^MMCS (?:[\d.]+ -> )?([\d.]+)", output, flags=re.MULTILINE)
+    return found[0] if found else "?"
 
 
 def main() -> None:
