@@ -8,42 +8,54 @@ call it "data").
     python benchmarks/behaviour/compare.py /tmp/before /tmp/after
 """
 
+from __future__ import annotations
+
 import json
-import pathlib
 import sys
+from pathlib import Path
 
 SKIP = {"seconds", "train_seconds", "eval_seconds", "init_seconds", "threads", "saved_to"}
+"""Values that depend on the machine, not on the computation."""
 
 
-def norm(v, path=""):
-    if isinstance(v, dict):
-        v = dict(v)
-        if "data" in v and "toy" not in v and "train" in v:
-            v["toy"] = v.pop("data")
-        return {k: norm(x, path + "." + k) for k, x in v.items() if k not in SKIP}
-    if isinstance(v, list):
-        return [norm(x, path) for x in v]
-    return v
+def normalised(value):
+    """The value without its timings, the toy section under its current name."""
+    if isinstance(value, dict):
+        value = dict(value)
+        if "data" in value and "toy" not in value and "train" in value:
+            value["toy"] = value.pop("data")
+        return {k: normalised(v) for k, v in value.items() if k not in SKIP}
+    if isinstance(value, list):
+        return [normalised(v) for v in value]
+    return value
 
 
-def diff(a, b, path=""):
-    out = []
+def differences(a, b, path: str = "") -> list[str]:
+    """Where two normalised results differ, by dotted path."""
     if isinstance(a, dict) and isinstance(b, dict):
-        for k in sorted(set(a) | set(b)):
-            if k not in a or k not in b:
-                out.append(f"{path}.{k}: only in {'after' if k not in a else 'before'}")
+        out = []
+        for key in sorted(set(a) | set(b)):
+            if key not in a or key not in b:
+                out.append(f"{path}.{key}: only in {'after' if key not in a else 'before'}")
             else:
-                out += diff(a[k], b[k], f"{path}.{k}")
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for i, (x, y) in enumerate(zip(a, b)):
-            out += diff(x, y, f"{path}[{i}]")
-    elif a != b:
-        out.append(f"{path}: {a!r} -> {b!r}")
-    return out
+                out += differences(a[key], b[key], f"{path}.{key}")
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in differences(x, y, f"{path}[{i}]")]  # fmt: skip
+    return [] if a == b else [f"{path}: {a!r} -> {b!r}"]
 
 
-for f in sorted(pathlib.Path(sys.argv[1]).glob("*.json")):
-    a = norm(json.loads(f.read_text()))
-    b = norm(json.loads((pathlib.Path(sys.argv[2]) / f.name).read_text()))
-    d = diff(a, b)
-    print(f.name, "identical" if not d else f"{len(d)} differences: " + "; ".join(d[:6]))
+def main(before: Path, after: Path) -> None:
+    for file in sorted(before.glob("*.json")):
+        old = normalised(json.loads(file.read_text()))
+        new = normalised(json.loads((after / file.name).read_text()))
+        found = differences(old, new)
+        print(
+            file.name,
+            "identical" if not found else f"{len(found)} differences: " + "; ".join(found[:6]),
+        )
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), Path(sys.argv[2]))
