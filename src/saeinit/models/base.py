@@ -10,13 +10,44 @@ through `saelens_tensors` and `load_saelens_tensors`.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 import torch
 from torch import nn
 
+from saeinit.config import ConfigError
+
 if TYPE_CHECKING:
     from saeinit.models.config import SAEConfig
+
+
+def cfg_number(
+    cfg: dict,
+    key: str,
+    default: float | None = None,
+    *,
+    low: float = -math.inf,
+    high: float = math.inf,
+    low_open: bool = False,
+    integer: bool = False,
+) -> float | int:
+    """A number an architecture reads from a saved cfg.json: its `default` when the key is
+    absent or null (refused when there is no default), else a finite number (an integer when
+    `integer`; a bool is neither) in [low, high] (or (low, high] when `low_open`), or a
+    ConfigError naming the key."""
+    value = cfg.get(key)
+    if value is None:
+        if default is None:
+            raise ConfigError("sae", f"the cfg.json lacks {key}")
+        value = default
+    kind = int if integer else int | float
+    number = not isinstance(value, bool) and isinstance(value, kind) and math.isfinite(value)
+    if not number or not (value > low if low_open else value >= low) or value > high:
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+        what = "an integer" if integer else "a number"
+        raise ConfigError("sae", f"{key} in the cfg.json must be {what} in {interval}: {value!r}")
+    return value if integer else float(value)
 
 
 class ForwardOutput(NamedTuple):

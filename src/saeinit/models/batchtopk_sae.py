@@ -5,13 +5,12 @@ it: a JumpReLU SAE whose threshold is that value for every latent."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from saeinit.config import ConfigError, require_in_unit_interval, require_positive
-from saeinit.models.base import SAE
+from saeinit.models.base import SAE, cfg_number
 
 
 @dataclass
@@ -31,14 +30,6 @@ class BatchTopKOptions:
         require_in_unit_interval(
             "batchtopk-threshold-lr", self.batchtopk_threshold_lr, open_left=True
         )
-
-
-def _check_number(key: str, value, low: float, high: float) -> float:
-    """A cfg.json number in (low, high], or a ConfigError naming the key."""
-    number = not isinstance(value, bool) and isinstance(value, int | float)
-    if not number or not math.isfinite(value) or not low < value <= high:
-        raise ConfigError("sae", f"{key} in the cfg.json must be in ({low:g}, {high:g}]: {value!r}")
-    return float(value)
 
 
 class BatchTopKSAE(SAE):
@@ -124,8 +115,9 @@ class BatchTopKSAE(SAE):
 
     @classmethod
     def from_saelens(cls, cfg, d_in, d_sae, b_dec, apply) -> BatchTopKSAE:
-        k = cfg.get("k", min(BatchTopKOptions.batchtopk_k, d_sae))
-        rate = cfg.get("topk_threshold_lr", BatchTopKOptions.batchtopk_threshold_lr)
-        k = _check_number("k", k, 0.0, float(d_sae))
-        rate = _check_number("topk_threshold_lr", rate, 0.0, 1.0)
+        # our defaults stand in for a key SAELens' inference cfg.json leaves out, not for a null
+        k = None if "k" in cfg else min(BatchTopKOptions.batchtopk_k, d_sae)
+        k = cfg_number(cfg, "k", k, low=0.0, high=d_sae, low_open=True)
+        rate = None if "topk_threshold_lr" in cfg else BatchTopKOptions.batchtopk_threshold_lr
+        rate = cfg_number(cfg, "topk_threshold_lr", rate, low=0.0, high=1.0, low_open=True)
         return cls(d_in, d_sae, k, rate, b_dec, apply)

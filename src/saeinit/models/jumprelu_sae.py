@@ -4,14 +4,13 @@ latent, an L0 sparsity term, and straight-through estimators (a rectangle kernel
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from saeinit.config import ConfigError, require_non_negative, require_positive
-from saeinit.models.base import SAE
+from saeinit.config import require_non_negative, require_positive
+from saeinit.models.base import SAE, cfg_number
 
 
 @dataclass
@@ -158,16 +157,17 @@ class JumpReLUSAE(SAE):
     @classmethod
     def from_saelens(cls, cfg, d_in, d_sae, b_dec, apply) -> JumpReLUSAE:
         # SAELens' inference cfg.json holds none of these keys; our defaults apply then
-        values = []
-        for key, default, low, open_low in (
-            ("l0_coefficient", JumpReLUOptions.jumprelu_l0, 0.0, False),
-            ("jumprelu_bandwidth", JumpReLUOptions.jumprelu_bandwidth, 0.0, True),
-            ("jumprelu_init_threshold", JumpReLUOptions.jumprelu_init_threshold, 0.0, False),
-        ):
-            value = cfg.get(key)
-            value = default if value is None else value
-            number = not isinstance(value, bool) and isinstance(value, int | float)
-            if not number or not math.isfinite(value) or value < low or (open_low and value == low):
-                raise ConfigError("sae", f"{key} in the cfg.json is out of range: {value!r}")
-            values.append(float(value))
+        values = [
+            cfg_number(cfg, "l0_coefficient", JumpReLUOptions.jumprelu_l0, low=0.0),
+            cfg_number(
+                cfg,
+                "jumprelu_bandwidth",
+                JumpReLUOptions.jumprelu_bandwidth,
+                low=0.0,
+                low_open=True,
+            ),
+            cfg_number(
+                cfg, "jumprelu_init_threshold", JumpReLUOptions.jumprelu_init_threshold, low=0.0
+            ),
+        ]
         return cls(d_in, d_sae, *values, b_dec, apply)

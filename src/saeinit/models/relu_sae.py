@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
-from saeinit.config import ConfigError, require_non_negative
-from saeinit.models.base import SAE
+from saeinit.config import require_non_negative
+from saeinit.models.base import SAE, cfg_number
 
 
 @dataclass
@@ -54,7 +53,5 @@ class ReLUSAE(SAE):
 
     @classmethod
     def from_saelens(cls, cfg, d_in, d_sae, b_dec, apply) -> ReLUSAE:
-        l1 = cfg.get("l1_coefficient") or 0.0  # SAELens may leave it out or null
-        if isinstance(l1, bool) or not isinstance(l1, int | float) or not math.isfinite(l1):
-            raise ConfigError("sae", f"l1_coefficient in the cfg.json is not a number: {l1!r}")
-        return cls(d_in, d_sae, float(l1), b_dec, apply)
+        l1 = cfg_number(cfg, "l1_coefficient", 0.0)  # SAELens may leave it out or null
+        return cls(d_in, d_sae, l1, b_dec, apply)

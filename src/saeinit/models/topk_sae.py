@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import torch
 
 from saeinit.config import ConfigError, require_positive
-from saeinit.models.base import SAE
+from saeinit.models.base import SAE, cfg_number
 
 
 @dataclass
@@ -49,11 +49,7 @@ class TopKSAE(SAE):
 
     @classmethod
     def from_saelens(cls, cfg, d_in, d_sae, b_dec, apply) -> TopKSAE:
-        if "k" not in cfg:
-            raise ConfigError("sae", "the cfg.json of a topk SAE lacks k")
-        k = cfg["k"]
-        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= d_sae:
-            raise ConfigError("sae", f"k in the cfg.json must be an integer in [1, {d_sae}]: {k!r}")
+        k = cfg_number(cfg, "k", low=1, high=d_sae, integer=True)
         if cfg.get("rescale_acts_by_decoder_norm"):
             raise ConfigError("sae", "the SAE rescales TopK acts by decoder norm; not supported")
         return cls(d_in, d_sae, k, b_dec, apply)
