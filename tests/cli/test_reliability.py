@@ -162,14 +162,14 @@ def test_reproduce_refuses_zero_workers_before_creating_its_folder(tmp_path, cap
 
 
 def test_threads_above_the_cores_are_capped_with_a_note(tmp_path, capsys, tiny_cli):
-    from saeinit.cli.app import machine_cores
+    from saeinit.cpu import allowed_cores
 
     out = tmp_path / "r.json"
     args = ["train", *tiny_cli, "--max-steps", "2", "--json", str(out)]
     assert main([*args, "--threads", "1000"]) == 0
     note = one_line(capsys.readouterr().err)
-    assert "--threads 1000" in note and f"using {machine_cores()}" in note
-    assert json.loads(out.read_text())["threads"] == machine_cores()
+    assert "--threads 1000" in note and f"using {allowed_cores()}" in note
+    assert json.loads(out.read_text())["threads"] == allowed_cores()
 
 
 @pytest.mark.parametrize("init", [["--init", "data"], ["--encoder-init", "tied"]])

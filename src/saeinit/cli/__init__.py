@@ -41,10 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataEnded as err:
         click.echo(f"saeinit: error: {err}", err=True)
         return 1
-    except click.exceptions.Abort as err:
-        if isinstance(err.__cause__, EOFError):  # click's Abort for an EOFError, not a Ctrl-C
-            click.echo(f"saeinit: error: unexpected end of input ({err.__cause__})", err=True)
-            return 1
+    except click.exceptions.Abort:  # Ctrl-C: the group turns a command's EOFError into DataEnded
         click.echo("aborted", err=True)
         return 130
     return code if isinstance(code, int) else 0

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
+from saeinit.cpu import allowed_cores
 from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS
 from saeinit.models import SAEConfig
 
@@ -50,17 +49,10 @@ def explicit(values: dict) -> dict:
     return {k: v for k, v in values.items() if ctx.get_parameter_source(k) != given}
 
 
-def machine_cores() -> int:
-    """The cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def capped_threads(values: dict) -> dict:
     """`values` with --threads lowered to the machine's cores (more threads than cores only
     slow torch down), saying so on stderr."""
-    threads, cores = values.get("threads"), machine_cores()
+    threads, cores = values.get("threads"), allowed_cores()
     if isinstance(threads, int) and threads > cores:
         click.echo(
             f"saeinit: note: --threads {threads} is more than the {cores} cores here; "
