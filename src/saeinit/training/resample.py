@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from saeinit.models import ReLUSAE
+from saeinit.models import SAE
 from saeinit.tensors import normalize_rows
 
 ENCODER_SCALE = 0.2
@@ -56,7 +56,7 @@ class ResidualPool:
 
 @torch.no_grad()
 def resample(
-    model: ReLUSAE,
+    model: SAE,
     optimizer: torch.optim.Adam,
     dead: torch.Tensor,
     residual: torch.Tensor,
@@ -83,7 +83,7 @@ def resample(
     return len(dead)
 
 
-def _reset_adam_rows(optimizer: torch.optim.Adam, model: ReLUSAE, dead: torch.Tensor) -> None:
+def _reset_adam_rows(optimizer: torch.optim.Adam, model: SAE, dead: torch.Tensor) -> None:
     """Zero Adam's moments for the re-seeded latents (rows of W_dec, columns of W_enc)."""
     for param, index in ((model.W_dec, (dead,)), (model.W_enc, (slice(None), dead)),
                          (model.b_enc, (dead,))):  # fmt: skip

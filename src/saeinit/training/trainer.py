@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from saeinit import metrics
-from saeinit.models import ReLUSAE
+from saeinit.models import SAE
 from saeinit.tensors import normalize_rows
 from saeinit.training.config import STEP_UNIT, THRESHOLDS, TrainConfig
 from saeinit.training.progress import Progress
@@ -128,7 +128,7 @@ class TrainResult:
 class Evaluator:
     """Measures an SAE against the ground truth (MMCS, live MMCS) and on a held-out sample."""
 
-    def __init__(self, model: ReLUSAE, features: torch.Tensor | None, eval_x: torch.Tensor, c=0.5):
+    def __init__(self, model: SAE, features: torch.Tensor | None, eval_x: torch.Tensor, c=0.5):
         self.model, self.features, self.eval_x = model, features, eval_x
         # Live MMCS's inputs: each feature alone, c * f_i (`metrics.live_max_cosines`).
         self.probes = None if features is None else c * normalize_rows(features.float())
@@ -173,7 +173,7 @@ class Evaluator:
 
 
 def train(
-    model: ReLUSAE,
+    model: SAE,
     batches: Iterator[torch.Tensor],
     config: TrainConfig,
     features: torch.Tensor | None = None,
