@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import inspect
 import math
+import re
 import textwrap
 from typing import Any
 
@@ -56,6 +57,11 @@ def field_docs(cls: type) -> dict[str, str]:
 def to_dict(config: Any) -> dict[str, Any]:
     """A JSON-ready dict of a (nested) config dataclass."""
     return dataclasses.asdict(config)
+
+
+def split_list(text: str | None) -> list[str]:
+    """The items of a list option given as one string, separated by commas or spaces."""
+    return [part for part in re.split(r"[\s,]+", text or "") if part]
 
 
 def require_integer(option: str, value: object, minimum: int = 1) -> None:

@@ -18,7 +18,13 @@ from typing import NamedTuple
 import torch
 
 from saeinit import inits, metrics
-from saeinit.config import ConfigError, require_choice, require_integer, require_positive
+from saeinit.config import (
+    ConfigError,
+    require_choice,
+    require_integer,
+    require_positive,
+    split_list,
+)
 from saeinit.data.toy import ToyConfig, ToyData, parse_scenario
 from saeinit.experiments.grid import GridSpec, grid_from_dict
 from saeinit.experiments.store import CROSSING_PARTS, ResultStore, threshold_column
@@ -68,12 +74,8 @@ class RaceConfig:
             require_choice("entries", init, tuple(inits.names()))
             if plus:
                 require_choice("entries", encoder, ENCODER_INITS)
-        lists = (
-            ("entries", entries),
-            ("scenarios", self.scenario_list()),
-            ("seeds", self.seed_list()),
-        )
-        for option, values in lists:
+        lists = {"entries": entries, "scenarios": self.scenario_list(), "seeds": self.seed_list()}
+        for option, values in lists.items():
             repeated = sorted({str(v) for v in values if values.count(v) > 1})
             if not values or repeated:
                 why = f"names {', '.join(repeated)} more than once" if repeated else "names none"
@@ -86,7 +88,7 @@ class RaceConfig:
         self.spec()  # every run's settings (budget, L1, log_every) checked now, before any run
 
     def entry_list(self) -> list[str]:
-        return _split(self.entries)
+        return split_list(self.entries)
 
     def pair(self) -> tuple[str, str]:
         """The baseline and the best entry."""
@@ -95,15 +97,16 @@ class RaceConfig:
     def scenario_list(self) -> list[str]:
         """The scenarios as DIMxFEATURES (the label the store gives their runs)."""
         try:
-            return ["{}x{}".format(*parse_scenario(text)) for text in _split(self.scenarios)]
+            return ["{}x{}".format(*parse_scenario(text)) for text in split_list(self.scenarios)]
         except ConfigError as err:
             raise ConfigError("scenarios", err.message) from err
 
     def seed_list(self) -> list[int]:
-        for text in _split(self.seeds):
+        seeds = split_list(self.seeds)
+        for text in seeds:
             if not re.fullmatch(r"\d+", text):
                 raise ConfigError("seeds", f"a seed is an integer >= 0, got {text!r}")
-        return [int(text) for text in _split(self.seeds)]
+        return [int(text) for text in seeds]
 
     def budget(self, scenario: str) -> int:
         return BUDGETS.get(scenario, 20_000) if self.max_steps is None else self.max_steps
@@ -129,10 +132,6 @@ class RaceConfig:
         ]
         base = {"eval_every": 10, "log_every": self.log_every}
         return grid_from_dict({"title": "The race", "base": base, "axes": axes})
-
-
-def _split(text: str) -> list[str]:
-    return [part for part in re.split(r"[\s,]+", text or "") if part]
 
 
 def entry_settings(entry: str) -> dict:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from saeinit import inits
-from saeinit.config import ConfigError, require_integer
+from saeinit.config import ConfigError, require_integer, split_list
 from saeinit.data.toy import parse_scenario
 from saeinit.identity import digest, identity
 from saeinit.training.settings import config_from_settings
@@ -102,10 +102,10 @@ class TuneConfig:
         config_from_settings(self.run_settings())  # refuses a bad l1, target or budget now
 
     def base_list(self) -> list[str]:
-        return _names(self.bases) if self.bases else inits.choices()["rare_base"]
+        return split_list(self.bases) if self.bases else inits.choices()["rare_base"]
 
     def baseline_list(self) -> list[str]:
-        return _names(self.baselines)
+        return split_list(self.baselines)
 
     def run_settings(self) -> dict[str, Any]:
         """The settings every run of the study shares (the init's options come on top)."""
@@ -127,10 +127,6 @@ class TuneConfig:
         if self.study_name:
             return self.study_name
         return f"{self.init}-{self.scenario}-{digest(self.identity(), 8)}"
-
-
-def _names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def search_space(config: TuneConfig) -> list[Knob]:
