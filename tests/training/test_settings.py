@@ -72,3 +72,13 @@ def test_a_batch_above_the_dataset_size_is_refused_saying_why():
         config_from_settings({"dataset_size": 100, "batch_size": 101})
     assert err.value.option == "batch-size" and "whole dataset (100 samples)" in err.value.message
     assert config_from_settings({"dataset_size": 100, "batch_size": 100}).train.batch_size == 100
+
+
+def test_init_settings_with_start_from_are_refused_for_the_cli_and_grids_alike():
+    with pytest.raises(ConfigError) as err:
+        config_from_settings({"start_from": "sae", "mod_iters": 3})
+    assert err.value.option == "mod-iters" and "would be ignored" in err.value.message
+    with pytest.raises(ConfigError) as err:
+        config_from_settings({"start_from": "sae", "encoder_init": "tied"})
+    assert err.value.option == "encoder-init"
+    assert config_from_settings({"start_from": "sae", "seed": 2}).start_from == "sae"

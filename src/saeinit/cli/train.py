@@ -18,7 +18,7 @@ from saeinit.models import SAEConfig
 from saeinit.models.io import CONFIG_FILE, WEIGHTS_FILE, save_sae
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.run import run
-from saeinit.training.settings import RunConfig, config_from_settings, step_unit
+from saeinit.training.settings import config_from_settings, step_unit
 
 
 @cli.command()
@@ -56,7 +56,6 @@ def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values
     """Train one SAE and report steps, samples and seconds to each MMCS threshold."""
     settings = capped_threads(explicit(values))
     config = config_from_settings(settings)
-    check_settings(config, settings)
     json_file = writable_file(json_path, "json") if json_path else None
     if save_dir:
         check_save(Path(save_dir), overwrite)
@@ -74,22 +73,6 @@ def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values
             output.scaling_factor,
             output.metadata,
         )
-
-
-INIT_SETTINGS = {*inits.InitConfig.__dataclass_fields__, "encoder_init"}
-"""The settings of an init, which a run started from a saved SAE does not use."""
-
-
-def check_settings(config: RunConfig, given: dict) -> None:
-    """Refuse options that the run would ignore."""
-    if config.start_from is not None:
-        ignored = [name for name in given if name in INIT_SETTINGS]
-        if ignored:
-            raise ConfigError(
-                ignored[0].replace("_", "-"),
-                "would be ignored: --start-from starts from a saved SAE, not from an init; "
-                "give one or the other",
-            )
 
 
 def check_save(folder: Path, overwrite: bool) -> None:

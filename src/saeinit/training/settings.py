@@ -54,6 +54,10 @@ EXTRA_SETTINGS = ("scenario", "data_seed", *TOP_LEVEL)
 --data-seed the toy seed (default: seed), and the RunConfig's own fields."""
 
 
+INIT_SETTINGS = {*(f.name for f in fields(InitConfig)), "encoder_init"}
+"""The settings of an init, which a run started from a saved SAE does not use."""
+
+
 def setting_names() -> set[str]:
     """Every flat setting name a grid or the CLI may use."""
     names = {f.name for cls in SECTIONS.values() for f in fields(cls)}
@@ -71,6 +75,13 @@ def config_from_settings(settings: dict) -> RunConfig:
                 raise ConfigError(name, f"contradicts --scenario {dim}x{features}")
     data_seed = settings.pop("data_seed", None)
     top = {name: settings.pop(name, None) for name in TOP_LEVEL}
+    ignored = [name for name in settings if name in INIT_SETTINGS]
+    if top["start_from"] is not None and ignored:
+        raise ConfigError(
+            ignored[0].replace("_", "-"),
+            "would be ignored: --start-from starts from a saved SAE, not from an init; "
+            "give one or the other",
+        )
     sections: dict[str, dict] = {name: {} for name in SECTIONS}
     for key, value in settings.items():
         owners = [name for name, cls in SECTIONS.items() if key in {f.name for f in fields(cls)}]
