@@ -55,11 +55,11 @@ class RaceConfig:
     store: str | None = None
     """Result store of the runs (unset: race.sqlite in --out)."""
     max_steps: int | None = None
-    """Step budget of every run (unset: 10,000 on 128x256, else 20,000); 0.99 MMCS stops it."""
+    """Step budget of every run (unset: the race's budget for the scenario, which the table's header prints); 0.99 MMCS stops it."""
     l1: float | None = None
-    """L1 coefficient of every SAE (unset: 0.1 on 128x256, else 0.3)."""
+    """L1 coefficient of every SAE (unset: the race's L1 for the scenario, which the table's header prints)."""
     log_every: int = 100
-    """Steps between two points of the curves (MMCS is checked every 10 steps regardless)."""
+    """Steps between two points of the curves (MMCS is checked more often, for the crossings)."""
     workers: int | None = None
     """Local worker processes, one SAE each on one torch thread (unset: one per core)."""
     sklearn_seconds: float | None = None
