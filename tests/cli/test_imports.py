@@ -32,7 +32,7 @@ def test_sklearn_threads_limits_the_libraries_the_inits_load():
     result = loaded_after(
         "import json, torch\n"
         "from threadpoolctl import threadpool_info\n"
-        "from saeinit.inits.registry import sklearn_threads\n"
+        "from saeinit.inits.request import sklearn_threads\n"
         "torch.set_num_threads(1)\n"
         "with sklearn_threads():\n"
         "    limited = {i['filepath']: i['num_threads'] for i in threadpool_info()}\n"

@@ -11,7 +11,7 @@ from sklearn.mixture import GaussianMixture
 from saeinit.config import ConfigError
 from saeinit.inits import initialize
 from saeinit.inits.outliers import most_outlying
-from saeinit.inits.registry import sklearn_seed
+from saeinit.inits.request import sklearn_seed
 from saeinit.tensors import normalize_rows
 
 D = 16

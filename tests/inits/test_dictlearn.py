@@ -16,8 +16,7 @@ from saeinit.inits.dictlearn import (
     optimal_directions,
     repeated_directions,
 )
-from saeinit.inits.outliers import LOF_SAMPLES
-from saeinit.inits.registry import DEFAULT_INIT_SAMPLES
+from saeinit.inits.registry import DEFAULT_INIT_SAMPLES, LOF_SAMPLES
 
 
 def test_repeated_directions_are_the_features_seen_alone_most_often_first():
@@ -78,7 +77,7 @@ def test_least_squares_matches_lstsq_and_survives_a_repeated_column():
 
 
 def test_default_init_sample_grows_to_the_atoms_an_init_picks():
-    from saeinit.inits.registry import sample_size
+    from saeinit.inits.request import sample_size
 
     def size(init, n_atoms, **options):
         draw = lambda n: torch.zeros(n, 4)  # noqa: E731

@@ -10,8 +10,7 @@ from sklearn.neighbors import LocalOutlierFactor
 from saeinit.config import ConfigError
 from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.inits.centroid import one_member_per_cluster
-from saeinit.inits.outliers import LOF_SAMPLES
-from saeinit.inits.registry import DEFAULT_INIT_SAMPLES
+from saeinit.inits.registry import DEFAULT_INIT_SAMPLES, LOF_SAMPLES
 from saeinit.tensors import normalize_rows
 
 X = torch.rand(300, 16, generator=torch.Generator().manual_seed(1))

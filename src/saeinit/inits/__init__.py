@@ -1,43 +1,19 @@
-"""Dictionary inits: one registry, one small module per family."""
+"""Dictionary inits: one registry (`registry.py`), one small module per family."""
 
-# Importing a module registers its inits; `saeinit inits` lists them in this order.
-# isort: off
-from saeinit.inits import baselines  # noqa: F401
-from saeinit.inits import data_samples  # noqa: F401
-from saeinit.inits import svd  # noqa: F401
-from saeinit.inits import average  # noqa: F401
-from saeinit.inits import centroid  # noqa: F401
-from saeinit.inits import mixture  # noqa: F401
-from saeinit.inits import outliers  # noqa: F401
-from saeinit.inits import isolation  # noqa: F401
-from saeinit.inits import dictlearn  # noqa: F401
-from saeinit.inits import oracle  # noqa: F401
+from saeinit.lazy import lazy_exports
 
-# isort: on
-from saeinit.inits.registry import (
-    InitConfig,
-    InitRequest,
-    InitResult,
-    InitWeights,
-    available,
-    choices,
-    draw_sample,
-    get,
-    initialize,
-    names,
-    register,
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "InitConfig": "saeinit.inits.config",
+        "choices": "saeinit.inits.config",
+        "InitRequest": "saeinit.inits.request",
+        "InitResult": "saeinit.inits.request",
+        "InitWeights": "saeinit.inits.request",
+        "draw_sample": "saeinit.inits.request",
+        "initialize": "saeinit.inits.request",
+        "available": "saeinit.inits.registry",
+        "get": "saeinit.inits.registry",
+        "names": "saeinit.inits.registry",
+    },
 )
-
-__all__ = [
-    "InitConfig",
-    "InitRequest",
-    "InitResult",
-    "InitWeights",
-    "available",
-    "choices",
-    "draw_sample",
-    "get",
-    "initialize",
-    "names",
-    "register",
-]

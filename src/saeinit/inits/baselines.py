@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from saeinit.inits.registry import InitRequest, InitWeights, register
+from saeinit.inits.request import InitRequest, InitWeights
 
 
 def _decoder_weight(request: InitRequest, init_fn) -> torch.Tensor:
@@ -15,11 +15,9 @@ def _decoder_weight(request: InitRequest, init_fn) -> torch.Tensor:
     return weight.T.contiguous()
 
 
-@register("orthogonal", "torch's orthogonal init of the d x n decoder weight (the reference)")
 def orthogonal(request: InitRequest) -> InitWeights:
     return InitWeights(_decoder_weight(request, torch.nn.init.orthogonal_))
 
 
-@register("xavier", "Xavier (Glorot) uniform init of the d x n decoder weight")
 def xavier(request: InitRequest) -> InitWeights:
     return InitWeights(_decoder_weight(request, torch.nn.init.xavier_uniform_))

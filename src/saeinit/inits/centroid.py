@@ -16,8 +16,8 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample
-from saeinit.inits.rare import register_rare
-from saeinit.inits.registry import InitRequest, sklearn_seed, sklearn_threads
+from saeinit.inits.rare import mix_rare
+from saeinit.inits.request import InitRequest, InitWeights, sklearn_seed, sklearn_threads
 
 ClusterFn = Callable[[InitRequest, np.ndarray, int], tuple[np.ndarray, np.ndarray]]
 """(request, sample [N, d], clusters) -> (a cluster label per sample [N], the centres [k, d])."""
@@ -72,9 +72,9 @@ def kmeans_clusters(
     return kmeans.fit_predict(sample), kmeans.cluster_centers_
 
 
-@register_rare(
-    "centroid",
-    "MiniBatchKMeans cluster members minus centroids",
-)
 def centroid_vectors(request: InitRequest, count: int) -> torch.Tensor:
     return cluster_residuals(request, count, "centroid", kmeans_clusters)
+
+
+def centroid(request: InitRequest) -> InitWeights:
+    return mix_rare(request, "centroid", centroid_vectors)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.inits.registry import (
+from saeinit.inits.request import (
     InitRequest,
     InitWeights,
     draw_sample,
-    register,
 )
 from saeinit.tensors import normalize_rows
 
@@ -31,7 +30,6 @@ def pick_rows(sample: torch.Tensor, k: int, generator: torch.Generator, what: st
     return sample[torch.randperm(len(sample), generator=generator)[:k]]
 
 
-@register("data", "the n atoms are n random samples of the data, normalised (raw data init)")
 def data(request: InitRequest) -> InitWeights:
     rows = pick_rows(init_sample(request), request.n_atoms, request.generator, "the data init")
     return InitWeights(normalize_rows(rows))

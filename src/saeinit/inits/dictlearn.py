@@ -22,7 +22,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample, pick_rows
-from saeinit.inits.registry import InitRequest, InitWeights, register
+from saeinit.inits.request import InitRequest, InitWeights
 from saeinit.tensors import normalize_rows
 
 HASH_DECIMALS = 3
@@ -194,17 +194,11 @@ def _duplicates(atoms: torch.Tensor) -> torch.Tensor:
     return duplicate
 
 
-@register("modes", "directions repeated in the data (samples of one feature), then data samples")
 def modes(request: InitRequest) -> InitWeights:
     sample = init_sample(request)
     return InitWeights(modes_dictionary(sample, request.n_atoms, request.generator))
 
 
-@register(
-    "mod",
-    "modes, refined by --mod-iters rounds of matching pursuit and optimal directions (MOD)",
-    samples=16384,
-)
 def mod(request: InitRequest) -> InitWeights:
     check_omp_k(request.config.omp_k, request.n_atoms)
     drawn = init_sample(request)

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from saeinit.inits.outliers import most_outlying
-from saeinit.inits.rare import register_rare
-from saeinit.inits.registry import InitRequest, sklearn_seed
+from saeinit.inits.rare import mix_rare
+from saeinit.inits.request import InitRequest, InitWeights, sklearn_seed
 
 
 def isolation_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
@@ -33,6 +33,9 @@ def isolation_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
     return forest.fit(sample).score_samples(sample)
 
 
-@register_rare("isolation", "the samples IsolationForest finds most outlying")
 def isolation_vectors(request: InitRequest, count: int) -> torch.Tensor:
     return most_outlying(request, count, "isolation", isolation_normality)
+
+
+def isolation(request: InitRequest) -> InitWeights:
+    return mix_rare(request, "isolation", isolation_vectors)

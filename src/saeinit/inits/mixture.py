@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from saeinit.inits.centroid import cluster_residuals
-from saeinit.inits.rare import register_rare
-from saeinit.inits.registry import InitRequest, sklearn_seed
+from saeinit.inits.rare import mix_rare
+from saeinit.inits.request import InitRequest, InitWeights, sklearn_seed
 
 COVARIANCE = "diag"
 """GaussianMixture's covariance_type (diagonal: see the module docstring for why)."""
@@ -36,6 +36,9 @@ def mixture_clusters(
     return mixture.fit_predict(sample), mixture.means_
 
 
-@register_rare("mixture", "GaussianMixture (diagonal) members minus their component means")
 def mixture_vectors(request: InitRequest, count: int) -> torch.Tensor:
     return cluster_residuals(request, count, "mixture", mixture_clusters)
+
+
+def mixture(request: InitRequest) -> InitWeights:
+    return mix_rare(request, "mixture", mixture_vectors)

@@ -16,16 +16,10 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample, pick_rows
-from saeinit.inits.registry import InitRequest, InitWeights, register
+from saeinit.inits.request import InitRequest, InitWeights
 from saeinit.tensors import normalize_rows
 
 
-@register(
-    "oracle",
-    "the ground-truth features (plus --oracle-noise), the rest data samples: an upper bound for "
-    "benchmarks on data with known features, never a method",
-    needs_ground_truth=True,
-)
 def oracle(request: InitRequest) -> InitWeights:
     features = request.features
     if features is None:

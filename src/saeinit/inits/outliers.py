@@ -5,8 +5,8 @@ The samples are ranked by their local outlier factor and the `count` most outlyi
 so LOF's `contamination` (which only sets the threshold of its yes/no labels) plays no part.
 LOF finds the n_neighbors nearest neighbours of every sample, which is quadratic in the sample
 size (benchmarks/lof_cost.py measures it). At the shared default sample size it would take a
-noticeable share of a short training run, so outliers defaults to the smaller LOF_SAMPLES,
-still large enough to hold several samples of each rare feature.
+noticeable share of a short training run, so outliers defaults to the smaller LOF_SAMPLES (see
+the registry), still large enough to hold several samples of each rare feature.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample
-from saeinit.inits.rare import register_rare
-from saeinit.inits.registry import InitRequest, sklearn_threads
+from saeinit.inits.rare import mix_rare
+from saeinit.inits.request import InitRequest, InitWeights, sklearn_threads
 
-LOF_SAMPLES = 4096
 """Default init sample size of outliers, below the shared one (see the module docstring)."""
 
 NormalityFn = Callable[[InitRequest, np.ndarray], np.ndarray]
@@ -60,6 +59,9 @@ def lof_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:
     return LocalOutlierFactor(n_neighbors=neighbors).fit(sample).negative_outlier_factor_
 
 
-@register_rare("outliers", "the samples LocalOutlierFactor finds most outlying", LOF_SAMPLES)
 def outlier_vectors(request: InitRequest, count: int) -> torch.Tensor:
     return most_outlying(request, count, "outliers", lof_normality)
+
+
+def outliers(request: InitRequest) -> InitWeights:
+    return mix_rare(request, "outliers", outlier_vectors)

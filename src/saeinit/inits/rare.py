@@ -16,13 +16,8 @@ from collections.abc import Callable
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.inits.registry import (
-    DEFAULT_INIT_SAMPLES,
-    InitRequest,
-    InitWeights,
-    get,
-    register,
-)
+from saeinit.inits.registry import get
+from saeinit.inits.request import InitRequest, InitWeights
 from saeinit.tensors import normalize_rows
 
 RareFn = Callable[[InitRequest, int], torch.Tensor]
@@ -61,19 +56,3 @@ def mix_rare(request: InitRequest, method: str, collect: RareFn) -> InitWeights:
     if count == n:
         return InitWeights(rare)
     return InitWeights(torch.cat([base_atoms(request)[: n - count], rare]))
-
-
-def register_rare(
-    name: str, description: str, samples: int = DEFAULT_INIT_SAMPLES
-) -> Callable[[RareFn], RareFn]:
-    """Register a rare init from its collecting function (request, count) -> vectors."""
-
-    def add(collect: RareFn) -> RareFn:
-        def init(request: InitRequest) -> InitWeights:
-            return mix_rare(request, name, collect)
-
-        described = f"--rare-ratio of {description}, the rest --rare-base"
-        register(name, described, uses_base=True, samples=samples)(init)
-        return collect
-
-    return add

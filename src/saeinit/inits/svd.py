@@ -24,7 +24,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample, pick_rows
-from saeinit.inits.registry import InitRequest, InitWeights, register
+from saeinit.inits.request import InitRequest, InitWeights
 
 
 def singular_directions(sample: torch.Tensor) -> torch.Tensor:
@@ -60,11 +60,6 @@ def block_directions(sample: torch.Tensor, n: int, per_block: int, signed: bool)
     return atoms[:n]
 
 
-@register(
-    "svd",
-    "right singular vectors of data samples (--svd-fill: how n > d atoms are filled)",
-    samples_per_atom=2,  # blocks of 2d samples, so that each block has d directions
-)
 def svd(request: InitRequest) -> InitWeights:
     sample, n, d = init_sample(request), request.n_atoms, request.dim
     if len(sample) == 0:

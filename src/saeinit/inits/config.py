@@ -1,0 +1,86 @@
+"""Which init builds the starting dictionary, and its options (no torch here: the command line
+reads this to list its options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from saeinit.config import (
+    ConfigError,
+    require_choice,
+    require_in_unit_interval,
+    require_non_negative,
+    require_positive,
+)
+from saeinit.inits.registry import bases, get, names
+
+SVD_FILLS = ("blocks", "data", "signed")
+"""How the svd init fills more atoms than the d singular directions of one sample."""
+
+
+@dataclass
+class InitConfig:
+    """Which init builds the starting dictionary, and its options."""
+
+    init: str = "orthogonal"
+    """Name of the dictionary init (`saeinit inits` lists them)."""
+    init_samples: int | None = None
+    """How many data samples an informed init may look at (unset: the init's own default, smaller
+    for outliers, whose LocalOutlierFactor costs the square of it, and larger for mod; raised to
+    what the init needs for the atoms it takes from its sample)."""
+    svd_fill: str = "blocks"
+    """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
+    samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
+    rare_ratio: float = 0.05
+    """Fraction of the atoms a rare init (average, centroid, mixture, outliers, isolation) makes
+    rare vectors; the count is round(ratio * n)."""
+    rare_base: str = "data"
+    """The init that fills the atoms a rare init does not replace (any non-rare init)."""
+    centroid_batch_size: int = 1024
+    """Batch size of the centroid init's MiniBatchKMeans."""
+    lof_neighbors: int = 250
+    """n_neighbors of the outliers init's LocalOutlierFactor (must be below the sample size)."""
+    isolation_trees: int = 100
+    """Trees (n_estimators) of the isolation init's IsolationForest."""
+    isolation_subsample: int = 256
+    """Samples each tree of the isolation init's IsolationForest is grown on (max_samples; a
+    smaller init sample is used whole)."""
+    mod_iters: int = 5
+    """Rounds of matching pursuit and optimal directions of the mod init (more rounds start
+    closer to the features but need not train faster from there: docs/informed-init.md, MOD
+    rounds)."""
+    omp_k: int = 6
+    """Atoms per sample in the mod init's matching pursuit."""
+    oracle_noise: float = 0.0
+    """Noise of the oracle init: Gaussian of standard deviation oracle-noise / sqrt(d) added to
+    each coordinate of each ground-truth feature before renormalisation (0: the features
+    exactly)."""
+
+    def __post_init__(self) -> None:
+        get(self.init)
+        require_positive("init-samples", self.init_samples, allow_none=True)
+        require_choice("svd-fill", self.svd_fill, SVD_FILLS)
+        require_in_unit_interval("rare-ratio", self.rare_ratio)
+        if self.rare_base not in names():
+            raise ConfigError(
+                "rare-base", f"unknown init {self.rare_base!r}; choose one of {', '.join(names())}"
+            )
+        base = get(self.rare_base)
+        if base.uses_base or base.needs_ground_truth:
+            why = "mixes in rare vectors itself" if base.uses_base else "is a bound, not a method"
+            raise ConfigError(
+                "rare-base", f"{self.rare_base!r} {why}; choose one of {', '.join(bases())}"
+            )
+        require_positive("centroid-batch-size", self.centroid_batch_size)
+        require_positive("lof-neighbors", self.lof_neighbors)
+        require_positive("isolation-trees", self.isolation_trees)
+        require_positive("isolation-subsample", self.isolation_subsample)
+        require_positive("omp-k", self.omp_k)
+        if self.mod_iters < 0:
+            raise ConfigError("mod-iters", f"must be >= 0, got {self.mod_iters}")
+        require_non_negative("oracle-noise", self.oracle_noise)
+
+
+def choices() -> dict[str, list[str]]:
+    """The allowed values of InitConfig's choice-valued fields, for the CLI."""
+    return {"init": names(), "rare_base": bases(), "svd_fill": list(SVD_FILLS)}

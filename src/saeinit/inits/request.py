@@ -1,0 +1,128 @@
+"""What an init is given and returns, and the steps every init shares: drawing its sample
+(NaN and inf refused for every init alike by `FiniteDraw`), seeding scikit-learn, and
+`initialize`, which times the init and checks and normalises its atoms."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import torch
+
+from saeinit.config import ConfigError
+from saeinit.inits.config import InitConfig
+from saeinit.inits.registry import get
+from saeinit.tensors import normalize_rows
+
+
+def finite_sample(sample: torch.Tensor) -> torch.Tensor:
+    """`sample` [n, dim] as float32, refused (ConfigError) if any value is NaN or inf: an init
+    would turn it into non-finite atoms or a scikit-learn traceback."""
+    sample = sample.float()
+    bad = int((~torch.isfinite(sample)).any(dim=1).sum())
+    if bad:
+        raise ConfigError(
+            "init-samples",
+            f"{bad} of the {len(sample)} samples drawn for the init contain NaN or inf values; "
+            "the init needs finite data",
+        )
+    return sample
+
+
+class FiniteDraw:
+    """A draw function whose samples are checked by `finite_sample`: every draw an init makes
+    goes through it, so no init can skip the check."""
+
+    def __init__(self, draw: Callable[[int], torch.Tensor]):
+        self.draw = draw
+
+    def __call__(self, n: int) -> torch.Tensor:
+        return finite_sample(self.draw(n))
+
+
+@dataclass
+class InitRequest:
+    """What an init is given: the dictionary shape, randomness, data and options."""
+
+    n_atoms: int
+    dim: int
+    generator: torch.Generator
+    draw: Callable[[int], torch.Tensor]
+    """Draws n data samples [n, dim] as float32, refusing NaN or inf (wrapped in FiniteDraw on
+    construction); each call gives fresh ones where the source allows."""
+    config: InitConfig
+    features: torch.Tensor | None = None
+    """The ground-truth features [G, dim] on the CPU when the data has them (toy data, a .npz
+    file with features), else None; only an init registered with needs_ground_truth reads
+    them."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.draw, FiniteDraw):
+            self.draw = FiniteDraw(self.draw)
+
+
+class InitWeights(NamedTuple):
+    W_dec: torch.Tensor
+    """Decoder atoms [n_atoms, dim]; normalised to unit norm by `initialize`."""
+
+
+class InitResult(NamedTuple):
+    W_dec: torch.Tensor
+    seconds: float
+
+
+InitFn = Callable[[InitRequest], InitWeights]
+
+
+def sample_size(request: InitRequest) -> int:
+    """The init sample size: --init-samples, or when unset the running init's own default,
+    raised to the number of vectors it picks from the sample (so LOF's quadratic cost does not
+    grow with the dictionary size unless the rare count does)."""
+    config = request.config
+    if config.init_samples is not None:
+        return config.init_samples
+    spec = get(config.init)
+    # A rare init picks only its rare vectors from its sample (its base draws its own).
+    atoms = round(config.rare_ratio * request.n_atoms) if spec.uses_base else request.n_atoms
+    needed = spec.samples_per_atom * atoms
+    return max(spec.samples, needed)
+
+
+def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
+    """Draw the init sample (default size: `sample_size`); the request's draw refuses NaN or
+    inf."""
+    return request.draw(sample_size(request) if n is None else n)
+
+
+def sklearn_seed(generator: torch.Generator) -> int:
+    """A scikit-learn random_state drawn from the init's generator, so one seed fixes both."""
+    return int(torch.randint(2**31 - 1, (1,), generator=generator))
+
+
+def sklearn_threads():
+    """Context that caps scikit-learn's BLAS and OpenMP threads at torch's thread count, so an
+    init respects --threads as training does."""
+    # Loaded here, not with the registry, so that only an init using scikit-learn pays for it.
+    # threadpoolctl limits the libraries loaded when the context starts; importing sklearn
+    # first loads its OpenMP runtime and SciPy's BLAS, as the module-level imports used to.
+    import sklearn  # noqa: F401
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=torch.get_num_threads())
+
+
+def initialize(request: InitRequest) -> InitResult:
+    """Run the configured init, timing it and checking its atoms."""
+    spec = get(request.config.init)
+    start = time.perf_counter()
+    weights = spec.fn(request)
+    W_dec = normalize_rows(weights.W_dec.float())
+    seconds = time.perf_counter() - start
+    expected = (request.n_atoms, request.dim)
+    if tuple(W_dec.shape) != expected:
+        raise RuntimeError(f"init {spec.name!r} returned {tuple(W_dec.shape)}, expected {expected}")
+    if not torch.isfinite(W_dec).all():
+        raise RuntimeError(f"init {spec.name!r} returned non-finite atoms")
+    return InitResult(W_dec, seconds)
