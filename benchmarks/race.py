@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from saeinit.experiments.race import RaceConfig
+from saeinit.experiments.race_config import RaceConfig
 from saeinit.reports.race import race_report
 
 

@@ -10,39 +10,35 @@ The public API, importable from the top (each name loads its module on first use
 - `ToyConfig`, `SAEConfig`, `InitConfig`, `TrainConfig`, `ActivationsConfig`: its sections;
 - `initialize`, `InitRequest`, `fitted_encoder`: the inits on their own;
 - `build_sae`, `save_sae`, `load_sae`: SAEs in SAELens' layout.
+- `initial_weights`, `InitialWeights`, `fill_saelens`, `fill_sparsify`,
+  `fill_dictionary_learning`: an initial SAE from activations in memory, and adapters that
+  fill another library's SAE with it.
 """
 
-from __future__ import annotations
+from saeinit.lazy import lazy_exports
 
-import importlib
-
-_EXPORTS = {
-    "RunConfig": "saeinit.training.settings",
-    "config_from_settings": "saeinit.training.settings",
-    "run": "saeinit.training.run",
-    "RunOutput": "saeinit.training.run",
-    "ToyConfig": "saeinit.data.toy",
-    "SAEConfig": "saeinit.models.config",
-    "InitConfig": "saeinit.inits.config",
-    "TrainConfig": "saeinit.training.config",
-    "ActivationsConfig": "saeinit.data.activations.config",
-    "initialize": "saeinit.inits",
-    "InitRequest": "saeinit.inits.request",
-    "fitted_encoder": "saeinit.inits.encoder",
-    "build_sae": "saeinit.models",
-    "save_sae": "saeinit.models.io",
-    "load_sae": "saeinit.models.io",
-}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'saeinit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(_EXPORTS[name]), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "RunConfig": "saeinit.training.settings",
+        "config_from_settings": "saeinit.training.settings",
+        "run": "saeinit.training.run",
+        "RunOutput": "saeinit.training.run",
+        "ToyConfig": "saeinit.data.toy_config",
+        "SAEConfig": "saeinit.models.config",
+        "InitConfig": "saeinit.inits.config",
+        "TrainConfig": "saeinit.training.config",
+        "ActivationsConfig": "saeinit.data.activations.config",
+        "initialize": "saeinit.inits",
+        "InitRequest": "saeinit.inits.request",
+        "fitted_encoder": "saeinit.inits.encoder",
+        "build_sae": "saeinit.models.registry",
+        "save_sae": "saeinit.models.io",
+        "load_sae": "saeinit.models.io",
+        "initial_weights": "saeinit.interop",
+        "InitialWeights": "saeinit.interop",
+        "fill_saelens": "saeinit.interop",
+        "fill_sparsify": "saeinit.interop",
+        "fill_dictionary_learning": "saeinit.interop",
+    },
+)

@@ -14,9 +14,10 @@ import inspect
 import math
 import re
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 DEVICES = ("cpu", "cuda", "auto")
 
@@ -92,12 +93,20 @@ def require_in_unit_interval(option: str, value: float, *, open_left: bool = Fal
 def require_device(option: str, value: str) -> None:
     """A device setting: cpu, cuda (refused without a CUDA GPU) or auto."""
     require_choice(option, value, DEVICES)
-    if value == "cuda" and not torch.cuda.is_available():
+    if value == "cuda" and not cuda_available():
         raise ConfigError(option, "cuda was asked for but torch sees no CUDA GPU; use cpu")
+
+
+def cuda_available() -> bool:
+    import torch  # loaded on use: the settings load without torch, for a fast command line
+
+    return torch.cuda.is_available()
 
 
 def resolve_device(value: str) -> torch.device:
     """The torch device of a device setting (auto: cuda if available)."""
+    import torch
+
     if value == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     return torch.device(value)

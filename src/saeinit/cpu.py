@@ -18,8 +18,6 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-import torch
-
 LOADAVG = "/proc/loadavg"
 READS = 5
 """How many times /proc/loadavg is read; the median runnable count is taken."""
@@ -104,6 +102,8 @@ def configure_cpu(threads: int | None) -> int:
     """Set torch's intra-op thread count (default: the free cores) and flush denormal floats to
     zero. Oversubscribed threads make SAE steps many times slower on busy cores
     (docs/performance.md), and denormals appear as tiny decoder gradients of rarely active latents. Returns the count."""
+    import torch  # loaded on use, so that the command line starts without it
+
     count = threads if threads is not None else free_cores()
     torch.set_num_threads(count)
     torch.set_flush_denormal(True)

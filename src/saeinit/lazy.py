@@ -10,7 +10,11 @@ from collections.abc import Callable
 
 def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable, Callable, list[str]]:
     """`__getattr__`, `__dir__` and `__all__` for `package`, whose name `name` is loaded from
-    the module `exports[name]` when first asked for."""
+    the module `exports[name]` when first asked for. A name may not be that of its own module
+    (`sweep` from `package.sweep`): importing the module would bind the module to the name."""
+    shadowed = [name for name, module in exports.items() if module == f"{package}.{name}"]
+    if shadowed:
+        raise ValueError(f"{package} cannot export {shadowed} lazily: each is its module's name")
 
     def getattr_(name: str):
         if name not in exports:

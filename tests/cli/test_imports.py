@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("sklearn", "optuna", "matplotlib", "transformers", "ray", "sentence_transformers")
+HEAVY = ("torch", "numpy", "sklearn", "optuna", "matplotlib", "transformers", "ray", "tqdm")
 
 
 def loaded_after(code: str) -> dict:
@@ -17,13 +17,20 @@ def loaded_after(code: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_importing_the_cli_loads_no_heavy_library():
+def test_the_cli_and_every_help_load_no_heavy_library():
+    """`saeinit --help`, `saeinit inits` and every command's --help list options built from
+    the config dataclasses alone: neither torch nor any other heavy library loads."""
     loaded = loaded_after(
-        "import json, sys\n"
-        "import saeinit.cli\n"
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+        "import contextlib, io, json, sys\n"
+        "from saeinit.cli import cli, main\n"
+        "calls = [['--help'], ['inits']] + [[name, '--help'] for name in cli.commands]\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    codes = [main(args) for args in calls]\n"
+        f"print(json.dumps([codes, len(calls), [m for m in {HEAVY!r} if m in sys.modules]]))\n"
     )
-    assert loaded == []
+    codes, calls, heavy = loaded
+    assert calls >= 10 and codes == [0] * calls
+    assert heavy == []
 
 
 def test_sklearn_threads_limits_the_libraries_the_inits_load():

@@ -58,7 +58,7 @@ def test_an_eof_error_is_an_error_not_an_interrupt(tmp_path, capsys, monkeypatch
     def ends(config):
         raise EOFError("No data left in file")
 
-    monkeypatch.setattr("saeinit.cli.train.run", ends)
+    monkeypatch.setattr("saeinit.training.run.run", ends)
     assert main(["train", *tiny_cli]) == 1
     line = one_line(capsys.readouterr().err)
     assert "No data left in file" in line and "aborted" not in line
@@ -68,7 +68,7 @@ def test_a_keyboard_interrupt_is_aborted_with_130(capsys, monkeypatch, tiny_cli)
     def interrupted(config):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("saeinit.cli.train.run", interrupted)
+    monkeypatch.setattr("saeinit.training.run.run", interrupted)
     assert main(["train", *tiny_cli]) == 130
     assert capsys.readouterr().err.strip() == "aborted"
 
@@ -87,9 +87,9 @@ def blocked(tmp_path):
 @pytest.mark.parametrize(
     "command,option,computation",
     [
-        (["train", "--json", "{b}/r.json"], "--json", "saeinit.cli.train.run"),
-        (["train", "--save", "{b}/sae"], "--save", "saeinit.cli.train.run"),
-        (["data", "--out", "{b}/x.npz"], "--out", "saeinit.cli.toy.ToyData"),
+        (["train", "--json", "{b}/r.json"], "--json", "saeinit.training.run.run"),
+        (["train", "--save", "{b}/sae"], "--save", "saeinit.training.run.run"),
+        (["data", "--out", "{b}/x.npz"], "--out", "saeinit.data.toy.ToyData"),
         (
             ["report", "--store", "{store}", "--out", "{b}/rep"],
             "--out",

@@ -7,7 +7,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ArrayDataset, ToyConfig, ToyData, load_npz, save_npz
-from saeinit.data.source import MAX_SQUARED_NORM
+from saeinit.data.limits import MAX_SQUARED_NORM
 from saeinit.seeding import torch_generator
 
 X = np.random.default_rng(0).standard_normal((50, 4)).astype(np.float32)

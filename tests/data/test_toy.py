@@ -3,7 +3,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData, parse_scenario
-from saeinit.data.source import MAX_SQUARED_NORM
+from saeinit.data.limits import MAX_SQUARED_NORM
 from saeinit.seeding import torch_generator
 
 

@@ -7,14 +7,12 @@ from saeinit.config import ConfigError
 from saeinit.experiments import ResultStore
 from saeinit.experiments.race import (
     Crossing,
-    RaceConfig,
     entry_numbers,
-    entry_of,
-    entry_settings,
     median_or_none,
     race,
     ratio,
 )
+from saeinit.experiments.race_config import RaceConfig, entry_of, entry_settings
 
 
 def fake_run(seed, init_seconds, crossings, start=0.3, end=0.99, fired=None):

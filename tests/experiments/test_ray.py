@@ -1,6 +1,7 @@
 import pytest
 
-from saeinit.experiments import ResultStore, grid_from_dict, sweep
+from saeinit.experiments import ResultStore, grid_from_dict
+from saeinit.experiments.sweep import sweep
 
 ray = pytest.importorskip("ray")
 

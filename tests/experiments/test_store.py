@@ -8,7 +8,8 @@ import time
 import pytest
 
 from saeinit.config import ConfigError
-from saeinit.experiments import ResultStore, StoreError, grid_from_dict, sweep
+from saeinit.experiments import ResultStore, StoreError, grid_from_dict
+from saeinit.experiments.sweep import sweep
 
 TINY_BASE = {"scenario": "8x16", "eval_samples": 128, "log_every": 10}
 

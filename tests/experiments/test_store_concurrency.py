@@ -6,7 +6,8 @@ import subprocess
 import sys
 import time
 
-from saeinit.experiments import ResultStore, grid_from_dict, sweep
+from saeinit.experiments import ResultStore, grid_from_dict
+from saeinit.experiments.sweep import sweep
 
 sweep_module = importlib.import_module("saeinit.experiments.sweep")
 

@@ -2,12 +2,12 @@
 
 from saeinit.experiments.race import (
     Crossing,
-    RaceConfig,
     RaceResult,
     ScenarioRace,
     SklearnOutcome,
     entry_numbers,
 )
+from saeinit.experiments.race_config import RaceConfig
 from saeinit.reports.race import crossing_cell, race_figure, race_lines, sklearn_lines
 
 

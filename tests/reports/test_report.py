@@ -7,7 +7,8 @@ import statistics
 
 import pytest
 
-from saeinit.experiments import GridSpec, ResultStore, sweep
+from saeinit.experiments import GridSpec, ResultStore
+from saeinit.experiments.sweep import sweep
 from saeinit.reports import write_report
 from saeinit.reports.aggregate import Condition, group_runs
 from saeinit.reports.claims import FAILS, HOLDS, NOT_MEASURED

@@ -11,9 +11,10 @@ from saeinit.data import ToyConfig
 from saeinit.inits import InitConfig
 from saeinit.models import SAEConfig
 from saeinit.training.config import TrainConfig
+from saeinit.training.divergence import TrainingDiverged
 from saeinit.training.run import run
 from saeinit.training.settings import RunConfig
-from saeinit.training.trainer import TrainingDiverged, train
+from saeinit.training.trainer import train
 
 EASY = ToyConfig(dim=16, features=32, mean_active=2.0)
 
@@ -226,7 +227,7 @@ def test_an_exploding_run_stops_with_training_diverged_saying_what_to_lower():
 
 
 def test_the_held_out_error_is_checked_at_every_history_row():
-    from saeinit.training.trainer import DIVERGED_ERROR, DivergenceCheck, error_ratio
+    from saeinit.training.divergence import DIVERGED_ERROR, DivergenceCheck, error_ratio
 
     eval_x = torch.ones(8, 4)  # squared norm 1 per entry
     check = DivergenceCheck({"mse": 0.5}, eval_x, lr=0.01)
@@ -255,7 +256,7 @@ def test_a_diverging_run_exits_1_with_one_line(tiny_cli, capsys):
 
 def test_ordinary_runs_stay_far_below_the_divergence_limit():
     """The ratio the check watches, on the held-out rows of a normal and a fast run."""
-    from saeinit.training.trainer import DIVERGED_ERROR
+    from saeinit.training.divergence import DIVERGED_ERROR
 
     for lr in (1e-3, 3e-2):
         result = easy_run(lr=lr, max_steps=300, log_every=10, target_mmcs=0.999)

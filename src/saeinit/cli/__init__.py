@@ -11,7 +11,7 @@ from saeinit.cli import grids, race, saved, toy, train  # noqa: F401
 from saeinit.cli.app import DataEnded, cli
 from saeinit.config import ConfigError
 from saeinit.experiments.store import StoreError
-from saeinit.training.trainer import TrainingDiverged
+from saeinit.training.divergence import TrainingDiverged
 
 
 def main(argv: list[str] | None = None) -> int:

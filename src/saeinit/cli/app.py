@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from saeinit.cpu import allowed_cores
-from saeinit.data.toy import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS
+from saeinit.data.toy_config import COPULA_SCALES, CORRELATION_DRAWS, DECAY_LAWS
 from saeinit.models import SAEConfig
 
 TOY_CHOICES = {"decay_law": DECAY_LAWS, "correlation": CORRELATION_DRAWS, "copula": COPULA_SCALES}

@@ -11,9 +11,10 @@ from saeinit.cli.app import capped_threads, cli
 from saeinit.cli.options import config_options
 from saeinit.cli.outputs import writable_file, writable_folder
 from saeinit.config import ConfigError
-from saeinit.experiments import ResultStore, StoreError, load_grid, sweep
 from saeinit.experiments.executors import EXECUTORS
+from saeinit.experiments.grid import load_grid
 from saeinit.experiments.presets import load_preset, preset_names
+from saeinit.experiments.store import ResultStore, StoreError
 from saeinit.experiments.tune_config import TuneConfig, tunable
 
 
@@ -68,6 +69,8 @@ def check_workers(workers: int | None) -> None:
 
 def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None) -> int:
     """Run the grid's missing points into the store; returns how many runs failed."""
+    from saeinit.experiments.sweep import sweep
+
     check_workers(workers)
     with open_store(store_path) as store:
         summary = sweep(spec, store, executor, workers, ray_address)

@@ -10,7 +10,7 @@ from saeinit.cli.app import cli
 from saeinit.cli.options import config_options
 from saeinit.cli.outputs import writable_file, writable_folder
 from saeinit.config import ConfigError
-from saeinit.experiments.race import RaceConfig, RaceFailed
+from saeinit.experiments.race_config import RaceConfig
 from saeinit.experiments.store import StoreError
 
 
@@ -22,6 +22,7 @@ def race_command(**values) -> None:
     start and the end, the samples, steps and seconds to 0.95, 0.98 and 0.99 MMCS with the
     ratios, and race.png of the curves. A second call reuses the stored runs; the exit code is
     1 when a run failed."""
+    from saeinit.experiments.race import RaceFailed
     from saeinit.reports.race import race_report
 
     start = time.perf_counter()

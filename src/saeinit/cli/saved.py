@@ -17,7 +17,7 @@ from saeinit.training.config import TrainConfig
 @cli.command()
 @config_options(
     CollectConfig,
-    choices={"site": SITES, "dtype": tuple(DTYPES), "device": DEVICES},
+    choices={"site": SITES, "dtype": DTYPES, "device": DEVICES},
 )
 @click.option(
     "--out",

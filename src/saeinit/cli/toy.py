@@ -9,8 +9,7 @@ from saeinit.cli.app import TOY_CHOICES, cli, explicit, scenario_option
 from saeinit.cli.options import config_options
 from saeinit.cli.outputs import with_suffix, writable_file
 from saeinit.config import ConfigError
-from saeinit.data import ToyConfig, ToyData, save_npz
-from saeinit.seeding import torch_generator
+from saeinit.data.toy_config import ToyConfig
 from saeinit.training.settings import config_from_settings
 
 
@@ -31,6 +30,10 @@ from saeinit.training.settings import config_from_settings
 )
 def data(samples: int, seed: int, out: str, **values) -> None:
     """Export a toy dataset: x (N x d), coefficients (N x G) and features (G x d)."""
+    from saeinit.data.dataset import save_npz
+    from saeinit.data.toy import ToyData
+    from saeinit.seeding import torch_generator
+
     if samples < 1:
         raise ConfigError("samples", f"must be an integer >= 1, got {samples}")
     config = config_from_settings(explicit(values) | {"seed": seed}).toy

@@ -15,9 +15,7 @@ from saeinit.config import DEVICES, ConfigError
 from saeinit.data import ToyConfig
 from saeinit.data.activations import ActivationsConfig
 from saeinit.models import SAEConfig
-from saeinit.models.io import CONFIG_FILE, WEIGHTS_FILE, save_sae
 from saeinit.training.config import THRESHOLDS, TrainConfig
-from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings, step_unit
 
 
@@ -54,6 +52,9 @@ from saeinit.training.settings import config_from_settings, step_unit
 )
 def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values) -> None:
     """Train one SAE and report steps, samples and seconds to each MMCS threshold."""
+    from saeinit.models.io import save_sae
+    from saeinit.training.run import run
+
     settings = capped_threads(explicit(values))
     config = config_from_settings(settings)
     json_file = writable_file(json_path, "json") if json_path else None
@@ -77,6 +78,8 @@ def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values
 
 def check_save(folder: Path, overwrite: bool) -> None:
     """--save must be writable, and hold no saved SAE unless --overwrite is given."""
+    from saeinit.models.io import CONFIG_FILE, WEIGHTS_FILE
+
     writable_folder(folder, "save")
     if not overwrite and any((folder / name).exists() for name in (CONFIG_FILE, WEIGHTS_FILE)):
         raise ConfigError(

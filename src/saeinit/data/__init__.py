@@ -1,14 +1,16 @@
-"""Data sources: the toy superposition generator and fixed datasets."""
+"""Training data: toy superposition data, fixed datasets and model activations."""
 
-from saeinit.data.dataset import ArrayDataset, load_npz, save_npz
-from saeinit.data.toy import ToyBatch, ToyConfig, ToyData, parse_scenario
+from saeinit.lazy import lazy_exports
 
-__all__ = [
-    "ArrayDataset",
-    "ToyBatch",
-    "ToyConfig",
-    "ToyData",
-    "load_npz",
-    "parse_scenario",
-    "save_npz",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "ArrayDataset": "saeinit.data.dataset",
+        "load_npz": "saeinit.data.dataset",
+        "save_npz": "saeinit.data.dataset",
+        "ToyBatch": "saeinit.data.toy",
+        "ToyData": "saeinit.data.toy",
+        "ToyConfig": "saeinit.data.toy_config",
+        "parse_scenario": "saeinit.data.toy_config",
+    },
+)

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.data.source import MAX_SQUARED_NORM
+from saeinit.data.limits import MAX_SQUARED_NORM
 from saeinit.seeding import torch_generator
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")

@@ -7,14 +7,6 @@ from typing import NamedTuple
 
 import torch
 
-FLOAT32_MAX = torch.finfo(torch.float32).max
-SUM_HEADROOM = 2**24
-MAX_SQUARED_NORM = FLOAT32_MAX / SUM_HEADROOM
-"""The largest squared norm a sample may have (about 2.0e31). Training and its metrics work in
-float32, whose largest number is about 3.4e38, and they sum squared norms over batches and
-samples (the MSE, the FVU, the normalisation factor): this bound leaves room for sums over
-SUM_HEADROOM (16.7 million) samples."""
-
 
 class Source(NamedTuple):
     """Where a run's data comes from."""

@@ -1,17 +1,18 @@
-"""Experiments: grid specs, the SQLite result store, executors and sweeps."""
+"""Experiments: grid specs, the SQLite result store, executors and sweeps (`sweep` is in
+`saeinit.experiments.sweep`)."""
 
-from saeinit.experiments.grid import GridPoint, GridSpec, grid_from_dict, load_grid, run_key
-from saeinit.experiments.store import ResultStore, StoreError
-from saeinit.experiments.sweep import SweepSummary, sweep
+from saeinit.lazy import lazy_exports
 
-__all__ = [
-    "GridPoint",
-    "GridSpec",
-    "ResultStore",
-    "StoreError",
-    "SweepSummary",
-    "grid_from_dict",
-    "load_grid",
-    "run_key",
-    "sweep",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "GridPoint": "saeinit.experiments.grid",
+        "GridSpec": "saeinit.experiments.grid",
+        "grid_from_dict": "saeinit.experiments.grid",
+        "load_grid": "saeinit.experiments.grid",
+        "run_key": "saeinit.experiments.grid",
+        "ResultStore": "saeinit.experiments.store",
+        "StoreError": "saeinit.experiments.store",
+        "SweepSummary": "saeinit.experiments.sweep",
+    },
+)

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from saeinit import inits
 from saeinit.config import ConfigError, require_integer, split_list
-from saeinit.data.toy import parse_scenario
+from saeinit.data.toy_config import parse_scenario
 from saeinit.identity import digest, identity
 from saeinit.training.settings import config_from_settings
 

@@ -1,16 +1,19 @@
-"""SAE architectures (one module each, listed in `registry`), their settings and their
+"""SAE architectures (one module each, listed in `registry.py`), their settings and their
 on-disk format."""
 
-from saeinit.models.base import SAE, ForwardOutput
-from saeinit.models.config import SAEConfig
-from saeinit.models.registry import ARCHITECTURES
-from saeinit.models.relu_sae import ReLUSAE
-from saeinit.models.topk_sae import TopKSAE
+from saeinit.lazy import lazy_exports
 
-
-def build_sae(config: SAEConfig, d_in: int, d_sae: int) -> SAE:
-    """An SAE of the configured architecture, its weights not yet initialised."""
-    return ARCHITECTURES[config.architecture].from_config(config, d_in, d_sae)
-
-
-__all__ = ["ARCHITECTURES", "SAE", "ForwardOutput", "ReLUSAE", "SAEConfig", "TopKSAE", "build_sae"]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "ARCHITECTURES": "saeinit.models.registry",
+        "build_sae": "saeinit.models.registry",
+        "SAEConfig": "saeinit.models.config",
+        "SAE": "saeinit.models.base",
+        "ForwardOutput": "saeinit.models.base",
+        "ReLUSAE": "saeinit.models.relu_sae",
+        "TopKSAE": "saeinit.models.topk_sae",
+        "JumpReLUSAE": "saeinit.models.jumprelu_sae",
+        "BatchTopKSAE": "saeinit.models.batchtopk_sae",
+    },
+)

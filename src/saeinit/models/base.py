@@ -1,9 +1,9 @@
 """What every SAE architecture shares: weights in SAELens' layout, a unit-norm decoder, and
 the ways its encoder starts (reset, tied, set) and its weights are refolded.
 
-An architecture is a subclass in a module of its own that names itself (`name`, its SAELens
-`saelens_architecture`), declares its own settings (`Options`, a dataclass merged into
-`SAEConfig`), and defines its activation and its sparsity term; `models.registry` lists it.
+An architecture is a subclass in a module of its own that defines its activation and its
+sparsity term; `models.registry` lists it with its name, its SAELens name and its settings
+(`models.options`).
 Tensors of its own beyond the four every SAE has (JumpReLU's threshold) are saved and loaded
 through `saelens_tensors` and `load_saelens_tensors`.
 """
@@ -11,12 +11,13 @@ through `saelens_tensors` and `load_saelens_tensors`.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import torch
 from torch import nn
 
 from saeinit.config import ConfigError
+from saeinit.models.registry import Architecture, architecture_of
 
 if TYPE_CHECKING:
     from saeinit.models.config import SAEConfig
@@ -65,12 +66,10 @@ class SAE(nn.Module):
     atom. Without a decoder bias (the reference SAE) both b_dec terms are absent; with one,
     `apply_b_dec_to_input` says whether it is subtracted from the input (SAELens' default)."""
 
-    name: ClassVar[str]
-    """The --architecture value."""
-    saelens_architecture: ClassVar[str]
-    """The `architecture` of SAELens' cfg.json for this SAE."""
-    Options: ClassVar[type]
-    """A dataclass of this architecture's own settings, each with a docstring."""
+    @property
+    def architecture(self) -> Architecture:
+        """This SAE's registry entry: its --architecture name and its SAELens name."""
+        return architecture_of(type(self))
 
     def __init__(self, d_in: int, d_sae: int, b_dec: bool = False, apply_b_dec_to_input=True):
         super().__init__()

@@ -5,31 +5,11 @@ it: a JumpReLU SAE whose threshold is that value for every latent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from saeinit.config import ConfigError, require_in_unit_interval, require_positive
+from saeinit.config import ConfigError
 from saeinit.models.base import SAE, cfg_number
-
-
-@dataclass
-class BatchTopKOptions:
-    batchtopk_k: float = 12.0
-    """Latents the batchtopk architecture keeps per sample on average: in training the
-    k x batch largest ReLU latents of the whole batch (a sample may keep more or fewer than
-    k), at inference every latent above the learned threshold. Not --k, which topk keeps in
-    every sample."""
-    batchtopk_threshold_lr: float = 0.01
-    """Rate of the running average from which the batchtopk architecture learns its
-    inference threshold: after each training batch, threshold += rate * (smallest kept
-    activation - threshold) (SAELens' topk_threshold_lr)."""
-
-    def check_options(self) -> None:
-        require_positive("batchtopk-k", self.batchtopk_k)
-        require_in_unit_interval(
-            "batchtopk-threshold-lr", self.batchtopk_threshold_lr, open_left=True
-        )
+from saeinit.models.options import BatchTopKOptions
 
 
 class BatchTopKSAE(SAE):
@@ -43,10 +23,7 @@ class BatchTopKSAE(SAE):
     threshold and leaves it alone: after `model.eval()`, or under `torch.no_grad()` as the
     trainer's evaluation, the live-MMCS probe and `saeinit evaluate` run the model."""
 
-    name = "batchtopk"
-    saelens_architecture = "jumprelu"
     """SAELens trains a "batchtopk" SAE but saves it as a JumpReLU SAE (its inference form)."""
-    Options = BatchTopKOptions
 
     def __init__(
         self,
@@ -61,14 +38,6 @@ class BatchTopKSAE(SAE):
         self.k, self.threshold_lr = min(float(k), float(d_sae)), threshold_lr
         # float64 as SAELens (a running average of small steps); a buffer, not trained by Adam
         self.register_buffer("topk_threshold", torch.zeros((), dtype=torch.float64))
-
-    @classmethod
-    def check(cls, config) -> None:
-        if config.dict_size is not None and config.batchtopk_k > config.dict_size:
-            raise ConfigError(
-                "batchtopk-k",
-                f"is {config.batchtopk_k:g}, more than the {config.dict_size} latents",
-            )
 
     def configure(self, config) -> None:
         self.k = min(float(config.batchtopk_k), float(self.d_sae))

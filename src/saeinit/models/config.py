@@ -44,15 +44,15 @@ class SharedSAEOptions:
 
 # The shared settings come first, then each registered architecture's own (its Options).
 @dataclass
-class SAEConfig(*reversed([cls.Options for cls in ARCHITECTURES.values()]), SharedSAEOptions):
+class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), SharedSAEOptions):
     """Architecture, shape, sparsity, decoder bias, encoder init and input normalisation."""
 
     def __post_init__(self) -> None:
         require_choice("architecture", self.architecture, tuple(ARCHITECTURES))
         require_positive("dict-size", self.dict_size, allow_none=True)
-        for cls in ARCHITECTURES.values():
-            cls.Options.check_options(self)
-        ARCHITECTURES[self.architecture].check(self)
+        for arch in ARCHITECTURES.values():
+            arch.options.check_options(self)
+        ARCHITECTURES[self.architecture].options.check_selected(self)
         require_choice("encoder-init", self.encoder_init, ENCODER_INITS)
         require_choice("b-dec", self.b_dec, B_DEC_INITS)
         require_choice("normalize-activations", self.normalize_activations, NORMALIZATIONS)

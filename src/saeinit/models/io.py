@@ -61,7 +61,7 @@ def save_sae(
         {k: v.contiguous().float().cpu() for k, v in tensors.items()}, directory / WEIGHTS_FILE
     )
     cfg = {
-        "architecture": model.saelens_architecture,
+        "architecture": model.architecture.saelens_name,
         **model.saelens_settings(),
         "d_in": model.d_in,
         "d_sae": model.d_sae,
@@ -125,7 +125,7 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
     ours_sae = ours.get("sae") if isinstance(ours, dict) else None
     trained_as = ours_sae.get("architecture") if isinstance(ours_sae, dict) else None
     if isinstance(trained_as, str) and trained_as in ARCHITECTURES:
-        if ARCHITECTURES[trained_as].saelens_architecture == name:
+        if ARCHITECTURES[trained_as].saelens_name == name:
             architecture = ARCHITECTURES[trained_as]
     normalization = cfg.get("normalize_activations") or "none"
     if not isinstance(normalization, str) or normalization not in INFERENCE_NORMALIZATIONS:
@@ -150,7 +150,7 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
         and (ours_sae.get("b_dec", "none") if isinstance(ours_sae, dict) else "none") == "none"
     )
     apply_b_dec_to_input = bool(cfg.get("apply_b_dec_to_input", True))
-    model = architecture.from_saelens(cfg, d_in, d_sae, has_b_dec, apply_b_dec_to_input)
+    model = architecture.sae_class().from_saelens(cfg, d_in, d_sae, has_b_dec, apply_b_dec_to_input)
     names = ("W_enc", "b_enc", "W_dec", "b_dec") if has_b_dec else ("W_enc", "b_enc", "W_dec")
     targets = {name: getattr(model, name) for name in names}
     own = model.saelens_tensors()
@@ -159,7 +159,7 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
         raise ConfigError(
             option,
             f"{directory / WEIGHTS_FILE} lacks {', '.join(missing)}, which a "
-            f"{model.name} SAE needs",
+            f"{model.architecture.name} SAE needs",
         )
     targets |= {name: torch.empty_like(value) for name, value in own.items()}
     with torch.no_grad():

@@ -4,32 +4,11 @@ latent, an L0 sparsity term, and straight-through estimators (a rectangle kernel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from saeinit.config import require_non_negative, require_positive
 from saeinit.models.base import SAE, cfg_number
-
-
-@dataclass
-class JumpReLUOptions:
-    jumprelu_l0: float = 0.01
-    """L0 coefficient lambda of the jumprelu architecture: loss = MSE + lambda * mean_batch(L0)
-    / d, i.e. SAELens' loss (summed squared error + l0_coefficient * L0) divided by the width d,
-    so lambda is SAELens' l0_coefficient (Adam's steps do not see the 1/d)."""
-    jumprelu_bandwidth: float = 0.05
-    """Width of the rectangle kernel through which the jumprelu architecture's thresholds get
-    gradients (straight-through estimator), in units of pre-activations (SAELens' default)."""
-    jumprelu_init_threshold: float = 0.01
-    """Initial threshold of every jumprelu latent (SAELens' default); a latent fires when its
-    pre-activation exceeds its threshold."""
-
-    def check_options(self) -> None:
-        require_non_negative("jumprelu-l0", self.jumprelu_l0)
-        require_positive("jumprelu-bandwidth", self.jumprelu_bandwidth)
-        require_non_negative("jumprelu-init-threshold", self.jumprelu_init_threshold)
+from saeinit.models.options import JumpReLUOptions
 
 
 def _rectangle(z: torch.Tensor) -> torch.Tensor:
@@ -87,10 +66,6 @@ class JumpReLUSAE(SAE):
     constraint costs nothing the loss could use; SAELens leaves the norms free instead.
     Saved, the SAE is SAELens' jumprelu: `threshold` [d_sae] beside the four weights.
     Inference needs no mode: the same activation runs in training and evaluation."""
-
-    name = "jumprelu"
-    saelens_architecture = "jumprelu"
-    Options = JumpReLUOptions
 
     def __init__(
         self,

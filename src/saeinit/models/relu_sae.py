@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from saeinit.config import require_non_negative
 from saeinit.models.base import SAE, cfg_number
-
-
-@dataclass
-class ReLUOptions:
-    l1: float = 0.1
-    """L1 coefficient alpha in loss = MSE + alpha * mean_batch(||c||_1) / n (relu only)."""
-
-    def check_options(self) -> None:
-        require_non_negative("l1", self.l1)
+from saeinit.models.options import ReLUOptions
 
 
 class ReLUSAE(SAE):
     """c = ReLU(x W_enc + b_enc); loss = MSE + l1 * mean over the batch of ||c||_1 / n. With a
     b_dec it is SAELens' standard SAE."""
-
-    name = "relu"
-    saelens_architecture = "standard"
-    Options = ReLUOptions
 
     def __init__(
         self,

@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
-from saeinit.config import ConfigError, require_positive
+from saeinit.config import ConfigError
 from saeinit.models.base import SAE, cfg_number
-
-
-@dataclass
-class TopKOptions:
-    k: int = 12
-    """Latents kept per sample by the topk architecture."""
-
-    def check_options(self) -> None:
-        require_positive("k", self.k)
+from saeinit.models.options import TopKOptions
 
 
 class TopKSAE(SAE):
     """c = TopK_k(ReLU(x W_enc + b_enc)); x_hat = c W_dec. The loss is the MSE alone (no L1:
     sparsity is the k); without AuxK, dead latents are left to --resample-every."""
 
-    name = "topk"
-    saelens_architecture = "topk"
-    Options = TopKOptions
-
     def __init__(self, d_in, d_sae, k: int = TopKOptions.k, b_dec=False, apply_b_dec_to_input=True):
         super().__init__(d_in, d_sae, b_dec, apply_b_dec_to_input)
         self.k = min(k, d_sae)
-
-    @classmethod
-    def check(cls, config) -> None:
-        if config.dict_size is not None and config.k > config.dict_size:
-            raise ConfigError("k", f"is {config.k}, more than the {config.dict_size} latents")
 
     def configure(self, config) -> None:
         self.k = min(config.k, self.d_sae)

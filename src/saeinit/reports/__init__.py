@@ -1,5 +1,10 @@
 """Reports of a result store: report.md with the seed post's figures, tables and claims."""
 
-from saeinit.reports.report import write_report
+from saeinit.lazy import lazy_exports
 
-__all__ = ["write_report"]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "write_report": "saeinit.reports.report",
+    },
+)

@@ -7,16 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from saeinit.experiments.race import (
-    SKLEARN_BATCH,
-    SKLEARN_TARGET,
     Crossing,
-    RaceConfig,
     RaceResult,
     ScenarioRace,
     median_or_none,
     race,
     ratio,
 )
+from saeinit.experiments.race_config import SKLEARN_BATCH, SKLEARN_TARGET, RaceConfig
 from saeinit.experiments.store import threshold_column
 from saeinit.training.config import THRESHOLDS
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from saeinit.config import (
     require_device,
@@ -13,6 +12,9 @@ from saeinit.config import (
     require_positive,
     resolve_device,
 )
+
+if TYPE_CHECKING:
+    import torch
 
 THRESHOLDS = (0.95, 0.98, 0.99)
 """The MMCS thresholds whose first crossing every run records."""

@@ -15,9 +15,10 @@ from saeinit.data.source import Source, scaled
 from saeinit.inits import InitRequest, draw_sample, initialize
 from saeinit.inits.dictlearn import check_omp_k
 from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
-from saeinit.models import ARCHITECTURES, SAE, build_sae
+from saeinit.models.base import SAE
 from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
+from saeinit.models.registry import ARCHITECTURES, build_sae
 from saeinit.seeding import torch_generator
 from saeinit.training.settings import RunConfig, run_folder_name
 from saeinit.training.sources import dataset_size, make_source, resolve_dict_size
@@ -155,10 +156,10 @@ def _resumed_model(config: RunConfig, source: Source, factor: float | None) -> S
         raise ConfigError(
             "dict-size", f"is {config.sae.dict_size}, the SAE to start from has {model.d_sae}"
         )
-    if type(model) is not ARCHITECTURES[config.sae.architecture]:
+    if type(model) is not ARCHITECTURES[config.sae.architecture].sae_class():
         raise ConfigError(
             "architecture",
-            f"is {config.sae.architecture}, the SAE to start from is {model.name}",
+            f"is {config.sae.architecture}, the SAE to start from is {model.architecture.name}",
         )
     _check_size(config, model.d_sae, "those of the SAE to start from")
     model.configure(config.sae)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 
 from saeinit.config import ConfigError
 from saeinit.data.activations import ActivationsConfig
-from saeinit.data.toy import ToyConfig, parse_scenario
+from saeinit.data.toy_config import ToyConfig, parse_scenario
 from saeinit.identity import changed, digest, identity
 from saeinit.inits import InitConfig
 from saeinit.models import SAEConfig

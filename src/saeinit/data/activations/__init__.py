@@ -13,18 +13,18 @@ buffer, an init sampler and a held-out evaluation sample.
 - `source`: training batches, samplers and the held-out sample of a collection.
 """
 
-from saeinit.data.activations.collection import collect
-from saeinit.data.activations.config import DTYPES, SITES, ActivationsConfig, CollectConfig
-from saeinit.data.activations.shards import ActivationStore, holdout_size
-from saeinit.data.activations.source import activation_source
+from saeinit.lazy import lazy_exports
 
-__all__ = [
-    "DTYPES",
-    "SITES",
-    "ActivationStore",
-    "ActivationsConfig",
-    "CollectConfig",
-    "activation_source",
-    "collect",
-    "holdout_size",
-]
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "collect": "saeinit.data.activations.collection",
+        "DTYPES": "saeinit.data.activations.config",
+        "SITES": "saeinit.data.activations.config",
+        "ActivationsConfig": "saeinit.data.activations.config",
+        "CollectConfig": "saeinit.data.activations.config",
+        "ActivationStore": "saeinit.data.activations.shards",
+        "holdout_size": "saeinit.data.activations.shards",
+        "activation_source": "saeinit.data.activations.source",
+    },
+)

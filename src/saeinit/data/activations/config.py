@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from saeinit.config import (
     ConfigError,
@@ -16,8 +15,12 @@ from saeinit.config import (
 )
 from saeinit.data.corpus import DEFAULT_CORPUS
 
+if TYPE_CHECKING:
+    import torch
+
 SITES = ("resid_post", "mlp_out")
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPES = ("float32", "float16", "bfloat16")
+"""How the collected activations may be stored (torch dtype names)."""
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 MODEL_ALIASES = (DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2")
 
@@ -70,7 +73,7 @@ class CollectConfig:
         if self.max_tokens == 0:
             self.max_tokens = None
         require_positive("max-tokens", self.max_tokens, allow_none=True)
-        require_choice("dtype", self.dtype, tuple(DTYPES))
+        require_choice("dtype", self.dtype, DTYPES)
         require_device("device", self.device)
         require_positive("threads", self.threads, allow_none=True)
 

@@ -17,7 +17,6 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from saeinit.config import ConfigError
-from saeinit.data.activations.config import DTYPES
 
 FORMAT = "saeinit-activations-1"
 MANIFEST = "manifest.json"
@@ -44,7 +43,7 @@ def write_shard(folder: Path, index: int, rows: torch.Tensor, dtype: str) -> dic
     """Write rows as shard `index` (by a rename once complete); its manifest entry."""
     name = f"shard_{index:05d}.safetensors"
     tmp = folder / (name + ".tmp")
-    save_file({TENSOR: rows.to(DTYPES[dtype]).contiguous()}, tmp)
+    save_file({TENSOR: rows.to(getattr(torch, dtype)).contiguous()}, tmp)
     entry = {
         "file": name,
         "rows": len(rows),

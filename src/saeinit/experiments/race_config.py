@@ -1,0 +1,133 @@
+"""The settings of a race (`saeinit race`): which inits, scenarios and seeds, and the grid of
+runs they make (no torch here: the command line reads this to list its options)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from saeinit import inits
+from saeinit.config import (
+    ConfigError,
+    require_choice,
+    require_integer,
+    require_positive,
+    split_list,
+)
+from saeinit.data.toy_config import parse_scenario
+from saeinit.experiments.grid import GridSpec, grid_from_dict
+from saeinit.models.config import ENCODER_INITS
+
+BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
+"""Step budget and L1 per scenario (elsewhere 20,000 and 0.3): the L1 that served orthogonal init
+best in the project's sweeps, and a budget that lets it reach 0.99 MMCS where it can."""
+SKLEARN_TARGET, SKLEARN_BATCH = 0.95, 1024
+
+
+@dataclass
+class RaceConfig:
+    """A race of SAE inits on toy data, resumable through its result store."""
+
+    entries: str = "orthogonal mod+fitted"
+    """The entries, separated by spaces or commas: INIT, or INIT+ENCODER for an --encoder-init
+    (mod+fitted: mod's dictionary with the fitted encoder). The first is the baseline and the
+    second the best, and the ratios are baseline / best; any further entries run beside them."""
+    scenarios: str = "128x256"
+    """Toy scenarios DIMxFEATURES, separated by commas or spaces, e.g. 128x256,128x512."""
+    seeds: str = "0"
+    """Seeds of the data and the runs, e.g. 0,1,2 (the table gives medians over them)."""
+    out: str = "race"
+    """Folder of race.sqlite (the runs, which a second call reuses) and race.png (the curves)."""
+    store: str | None = None
+    """Result store of the runs (unset: race.sqlite in --out)."""
+    max_steps: int | None = None
+    """Step budget of every run (unset: the race's budget for the scenario, which the table's header prints); 0.99 MMCS stops it."""
+    l1: float | None = None
+    """L1 coefficient of every SAE (unset: the race's L1 for the scenario, which the table's header prints)."""
+    log_every: int = 100
+    """Steps between two points of the curves (MMCS is checked more often, for the crossings)."""
+    workers: int | None = None
+    """Local worker processes, one SAE each on one torch thread (unset: one per core)."""
+    sklearn_seconds: float | None = None
+    """Also race scikit-learn's MiniBatchDictionaryLearning to 0.95 MMCS for at most this many
+    seconds per scenario and seed, where the best entry reached 0.95 (unset: not raced)."""
+
+    def __post_init__(self) -> None:
+        entries = self.entry_list()
+        if len(entries) < 2:
+            raise ConfigError("entries", f"needs a baseline and a best entry, got {self.entries!r}")
+        for init, plus, encoder in (entry.partition("+") for entry in entries):
+            require_choice("entries", init, tuple(inits.names()))
+            if plus:
+                require_choice("entries", encoder, ENCODER_INITS)
+        lists = {"entries": entries, "scenarios": self.scenario_list(), "seeds": self.seed_list()}
+        for option, values in lists.items():
+            repeated = sorted({str(v) for v in values if values.count(v) > 1})
+            if not values or repeated:
+                why = f"names {', '.join(repeated)} more than once" if repeated else "names none"
+                raise ConfigError(option, why)
+        if not self.out:
+            raise ConfigError("out", "needs a folder")
+        if self.workers is not None:
+            require_integer("workers", self.workers)
+        require_positive("sklearn-seconds", self.sklearn_seconds, allow_none=True)
+        self.spec()  # every run's settings (budget, L1, log_every) checked now, before any run
+
+    def entry_list(self) -> list[str]:
+        return split_list(self.entries)
+
+    def pair(self) -> tuple[str, str]:
+        """The baseline and the best entry."""
+        return self.entry_list()[0], self.entry_list()[1]
+
+    def scenario_list(self) -> list[str]:
+        """The scenarios as DIMxFEATURES (the label the store gives their runs)."""
+        try:
+            return ["{}x{}".format(*parse_scenario(text)) for text in split_list(self.scenarios)]
+        except ConfigError as err:
+            raise ConfigError("scenarios", err.message) from err
+
+    def seed_list(self) -> list[int]:
+        seeds = split_list(self.seeds)
+        for text in seeds:
+            if not re.fullmatch(r"\d+", text):
+                raise ConfigError("seeds", f"a seed is an integer >= 0, got {text!r}")
+        return [int(text) for text in seeds]
+
+    def budget(self, scenario: str) -> int:
+        return BUDGETS.get(scenario, 20_000) if self.max_steps is None else self.max_steps
+
+    def l1_of(self, scenario: str) -> float:
+        return self.l1 if self.l1 is not None else L1.get(scenario, 0.3)
+
+    def store_path(self) -> Path:
+        return Path(self.store) if self.store else Path(self.out) / "race.sqlite"
+
+    def spec(self) -> GridSpec:
+        """The race's runs as a grid: one block per scenario and entry."""
+        axes = [
+            {
+                "scenario": [scenario],
+                "max_steps": [self.budget(scenario)],
+                "l1": [self.l1_of(scenario)],
+                **{name: [value] for name, value in entry_settings(entry).items()},
+                "seed": self.seed_list(),
+            }
+            for scenario in self.scenario_list()
+            for entry in self.entry_list()
+        ]
+        base = {"eval_every": 10, "log_every": self.log_every}
+        return grid_from_dict({"title": "The race", "base": base, "axes": axes})
+
+
+def entry_settings(entry: str) -> dict:
+    """'mod' -> {init: mod}; 'mod+fitted' -> {init: mod, encoder_init: fitted}."""
+    init, _, encoder = entry.partition("+")
+    return {"init": init} | ({"encoder_init": encoder} if encoder else {})
+
+
+def entry_of(settings: dict) -> str:
+    """The entry a run's settings belong to (the inverse of entry_settings)."""
+    encoder = settings.get("encoder_init", "default")
+    return settings["init"] + ("" if encoder == "default" else f"+{encoder}")
