@@ -7,7 +7,7 @@ import sys
 import click
 
 # Importing a command module registers its commands on the group; --help lists them by name.
-from saeinit.cli import grids, race, saved, toy, train  # noqa: F401
+from saeinit.cli import grids, init, race, saved, toy, train  # noqa: F401
 from saeinit.cli.app import DataEnded, cli
 from saeinit.config import ConfigError
 from saeinit.experiments.store import StoreError

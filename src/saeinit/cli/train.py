@@ -9,6 +9,7 @@ import click
 
 from saeinit import inits
 from saeinit.cli.app import SAE_CHOICES, TOY_CHOICES, capped_threads, cli, explicit, scenario_option
+from saeinit.cli.data_options import data_options, overwrite_option
 from saeinit.cli.options import config_options
 from saeinit.cli.outputs import writable_file, writable_folder, write_text
 from saeinit.config import DEVICES, ConfigError
@@ -26,16 +27,7 @@ from saeinit.training.settings import config_from_settings, step_unit
 @config_options(inits.InitConfig, choices=inits.choices())
 @config_options(TrainConfig, choices={"device": DEVICES})
 @config_options(ActivationsConfig)
-@click.option(
-    "--data-seed", type=int, default=None, help="Seed of the toy features (default: --seed)."
-)
-@click.option(
-    "--data",
-    "data_file",
-    type=click.Path(exists=True, dir_okay=False),
-    default=None,
-    help="Train on a .npz dataset (array x, optional features) instead of toy data.",
-)
+@data_options
 @click.option(
     "--start-from",
     default=None,
@@ -47,9 +39,7 @@ from saeinit.training.settings import config_from_settings, step_unit
 @click.option(
     "--save", "save_dir", type=click.Path(file_okay=False), help="Save the SAE to this folder."
 )
-@click.option(
-    "--overwrite", is_flag=True, help="Replace an SAE already saved in the --save folder."
-)
+@overwrite_option
 def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values) -> None:
     """Train one SAE and report steps, samples and seconds to each MMCS threshold."""
     from saeinit.models.io import save_sae

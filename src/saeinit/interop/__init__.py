@@ -1,0 +1,16 @@
+"""saeinit's initial weights for other SAE libraries: `initial_weights` builds them from
+activations in memory, the adapters fill a SAELens SAE, a sparsify SparseCoder or a
+dictionary_learning AutoEncoder with them in place, and `saeinit init --format sparsify`
+writes sparsify's layout (`sparsify.py`)."""
+
+from saeinit.interop.adapters import fill_dictionary_learning, fill_saelens, fill_sparsify
+from saeinit.interop.api import initial_weights
+from saeinit.interop.weights import InitialWeights
+
+__all__ = [
+    "InitialWeights",
+    "fill_dictionary_learning",
+    "fill_saelens",
+    "fill_sparsify",
+    "initial_weights",
+]

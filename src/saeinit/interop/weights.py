@@ -1,0 +1,74 @@
+"""The initial weights handed to other libraries, in SAELens' names, shapes and convention.
+
+`InitialWeights` describes the SAE act((x - b_dec) W_enc + b_enc) W_dec + b_dec: b_dec is
+subtracted from the input before encoding (SAELens' default, and what sparsify and
+dictionary_learning always do), so a library whose encoder does not subtract it takes the
+encoder bias `encoder_bias(weights, subtracts_b_dec=False)` instead.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from saeinit.config import ConfigError
+from saeinit.models import SAE
+
+
+class InitialWeights(NamedTuple):
+    W_enc: torch.Tensor
+    """Encoder [d_in, d_sae]."""
+    b_enc: torch.Tensor
+    """Encoder bias [d_sae]."""
+    W_dec: torch.Tensor
+    """Decoder [d_sae, d_in], one unit-norm atom per row (a saved SAE may fold an input
+    scaling into them)."""
+    b_dec: torch.Tensor
+    """Decoder bias [d_in], subtracted from the input before encoding (zeros without one)."""
+
+    @property
+    def d_in(self) -> int:
+        return self.W_dec.shape[1]
+
+    @property
+    def d_sae(self) -> int:
+        return self.W_dec.shape[0]
+
+
+def sae_weights(model: SAE, scaling_factor: float | None = None) -> InitialWeights:
+    """The weights of `model` as `InitialWeights`, on the CPU.
+
+    A model built on inputs scaled by `scaling_factor` (SAELens' expected_average_only_in) is
+    turned into one taking unscaled inputs by dividing both biases by the factor, the atoms
+    keeping unit norm: exact for activations that commute with a common positive scale (ReLU,
+    TopK), which are the architectures other libraries are filled with."""
+    W_enc, b_enc, W_dec = (
+        p.detach().float().cpu() for p in (model.W_enc, model.b_enc, model.W_dec)
+    )
+    b_dec = torch.zeros(model.d_in) if model.b_dec is None else model.b_dec.detach().float().cpu()
+    if model.b_dec is not None and not model.apply_b_dec_to_input:
+        b_enc = b_enc + b_dec @ W_enc  # the same pre-activations with b_dec subtracted first
+    factor = scaling_factor or 1.0
+    return InitialWeights(W_enc.clone(), b_enc / factor, W_dec.clone(), b_dec / factor)
+
+
+def encoder_bias(weights: InitialWeights, subtracts_b_dec: bool) -> torch.Tensor:
+    """The encoder bias of a model that does (or does not) subtract b_dec from its input."""
+    return weights.b_enc if subtracts_b_dec else weights.b_enc - weights.b_dec @ weights.W_enc
+
+
+def check_width(weights: InitialWeights, d_in: int, d_sae: int, argument: str) -> None:
+    """Refuse a model of another shape than the weights (ConfigError naming `argument`)."""
+    if (d_in, d_sae) != (weights.d_in, weights.d_sae):
+        raise ConfigError(
+            argument,
+            f"has d_in {d_in} and d_sae {d_sae}, the weights have d_in {weights.d_in} and "
+            f"d_sae {weights.d_sae}; build it with those sizes, or the weights with its",
+        )
+
+
+@torch.no_grad()
+def assign(target: torch.Tensor, value: torch.Tensor) -> None:
+    """Copy `value` into a parameter in place, keeping the parameter's device and dtype."""
+    target.copy_(value.to(device=target.device, dtype=target.dtype))
