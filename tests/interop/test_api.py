@@ -39,7 +39,7 @@ def test_the_same_rows_and_seed_give_what_saeinit_init_writes(tmp_path, toy):
         assert torch.allclose(getattr(saved, name).detach(), value, atol=1e-6), name
 
 
-def test_an_iterator_of_batches_reads_its_first_rows_as_one_sample(toy):
+def test_an_iterator_of_batches_reads_its_first_rows_as_one_sample_and_an_array_is_a_tensor(toy):
     x = toy[0]
     batches = iter(x[:1200].split(100))
     from_batches = initial_weights(batches, 32, "data", "tied", samples=1000)
@@ -47,6 +47,8 @@ def test_an_iterator_of_batches_reads_its_first_rows_as_one_sample(toy):
     for a, b in zip(from_batches, from_tensor, strict=True):
         assert torch.equal(a, b)
     assert len(list(batches)) == 2  # batches past the samples asked for are left unread
+    from_array = initial_weights(x[:1000].numpy(), 32, "data", "tied")
+    assert torch.equal(from_array.W_dec, from_tensor.W_dec)
 
 
 def test_init_options_reach_the_init(toy):

@@ -44,13 +44,13 @@ def initial_weights(
 ) -> InitialWeights:
     """The initial weights of an SAE with `dict_size` latents for `activations` [n, d_in].
 
-    `activations` is a tensor [n, d_in], or an iterator of batches [batch, d_in] of which the
-    first `samples` rows are read. `init` is any registered init (`saeinit inits`; the oracle
-    needs the ground truth `features` [G, d_in]), `encoder_init` default, tied or fitted,
-    `b_dec` zeros, mean or geometric_median; `init_options` are the init's own settings
-    (InitConfig's fields, e.g. mod_iters=5, omp_k=6, init_samples=16384). The same seed and
-    rows give the weights `saeinit init --data` builds. The weights fit the activations as
-    given: for a trainer that rescales its inputs (SAELens' normalize_activations), pass them
+    `activations` is a tensor (or array) [n, d_in], or an iterator of batches [batch, d_in]
+    of which the first `samples` rows are read. `init` is any registered init (`saeinit
+    inits`; the oracle needs the ground truth `features` [G, d_in]), `encoder_init` default,
+    tied or fitted, `b_dec` zeros, mean or geometric_median; `init_options` are the init's own
+    settings (InitConfig's fields: mod_iters, omp_k, init_samples, ...). The same seed and rows
+    give the weights `saeinit init --data` builds. The weights fit the activations as given:
+    for a trainer that rescales its inputs (SAELens' normalize_activations), pass them
     rescaled."""
     with named_as_arguments():
         config = _config(dict_size, init, encoder_init, b_dec, seed, init_options)
@@ -89,9 +89,10 @@ def _config(
 
 
 def _sample(activations, samples: int, dict_size: int) -> torch.Tensor:
-    """The activations as one tensor [n, d_in]: a tensor as it is, or the first `samples` rows
-    of an iterator of batches; refused when empty, non-finite or smaller than the dictionary."""
-    if isinstance(activations, torch.Tensor):
+    """The activations as one tensor [n, d_in]: a tensor or array as it is, or the first
+    `samples` rows of an iterator of batches; refused when empty, non-finite or smaller than
+    the dictionary."""
+    if hasattr(activations, "shape"):  # a tensor or an array, not an iterator of batches
         x = _rows(activations)
     else:
         x = _first_rows(activations, samples)
