@@ -59,6 +59,8 @@ class ForwardOutput(NamedTuple):
     sparsity: torch.Tensor | None
     """The sparsity term the loss adds before its coefficient (None: the architecture has
     none, its sparsity comes from the activation)."""
+    pre_acts: torch.Tensor | None = None
+    """x W_enc + b_enc (after subtracting b_dec when applied): what the AuxK loss ranks."""
 
 
 class SAE(nn.Module):
@@ -103,6 +105,15 @@ class SAE(nn.Module):
         """What the forward pass adds to the MSE: `sparsity_loss(acts)`, unless the
         architecture's term needs the pre-activations too (JumpReLU's L0 estimator)."""
         return self.sparsity_loss(acts)
+
+    def latent_parameters(self) -> list[tuple[nn.Parameter, int]]:
+        """Every parameter holding one entry per latent, with the dimension that indexes the
+        latents: what re-seeding a latent rewrites and whose optimiser state it clears."""
+        return [(self.W_enc, 1), (self.b_enc, 0), (self.W_dec, 0)]
+
+    def reset_latent_state(self, latents: torch.Tensor) -> None:
+        """Restart what this architecture keeps per latent beyond its encoder and atom (e.g.
+        JumpReLU's threshold) for re-seeded `latents`; nothing by default."""
 
     def saelens_settings(self) -> dict:
         """This architecture's own keys of SAELens' cfg.json."""
@@ -149,16 +160,19 @@ class SAE(nn.Module):
         x_hat = acts @ self.W_dec
         return x_hat if self.b_dec is None else x_hat + self.b_dec
 
-    def forward(self, x: torch.Tensor) -> ForwardOutput:
+    def forward(self, x: torch.Tensor, sparsity_scale: float = 1.0) -> ForwardOutput:
+        """The reconstruction and the loss, MSE + sparsity_scale x coefficient x term
+        (`sparsity_scale` below 1 while --l1-warmup-steps ramps the coefficient up)."""
         pre_acts = self.pre_activations(x)
         acts = self.activate(pre_acts)
         x_hat = self.decode(acts)
         mse = (x_hat - x).pow(2).mean()
         sparsity = self.sparsity_term(acts, pre_acts)
         if sparsity is None:
-            return ForwardOutput(x_hat, acts, mse, mse, None)
+            return ForwardOutput(x_hat, acts, mse, mse, None, pre_acts)
         term, coefficient = sparsity
-        return ForwardOutput(x_hat, acts, mse + coefficient * term, mse, term)
+        loss = mse + coefficient * sparsity_scale * term
+        return ForwardOutput(x_hat, acts, loss, mse, term, pre_acts)
 
     @torch.no_grad()
     def normalize_decoder(self) -> None:

@@ -108,6 +108,15 @@ class JumpReLUSAE(SAE):
         super().normalize_decoder()
         self.threshold.clamp_(min=0.0)
 
+    def latent_parameters(self) -> list[tuple[nn.Parameter, int]]:
+        return [*super().latent_parameters(), (self.threshold, 0)]
+
+    @torch.no_grad()
+    def reset_latent_state(self, latents: torch.Tensor) -> None:
+        """A re-seeded latent starts from --jumprelu-init-threshold, as a new one: the
+        threshold it had learnt belonged to the atom it no longer has."""
+        self.threshold[latents] = self.init_threshold
+
     @torch.no_grad()
     def fold_decoder_norm(self) -> None:
         """As SAE.fold_decoder_norm, the thresholds scaled with their latents' pre-activations."""

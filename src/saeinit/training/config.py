@@ -9,6 +9,7 @@ from saeinit.config import (
     require_device,
     require_in_unit_interval,
     require_integer,
+    require_non_negative,
     require_positive,
     resolve_device,
 )
@@ -61,6 +62,35 @@ class TrainConfig:
     progress: bool = True
     """Show progress on stderr: a bar on a terminal, else (a log, CI) a line every few
     seconds."""
+    lr_warmup_steps: int = 0
+    """Raise the learning rate linearly from 0 to --lr over the first this many steps (the
+    first step at --lr / N), so that Adam's early, noisy updates do not knock a good start
+    about; 0: no warm-up (the reference)."""
+    lr_decay_fraction: float = 0.0
+    """Lower the learning rate linearly to 0 over this fraction of --max-steps at the end of
+    the budget (Anthropic's 2024 training update: 0.2), so that the last updates refine
+    rather than jitter; 0: constant (the reference)."""
+    l1_warmup_steps: int = 0
+    """Raise the sparsity coefficient (relu's --l1, jumprelu's --jumprelu-l0) linearly from 0
+    to its value over the first this many steps (Anthropic's 2024 update: 5% of the run), so
+    that the penalty does not kill latents before the reconstruction has settled; 0: full
+    coefficient from the start (the reference)."""
+    decoder_lr_scale: float = 1.0
+    """The decoder's learning rate as a multiple of --lr (Adam in two parameter groups), so
+    that a good initial dictionary moves more slowly than the encoder that learns to read it;
+    1: one rate for all (the reference), 0: the decoder stays as initialised."""
+    auxk: bool = False
+    """Add the AuxK loss (Gao et al. 2024), meant for topk and batchtopk but computed the same
+    for every architecture: the top d/2 pre-activations of the dead latents (see
+    --auxk-dead-samples) reconstruct the residual x - x_hat of the main reconstruction, so
+    that latents which stopped firing get gradients towards what the others miss."""
+    auxk_coefficient: float = 1 / 32
+    """Weight of the AuxK loss (an MSE, as the main loss's) beside the loss, scaled down when
+    fewer than d/2 latents are dead (Gao et al. and SAELens: 1/32)."""
+    auxk_dead_samples: int = 256_000
+    """With --auxk, a latent counts as dead once it has not fired on this many training
+    samples (tokens, on activations): SAELens' window of 1,000 steps at the default
+    --batch-size."""
 
     def __post_init__(self) -> None:
         for option in ("batch_size", "eval_every", "log_every", "eval_samples"):
@@ -72,6 +102,12 @@ class TrainConfig:
         require_positive("resample-every", self.resample_every, allow_none=True)
         require_positive("threads", self.threads, allow_none=True)
         require_device("device", self.device)
+        for option in ("lr_warmup_steps", "l1_warmup_steps"):
+            require_integer(option.replace("_", "-"), getattr(self, option), minimum=0)
+        require_integer("auxk-dead-samples", self.auxk_dead_samples)
+        require_in_unit_interval("lr-decay-fraction", self.lr_decay_fraction)
+        require_non_negative("decoder-lr-scale", self.decoder_lr_scale)
+        require_non_negative("auxk-coefficient", self.auxk_coefficient)
 
     def torch_device(self) -> torch.device:
         """The device this config resolves to (auto: cuda if available)."""

@@ -6,7 +6,9 @@ sample's *residual* x - x_hat as the new atom: the part of the data the dictiona
 which is where the features no atom has found yet (the rare ones) show up. The pool is the
 POOL_SIZE worst-reconstructed training samples since the last resampling, so a rare feature
 seen once in thousands of batches still reaches it. The encoder row is the atom scaled to
-0.2 x the mean norm of the live encoder rows, its bias 0, and Adam's state for the row is reset.
+0.2 x the mean norm of the live encoder rows, its bias 0, whatever else the architecture keeps
+per latent restarted (`SAE.reset_latent_state`: JumpReLU's threshold), and Adam's state for
+the latent is reset.
 """
 
 from __future__ import annotations
@@ -79,15 +81,16 @@ def resample(
     model.W_dec[dead] = atoms
     model.W_enc[:, dead] = atoms.T * ENCODER_SCALE * scale
     model.b_enc[dead] = 0.0
+    model.reset_latent_state(dead)
     _reset_adam_rows(optimizer, model, dead)
     return len(dead)
 
 
 def _reset_adam_rows(optimizer: torch.optim.Adam, model: SAE, dead: torch.Tensor) -> None:
-    """Zero Adam's moments for the re-seeded latents (rows of W_dec, columns of W_enc)."""
-    for param, index in ((model.W_dec, (dead,)), (model.W_enc, (slice(None), dead)),
-                         (model.b_enc, (dead,))):  # fmt: skip
+    """Zero Adam's moments for the re-seeded latents in every per-latent parameter (rows of
+    W_dec, columns of W_enc, ...)."""
+    for param, dim in model.latent_parameters():
         state = optimizer.state.get(param)
         if state:
-            state["exp_avg"][index] = 0.0
-            state["exp_avg_sq"][index] = 0.0
+            state["exp_avg"].index_fill_(dim, dead, 0.0)
+            state["exp_avg_sq"].index_fill_(dim, dead, 0.0)

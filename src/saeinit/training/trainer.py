@@ -1,6 +1,8 @@
 """The training loop: Adam on the reference loss, stopping at a target MMCS or a step budget.
 A step is one optimiser update on one batch, whatever the data; a fixed dataset's epochs are
-reported beside the steps. Live MMCS is checked with MMCS, and has crossings of its own."""
+reported beside the steps. Live MMCS is checked with MMCS, and has crossings of its own. The
+recipes beyond the reference (schedules, a slower decoder, AuxK) are off by default and live
+in `schedule.py` and `auxk.py`."""
 
 from __future__ import annotations
 
@@ -12,11 +14,14 @@ import torch
 
 from saeinit import metrics
 from saeinit.models import SAE
+from saeinit.models.base import ForwardOutput
 from saeinit.tensors import normalize_rows
+from saeinit.training.auxk import AuxK
 from saeinit.training.config import STEP_UNIT, THRESHOLDS, TrainConfig
 from saeinit.training.divergence import DivergenceCheck, TrainingDiverged
 from saeinit.training.progress import Progress
 from saeinit.training.resample import DeadLatentTracker, ResidualPool, resample
+from saeinit.training.schedule import Schedule, build_optimizer
 
 
 @dataclass
@@ -130,7 +135,9 @@ def train(
     the batches come from, to report epochs (None for a stream). `live_coefficient`: c of the
     live-MMCS inputs c * f_i, in the units the model sees. --max-steps 0 evaluates the start
     only."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = build_optimizer(model, config)
+    schedule = Schedule(config)
+    auxk = AuxK(model, config.auxk_coefficient, config.auxk_dead_samples) if config.auxk else None
     eval_x = eval_x if eval_x is not None else next(batches)
     evaluator = Evaluator(model, features, eval_x, live_coefficient)
     epochs = (lambda samples: samples / dataset_size) if dataset_size else (lambda samples: None)
@@ -160,15 +167,12 @@ def train(
         start = time.perf_counter()
         batch = next(batches)
         model.normalize_decoder()
-        out = model(batch)
-        optimizer.zero_grad(set_to_none=True)
-        out.loss.backward()
-        optimizer.step()
+        schedule.set_lr(optimizer, step)
+        out, loss = _update(model, optimizer, batch, schedule.sparsity_factor(step), auxk)
         divergence.add(batch, out.mse)
         if tracker is not None:
             tracker.update(out.acts.detach())
             pool.update(batch - out.x_hat.detach())
-        loss = out.loss
         step += 1
         samples += len(batch)
         if tracker is not None and step % config.resample_every == 0:
@@ -224,6 +228,23 @@ def train(
         live_mmcs_final=history[-1].get("live_mmcs"),
         live_thresholds=live_crossings,
     )
+
+
+def _update(
+    model: SAE, optimizer: torch.optim.Adam, batch: torch.Tensor, scale: float, auxk: AuxK | None
+) -> tuple[ForwardOutput, torch.Tensor]:
+    """One optimiser update on `batch`, the sparsity coefficient times `scale`, the AuxK term
+    added when on; returns the forward pass and the loss minimised."""
+    out = model(batch, sparsity_scale=scale)
+    loss = out.loss
+    if auxk is not None:
+        extra = auxk.loss(model, batch, out)
+        loss = loss if extra is None else loss + extra
+        auxk.update(out.acts.detach())
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return out, loss
 
 
 def _record_crossings(crossings: Crossings, mmcs: float | None, now: Crossing) -> None:
