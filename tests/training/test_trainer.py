@@ -50,9 +50,16 @@ def test_budget_stop_and_unreached_thresholds():
     assert result["steps"] == 30 and result["samples"] == 30 * 256
     assert result["thresholds"] == {"0.95": None, "0.98": None, "0.99": None}
     assert [row["step"] for row in result["history"]] == [0, 14, 28, 30]
-    assert {"mmcs", "mcc", "loss", "mse", "l0", "dead", "fvu", "seconds", "samples"} <= set(
+    assert {"mmcs", "loss", "mse", "l0", "dead", "fvu", "seconds", "samples"} <= set(
         result["history"][-1]
     )
+    assert "mcc" not in result["history"][-1]  # the cubic matching only with --mcc
+
+
+def test_mcc_is_recorded_in_every_history_row_when_asked():
+    result = easy_run(max_steps=4, eval_every=2, log_every=2, mcc=True)
+    assert [row["step"] for row in result["history"]] == [0, 2, 4]
+    assert all(0 < row["mcc"] <= 1 for row in result["history"])
 
 
 def test_runs_are_reproducible():

@@ -62,6 +62,11 @@ class TrainConfig:
     progress: bool = True
     """Show progress on stderr: a bar on a terminal, else (a log, CI) a line every few
     seconds."""
+    mcc: bool = False
+    """Also record MCC in every history row: the mean |cosine| over a one-to-one (Hungarian)
+    matching of features and atoms, as SAELens' synthetic benchmark reports it. Off by default:
+    the matching costs the cube of the dictionary size, more than training at thousands of
+    latents."""
     lr_warmup_steps: int = 0
     """Raise the learning rate linearly from 0 to --lr over the first this many steps (the
     first step at --lr / N), so that Adam's early, noisy updates do not knock a good start

@@ -77,8 +77,10 @@ class TrainResult:
 class Evaluator:
     """Measures an SAE against the ground truth (MMCS, live MMCS) and on a held-out sample."""
 
-    def __init__(self, model: SAE, features: torch.Tensor | None, eval_x: torch.Tensor, c=0.5):
-        self.model, self.features, self.eval_x = model, features, eval_x
+    def __init__(
+        self, model: SAE, features: torch.Tensor | None, eval_x: torch.Tensor, c=0.5, mcc=False
+    ):
+        self.model, self.features, self.eval_x, self.mcc = model, features, eval_x, mcc
         # Live MMCS's inputs: each feature alone, c * f_i (`metrics.live_max_cosines`).
         self.probes = None if features is None else c * normalize_rows(features.float())
 
@@ -115,8 +117,9 @@ class Evaluator:
                 f"loss became {row['loss']} by step {step}: lower --lr or --l1, or check the data"
             )
         if self.features is not None:
+            acts = self.model.encode(self.probes)
             row |= metrics.recovery_summary(
-                self.features, self.model.W_dec, self.model.encode(self.probes)
+                self.features, self.model.W_dec, acts, with_mcc=self.mcc
             )
         return row
 
@@ -139,7 +142,7 @@ def train(
     schedule = Schedule(config)
     auxk = AuxK(model, config.auxk_coefficient, config.auxk_dead_samples) if config.auxk else None
     eval_x = eval_x if eval_x is not None else next(batches)
-    evaluator = Evaluator(model, features, eval_x, live_coefficient)
+    evaluator = Evaluator(model, features, eval_x, live_coefficient, config.mcc)
     epochs = (lambda samples: samples / dataset_size) if dataset_size else (lambda samples: None)
     eval_start = time.perf_counter()
     history = [evaluator.row(0, 0, 0.0, epochs(0))]
