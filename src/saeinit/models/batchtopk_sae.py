@@ -14,8 +14,8 @@ from saeinit.models.options import BatchTopKOptions
 
 class BatchTopKSAE(SAE):
     """c = BatchTopK_{k x B}(ReLU(x W_enc + b_enc)) in training; c = ReLU(p) where p > threshold
-    at inference. The loss is the MSE alone (no AuxK: dead latents are left to
-    --resample-every). The trainer keeps atoms unit-norm, so SAELens' option of ranking
+    at inference. The loss is the MSE alone (dead latents are left to the trainer's --auxk
+    or --resample-every). The trainer keeps atoms unit-norm, so SAELens' option of ranking
     activations times their atoms' norms (rescale_acts_by_decoder_norm) changes nothing here.
 
     Training is a forward pass in training mode with autograd recording (the trainer's step):

@@ -11,7 +11,7 @@ from saeinit.models.options import TopKOptions
 
 class TopKSAE(SAE):
     """c = TopK_k(ReLU(x W_enc + b_enc)); x_hat = c W_dec. The loss is the MSE alone (no L1:
-    sparsity is the k); without AuxK, dead latents are left to --resample-every."""
+    sparsity is the k); dead latents are left to the trainer's --auxk or --resample-every."""
 
     def __init__(self, d_in, d_sae, k: int = TopKOptions.k, b_dec=False, apply_b_dec_to_input=True):
         super().__init__(d_in, d_sae, b_dec, apply_b_dec_to_input)
