@@ -93,6 +93,11 @@ def test_entry_numbers_are_medians_with_the_init_in_the_seconds():
         ({"max_steps": -1}, "max-steps"),
         ({"log_every": 0}, "log-every"),
         ({"l1": -1.0}, "l1"),
+        ({"recipe": "k"}, "recipe"),
+        ({"recipe": "seed=3"}, "recipe"),
+        ({"recipe": "architecture=gated"}, "recipe"),
+        ({"recipe": "k=-1"}, "recipe"),
+        ({"recipe": "no_such_setting=1"}, "recipe"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_option(settings, option):
@@ -112,6 +117,18 @@ def test_defaults_race_orthogonal_against_mod_with_the_fitted_encoder_on_128x256
     assert all(p.config.train.target_mmcs == 0.99 for p in points)
     parsed = RaceConfig(scenarios="8x16, 16/32", seeds="3,1 2")
     assert (parsed.scenario_list(), parsed.seed_list()) == (["8x16", "16x32"], [3, 1, 2])
+
+
+def test_a_recipe_reaches_every_run_with_its_values_typed():
+    config = RaceConfig(recipe="architecture=topk k=6 auxk=true lr_decay_fraction=0.2")
+    assert config.recipe_settings() == {
+        "architecture": "topk", "k": 6, "auxk": True, "lr_decay_fraction": 0.2,
+    }  # fmt: skip
+    for point in config.spec().points():
+        sae, train = point.config.sae, point.config.train
+        assert (sae.architecture, sae.k, train.auxk, train.lr_decay_fraction) == (
+            "topk", 6, True, 0.2,
+        )  # fmt: skip
 
 
 TINY = dict(scenarios="8x16", max_steps=60, log_every=20, workers=2)

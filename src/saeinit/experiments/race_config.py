@@ -4,6 +4,7 @@ runs they make (no torch here: the command line reads this to list its options).
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
 """Step budget and L1 per scenario (elsewhere 20,000 and 0.3): the L1 that served orthogonal init
 best in the project's sweeps, and a budget that lets it reach 0.99 MMCS where it can."""
 SKLEARN_TARGET, SKLEARN_BATCH = 0.95, 1024
+RACE_SETTINGS = ("scenario", "seed", "init", "encoder_init", "max_steps", "l1", "log_every")
+"""Settings the race sets itself (from its own options), which --recipe may not."""
 
 
 @dataclass
@@ -49,6 +52,11 @@ class RaceConfig:
     """Steps between two points of the curves (MMCS is checked more often, for the crossings)."""
     workers: int | None = None
     """Local worker processes, one SAE each on one torch thread (unset: one per core)."""
+    recipe: str = ""
+    """Training settings every run shares, as NAME=VALUE pairs separated by spaces (the options
+    of saeinit train, with underscores), e.g. "architecture=jumprelu lr_warmup_steps=1000", so
+    that the inits race under another recipe than the reference; the table's header prints
+    them."""
     sklearn_seconds: float | None = None
     """Also race scikit-learn's MiniBatchDictionaryLearning to 0.95 MMCS for at most this many
     seconds per scenario and seed, where the best entry reached 0.95 (unset: not raced)."""
@@ -95,6 +103,19 @@ class RaceConfig:
                 raise ConfigError("seeds", f"a seed is an integer >= 0, got {text!r}")
         return [int(text) for text in seeds]
 
+    def recipe_settings(self) -> dict:
+        """--recipe as settings: NAME=VALUE pairs, each VALUE read as TOML (a number, true or
+        false) or else kept as text."""
+        settings = {}
+        for pair in self.recipe.split():
+            name, equals, text = pair.partition("=")
+            if not (equals and name and text):
+                raise ConfigError("recipe", f"expected NAME=VALUE pairs, got {pair!r}")
+            if name in RACE_SETTINGS:
+                raise ConfigError("recipe", f"{name} is set by the race's own options")
+            settings[name] = _value(text)
+        return settings
+
     def budget(self, scenario: str) -> int:
         return BUDGETS.get(scenario, 20_000) if self.max_steps is None else self.max_steps
 
@@ -117,8 +138,21 @@ class RaceConfig:
             for scenario in self.scenario_list()
             for entry in self.entry_list()
         ]
-        base = {"eval_every": 10, "log_every": self.log_every}
-        return grid_from_dict({"title": "The race", "base": base, "axes": axes})
+        base = {"eval_every": 10, "log_every": self.log_every} | self.recipe_settings()
+        try:
+            return grid_from_dict({"title": "The race", "base": base, "axes": axes})
+        except ConfigError as err:
+            if err.option == "grid" or err.option.replace("-", "_") in self.recipe_settings():
+                raise ConfigError("recipe", f"{err.option}: {err.message}") from err
+            raise
+
+
+def _value(text: str):
+    """A --recipe value: an integer, a float, true/false, or else the text itself."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
 
 
 def entry_settings(entry: str) -> dict:

@@ -48,7 +48,8 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
     lines = [
         f"toy {found.scenario}, {which}; L1 {config.l1_of(found.scenario):g}, batch "
         f"{first['train']['batch_size']}; each run stops at {first['train']['target_mmcs']} MMCS or after "
-        f"{config.budget(found.scenario):,} steps",
+        f"{config.budget(found.scenario):,} steps"
+        + (f"; recipe: {config.recipe}" if config.recipe else ""),
         _row("", entries, f"{names[0]} / {names[1]}"),
     ]
     for label, column, digits in (
