@@ -51,6 +51,7 @@ RECIPES = (
     "batchtopk",
     "schedules",
     "slow-decoder",
+    "slow-decoder+schedules",
     "batch-1024",
 )
 
@@ -59,18 +60,22 @@ def recipe(name: str, scenario: str, steps: int) -> dict:
     """A recipe's settings beyond START. reference: the seed's ReLU + L1 SAE at the race's L1
     for the scenario; schedules: it with Anthropic's 2024 update (warm-ups over the first 5%
     of the steps, learning-rate decay over the last 20%); slow-decoder: it with the decoder at
-    a tenth of the rate; batch-1024: it with batches four times larger (the same samples)."""
+    a tenth of the rate; slow-decoder+schedules: both; batch-1024: it with batches four times
+    larger (the same samples)."""
     relu = {"architecture": "relu", "l1": L1.get(scenario, 0.3)}
     warmup = round(WARMUP_FRACTION * steps)
     ramps = {"lr_warmup_steps": warmup, "l1_warmup_steps": warmup}
+    ramps |= {"lr_decay_fraction": DECAY_FRACTION}
+    slow = {"decoder_lr_scale": DECODER_LR_SCALE}
     return {
         "reference": relu,
         "topk": {"architecture": "topk", "k": K},
         "topk+auxk": {"architecture": "topk", "k": K, "auxk": True},
         "jumprelu": {"architecture": "jumprelu"},
         "batchtopk": {"architecture": "batchtopk", "batchtopk_k": float(K)},
-        "schedules": relu | ramps | {"lr_decay_fraction": DECAY_FRACTION},
-        "slow-decoder": relu | {"decoder_lr_scale": DECODER_LR_SCALE},
+        "schedules": relu | ramps,
+        "slow-decoder": relu | slow,
+        "slow-decoder+schedules": relu | slow | ramps,
         "batch-1024": relu | {"batch_size": LARGE_BATCH},
     }[name]
 
