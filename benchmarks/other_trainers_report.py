@@ -74,8 +74,9 @@ def arm_row(runs: list[dict], target: float) -> tuple[str, dict]:
         cells += [spread([h[0] for h in hits], 0) + reached]
         cells += [spread([h[1] for h in hits], 1) + reached]
         complete = len(hits) == len(runs)
-        medians[kind] = tuple(statistics.median(h[i] for h in hits) for i in (0, 1))
-        medians[kind] = medians[kind] if complete else (None, None)
+        medians[kind] = (None, None)
+        if complete:
+            medians[kind] = tuple(statistics.median(h[i] for h in hits) for i in (0, 1))
     cells += [
         spread([run["final"]["fvu"] for run in runs], 3),
         spread([run["final"]["l0"] for run in runs], 1),
