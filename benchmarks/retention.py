@@ -56,13 +56,13 @@ RECIPES = (
 )
 
 
-def recipe(name: str, scenario: str, steps: int) -> dict:
-    """A recipe's settings beyond START. reference: the seed's ReLU + L1 SAE at the race's L1
-    for the scenario; schedules: it with Anthropic's 2024 update (warm-ups over the first 5%
-    of the steps, learning-rate decay over the last 20%); slow-decoder: it with the decoder at
-    a tenth of the rate; slow-decoder+schedules: both; batch-1024: it with batches four times
-    larger (the same samples)."""
-    relu = {"architecture": "relu", "l1": L1.get(scenario, 0.3)}
+def recipe(name: str, scenario: str, steps: int, l1: float | None = None) -> dict:
+    """A recipe's settings beyond START. reference: the seed's ReLU + L1 SAE at `l1` (unset:
+    the race's L1 for the scenario); schedules: it with Anthropic's 2024 update (warm-ups over
+    the first 5% of the steps, learning-rate decay over the last 20%); slow-decoder: it with
+    the decoder at a tenth of the rate; slow-decoder+schedules: both; batch-1024: it with
+    batches four times larger (the same samples)."""
+    relu = {"architecture": "relu", "l1": L1.get(scenario, 0.3) if l1 is None else l1}
     warmup = round(WARMUP_FRACTION * steps)
     ramps = {"lr_warmup_steps": warmup, "l1_warmup_steps": warmup}
     ramps |= {"lr_decay_fraction": DECAY_FRACTION}
@@ -88,15 +88,16 @@ class Cell(NamedTuple):
     key: str
 
 
-def cells(scenarios: list[str], recipes: list[str], samples: int) -> list[Cell]:
-    """One run per scenario and recipe, its steps the budget over its batch size."""
+def cells(scenarios: list[str], recipes: list[str], samples: int, l1=None) -> list[Cell]:
+    """One run per scenario and recipe, its steps the budget over its batch size; `l1` for
+    the ReLU recipes (unset: the race's)."""
     out = []
     for scenario in scenarios:
         for name in recipes:
             batch = LARGE_BATCH if name == "batch-1024" else BATCH
             steps = samples // batch
             settings = START | {"scenario": scenario, "max_steps": steps}
-            settings |= recipe(name, scenario, steps)
+            settings |= recipe(name, scenario, steps, l1)
             out.append(Cell(scenario, name, settings, run_key(config_from_settings(settings))))
     return out
 
@@ -151,16 +152,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SAMPLES:,} samples a run")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES)
+    parser.add_argument("--l1", type=float, help="L1 of the ReLU recipes (default: the race's)")
     parser.add_argument("--store", default="retention.sqlite", help="result store (resumed)")
     parser.add_argument("--workers", type=int, default=allowed_cores(), help="default: cores")
     args = parser.parse_args(argv)
     samples = QUICK_SAMPLES if args.quick else FULL_SAMPLES
-    runs = cells(args.scenarios, args.recipes, samples)
+    runs = cells(args.scenarios, args.recipes, samples, args.l1)
     with ResultStore(args.store) as store:
         summary = sweep(spec(runs, samples), store, workers=args.workers)
         for failure in summary.failed:
             print("failed:", failure)
-        print(f"{samples:,} samples per run (steps x batch); live MMCS at each step")
+        l1 = "the race's (0.1 at 128x256, else 0.3)" if args.l1 is None else f"{args.l1:g}"
+        print(f"{samples:,} samples per run (steps x batch); ReLU recipes' L1: {l1}")
         for scenario in args.scenarios:
             print(f"\n{scenario}", *table(store, runs, scenario), sep="\n")
         print("\nbest recipe per scenario (live MMCS at the end of the budget):")
