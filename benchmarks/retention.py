@@ -119,7 +119,7 @@ def table(store: ResultStore, runs: list[Cell], scenario: str) -> list[str]:
             continue
         history = store.history(cell.key)
         if not history:
-            lines.append(" | ".join([cell.recipe, *["not run"] * (len(header) - 1)]))
+            lines.append(" | ".join([cell.recipe, "not run", *[""] * (len(header) - 2)]))
             continue
         by_step = {row["step"]: row for row in history}
         live = [_number(by_step.get(step, {}).get("live_mmcs")) for step in CHECKPOINTS]
@@ -154,14 +154,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES)
     parser.add_argument("--l1", type=float, help="L1 of the ReLU recipes (default: the race's)")
     parser.add_argument("--store", default="retention.sqlite", help="result store (resumed)")
+    parser.add_argument("--report-only", action="store_true", help="print the store, run nothing")
     parser.add_argument("--workers", type=int, default=allowed_cores(), help="default: cores")
     args = parser.parse_args(argv)
     samples = QUICK_SAMPLES if args.quick else FULL_SAMPLES
     runs = cells(args.scenarios, args.recipes, samples, args.l1)
     with ResultStore(args.store) as store:
-        summary = sweep(spec(runs, samples), store, workers=args.workers)
-        for failure in summary.failed:
-            print("failed:", failure)
+        if not args.report_only:
+            summary = sweep(spec(runs, samples), store, workers=args.workers)
+            print(*(f"failed: {failure}" for failure in summary.failed), sep="\n")
         l1 = "the race's (0.1 at 128x256, else 0.3)" if args.l1 is None else f"{args.l1:g}"
         print(f"{samples:,} samples per run (steps x batch); ReLU recipes' L1: {l1}")
         for scenario in args.scenarios:
