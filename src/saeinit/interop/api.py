@@ -19,7 +19,7 @@ from saeinit.config import ConfigError
 from saeinit.data.dataset import ArrayDataset
 from saeinit.inits import InitConfig, get
 from saeinit.interop.weights import InitialWeights, sae_weights
-from saeinit.training.run import _initialised_model
+from saeinit.training.run import initialised_model
 from saeinit.training.sources import dataset_source
 
 ITERATOR_SAMPLES = 65536
@@ -63,7 +63,7 @@ def initial_weights(
         x = _sample(activations, samples, dict_size)
         dataset = ArrayDataset(x, features)
         source = dataset_source(dataset, config.train.batch_size, seed, config.train.eval_samples)
-        model, _ = _initialised_model(config, source)
+        model, _ = initialised_model(config, source)
     return sae_weights(model)
 
 

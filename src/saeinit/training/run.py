@@ -56,7 +56,7 @@ def run(config: RunConfig) -> RunOutput:
     if config.start_from is not None:
         model, init_seconds = _resumed_model(config, source, factor), 0.0
     else:
-        model, init_seconds = _initialised_model(config, source)
+        model, init_seconds = initialised_model(config, source)
     model.to(config.train.torch_device())
     coefficient = live_coefficient(config) * (factor or 1.0)
     result = train(
@@ -95,7 +95,9 @@ def _stats(source: Source) -> torch.Tensor:
     return source.stats(STATS_SAMPLES).float()
 
 
-def _initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
+def initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
+    """The SAE a run starts from (dictionary init, b_dec, encoder init) and the init's seconds;
+    `saeinit init` and `interop.initial_weights` use it too."""
     n_atoms = resolve_dict_size(config, source)
     _check_size(config, n_atoms, "one per ground-truth feature, as --dict-size is unset")
     if config.sae.encoder_init == "fitted":
