@@ -103,6 +103,7 @@ BAD_OPTIONS = [
     *[("rare_base", name) for name in GROUND_TRUTH],  # nor a bound that is not a method
     ("centroid_batch_size", 0),
     ("centroid_batch_size", -1),
+    ("centroid_backend", "gpu"),
     ("lof_neighbors", 0),
     ("lof_neighbors", -1),
     ("isolation_trees", 0),
@@ -111,6 +112,8 @@ BAD_OPTIONS = [
     ("mod_iters", -1),
     ("omp_k", 0),
     ("omp_k", -1),
+    ("omp_candidates", -1),
+    ("omp_candidates", 5),  # fewer than --omp-k (6): a sample could not get its atoms
     ("oracle_noise", -0.1),
     ("oracle_noise", math.nan),
     ("oracle_noise", math.inf),

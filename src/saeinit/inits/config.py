@@ -16,6 +16,8 @@ from saeinit.inits.registry import bases, get, names
 
 SVD_FILLS = ("blocks", "data", "signed")
 """How the svd init fills more atoms than the d singular directions of one sample."""
+CENTROID_BACKENDS = ("sklearn", "torch")
+"""What clusters the centroid init's sample."""
 
 
 @dataclass
@@ -38,6 +40,10 @@ class InitConfig:
     """The init that fills the atoms a rare init does not replace (any non-rare init)."""
     centroid_batch_size: int = 1024
     """Batch size of the centroid init's MiniBatchKMeans."""
+    centroid_backend: str = "sklearn"
+    """What clusters the centroid init's sample: sklearn (MiniBatchKMeans on the CPU, as in the
+    seed post) or torch (Lloyd's k-means from k-means++ seeds, in torch on the init's device:
+    the choice for a GPU or a large dictionary)."""
     lof_neighbors: int = 250
     """n_neighbors of the outliers init's LocalOutlierFactor (must be below the sample size)."""
     isolation_trees: int = 100
@@ -51,6 +57,12 @@ class InitConfig:
     rounds)."""
     omp_k: int = 6
     """Atoms per sample in the mod init's matching pursuit."""
+    omp_candidates: int = 64
+    """Atoms the matching pursuit of mod and of the fitted encoder considers for each sample of
+    a large dictionary: the ones the sample correlates with most, so that it correlates the
+    sample with the whole dictionary once instead of at each of the --omp-k steps. Smaller
+    dictionaries (up to a multiple of this) are searched whole at every step, as is any with
+    0."""
     oracle_noise: float = 0.0
     """Noise of the oracle init: Gaussian of standard deviation oracle-noise / sqrt(d) added to
     each coordinate of each ground-truth feature before renormalisation (0: the features
@@ -72,10 +84,16 @@ class InitConfig:
                 "rare-base", f"{self.rare_base!r} {why}; choose one of {', '.join(bases())}"
             )
         require_positive("centroid-batch-size", self.centroid_batch_size)
+        require_choice("centroid-backend", self.centroid_backend, CENTROID_BACKENDS)
         require_positive("lof-neighbors", self.lof_neighbors)
         require_positive("isolation-trees", self.isolation_trees)
         require_positive("isolation-subsample", self.isolation_subsample)
         require_positive("omp-k", self.omp_k)
+        if self.omp_candidates != 0 and self.omp_candidates < self.omp_k:
+            raise ConfigError(
+                "omp-candidates",
+                f"must be 0 or at least --omp-k ({self.omp_k}), got {self.omp_candidates}",
+            )
         if self.mod_iters < 0:
             raise ConfigError("mod-iters", f"must be >= 0, got {self.mod_iters}")
         require_non_negative("oracle-noise", self.oracle_noise)
@@ -83,4 +101,9 @@ class InitConfig:
 
 def choices() -> dict[str, list[str]]:
     """The allowed values of InitConfig's choice-valued fields, for the CLI."""
-    return {"init": names(), "rare_base": bases(), "svd_fill": list(SVD_FILLS)}
+    return {
+        "init": names(),
+        "rare_base": bases(),
+        "svd_fill": list(SVD_FILLS),
+        "centroid_backend": list(CENTROID_BACKENDS),
+    }

@@ -21,13 +21,14 @@ def init_sample(request: InitRequest) -> torch.Tensor:
 
 
 def pick_rows(sample: torch.Tensor, k: int, generator: torch.Generator, what: str) -> torch.Tensor:
-    """k distinct rows of `sample`, chosen uniformly at random; `what` names who needs them."""
+    """k distinct rows of `sample`, chosen uniformly at random (by the CPU generator, wherever
+    the sample is); `what` names who needs them."""
     if k > len(sample):
         raise ConfigError(
             "init-samples",
             f"{what} needs {k} distinct non-zero samples; the init sample has {len(sample)}",
         )
-    return sample[torch.randperm(len(sample), generator=generator)[:k]]
+    return sample[torch.randperm(len(sample), generator=generator)[:k].to(sample.device)]
 
 
 def data(request: InitRequest) -> InitWeights:

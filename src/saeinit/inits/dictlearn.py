@@ -6,22 +6,33 @@ such sample of the same feature has the same direction. Directions repeated in t
 the most repeated come first, and data samples fill the remaining atoms.
 
 `mod`: start from `modes`, then alternate sparse coding (batched orthogonal matching pursuit,
---omp-k atoms per sample) with the method of optimal directions (MOD: the least-squares
-dictionary for those codes), for --mod-iters rounds. Atoms no sample uses, or that duplicate
-another, are replaced by the normalised residuals of the worst-explained samples: the part of
-the data the dictionary misses, which is where rare features hide.
+--omp-k atoms per sample, picked among --omp-candidates: `pursuit.py`) with the method of
+optimal directions (MOD: the least-squares dictionary for those codes), for --mod-iters
+rounds. Atoms no sample uses, or that duplicate another, are replaced by the normalised
+residuals of the worst-explained samples: the part of the data the dictionary misses, which is
+where rare features hide.
+
+Both run in torch on the device of the init sample, and their cost is linear in the sample
+size: the codes stay index/value pairs, the dictionary update never forms C.T C, and the
+duplicate search screens pairs of atoms in a few random dimensions.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
-from typing import NamedTuple
 
 import torch
 
 from saeinit.config import ConfigError
+from saeinit.inits.chunks import row_chunks
 from saeinit.inits.data_samples import init_sample, pick_rows
+from saeinit.inits.pursuit import (
+    CodeMatrix,
+    SparseCodes,
+    check_omp_k,
+    matching_pursuit,
+    unsolvable,
+)
 from saeinit.inits.request import InitRequest, InitWeights
 from saeinit.tensors import normalize_rows
 
@@ -29,38 +40,26 @@ HASH_DECIMALS = 3
 """Unit vectors rounded to this many decimals share a hash when they point the same way."""
 DUPLICATE_COSINE = 0.95
 """Two atoms closer than this are duplicates; MOD replaces one of them."""
-CODING_BUDGET = 2**26
-"""Entries of the largest samples x atoms score matrix held at once (bounds the memory of
-matching pursuit and of the duplicate search)."""
-CG_ITERATIONS = 30
-"""Conjugate-gradient iterations of the least-squares dictionary update."""
+SCREEN_DIMS = 64
+"""Dimensions of the random projection in which the duplicate search screens pairs of atoms
+(data of at most this many dimensions is compared as it is)."""
+SCREEN_COSINE = 0.7
+"""Pairs whose projections are within this cosine are compared in full. Two atoms at
+DUPLICATE_COSINE project below it with a probability of order 1e-16 (an F(63, 64) tail), and
+unrelated atoms project above it with a probability of order 1e-8."""
+SCREEN_SEED = 0
+"""Seed of that projection (fixed: the search takes nothing from the init's generator)."""
+PCG_ITERATIONS = 8
+"""Iterations of the preconditioned conjugate gradients of the least-squares dictionary
+update (each costs two passes over the codes)."""
 RIDGE = 1e-4
 """Ridge added to C.T C so that atoms no sample uses keep a defined update."""
-CODE_RIDGE = 1e-5
-"""Ridge added to the Gram matrix of a sample's chosen atoms (unit norm), so that a repeated
-atom leaves the code defined; it shifts the coefficients by about this much, relatively."""
 ORDINARY_SCALE = 2.0**8
 """mod codes a sample whose RMS row norm lies within [1 / this, this] as it is. Its ridges are
-absolute and its conjugate gradients raise the data's scale to the sixth power, which
-overflows float32 for data far larger than 1; a sample outside the range is divided by the
-power of two nearest its RMS norm (exactly; the atoms are directions, whatever the scale)."""
-
-
-def check_omp_k(k: int, n_atoms: int) -> None:
-    """Refuse more atoms per sample (--omp-k) than the dictionary holds."""
-    if k > n_atoms:
-        raise ConfigError("omp-k", f"is {k}, more than the {n_atoms} atoms of the dictionary")
-
-
-def unsolvable(option: str, what: str, x: torch.Tensor) -> ConfigError:
-    """The one-line error for a least-squares problem float32 could not solve."""
-    largest = x.abs().max().item() if x.numel() else 0.0
-    return ConfigError(
-        option,
-        f"{what} could not be solved in float32 at the data's scale (largest |x| "
-        f"{largest:.3g}); rescale the data (for toy data: a lower --coef-max) or choose "
-        f"another --{option}",
-    )
+absolute and its conjugate gradients square the data's scale (sums of squared
+coefficients), which overflows float32 for data far larger than 1; a sample outside the range
+is divided by the power of two nearest its RMS norm (exactly; the atoms are directions,
+whatever the scale)."""
 
 
 def repeated_directions(sample: torch.Tensor) -> torch.Tensor:
@@ -68,8 +67,9 @@ def repeated_directions(sample: torch.Tensor) -> torch.Tensor:
     units = normalize_rows(sample)
     keys = torch.round(units * 10**HASH_DECIMALS).to(torch.int32)
     _, inverse, counts = torch.unique(keys, dim=0, return_inverse=True, return_counts=True)
-    first = torch.full((len(counts),), len(units), dtype=torch.long)
-    first.scatter_reduce_(0, inverse, torch.arange(len(units)), reduce="amin")
+    rows = torch.arange(len(units), device=units.device)
+    first = torch.full((len(counts),), len(units), dtype=torch.long, device=units.device)
+    first.scatter_reduce_(0, inverse, rows, reduce="amin")
     repeated = (counts >= 2).nonzero().squeeze(1)
     by_count = repeated[torch.argsort(counts[repeated], descending=True, stable=True)]
     return units[first[by_count]]
@@ -86,112 +86,80 @@ def modes_dictionary(
     return atoms
 
 
-class SparseCodes(NamedTuple):
-    support: torch.Tensor
-    """Atom indices [N, k] chosen for each sample."""
-    coef: torch.Tensor
-    """Their coefficients [N, k]."""
-    residual: torch.Tensor
-    """x minus its reconstruction [N, d]."""
-
-    def matrix(self, n_atoms: int) -> torch.Tensor:
-        """The codes as a sparse [N, n] matrix C."""
-        rows = torch.arange(len(self.support)).repeat_interleave(self.support.shape[1])
-        indices = torch.stack([rows, self.support.reshape(-1)])
-        shape = (len(self.support), n_atoms)
-        values = self.coef.reshape(-1)
-        return torch.sparse_coo_tensor(indices, values, shape, check_invariants=False).coalesce()
-
-
-def least_squares(basis: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Batched argmin_c ||basis c - target|| by the Cholesky factor of the (ridged) normal
-    equations: reproducible at a fixed seed, where torch.linalg.lstsq's default CPU driver
-    (gelsy) gave slightly different atoms from call to call, and as fast."""
-    gram = basis.transpose(1, 2) @ basis
-    gram.diagonal(dim1=1, dim2=2).add_(CODE_RIDGE)
-    return torch.cholesky_solve(basis.transpose(1, 2) @ target, torch.linalg.cholesky(gram))
-
-
-def matching_pursuit(
-    x: torch.Tensor, atoms: torch.Tensor, k: int, option: str = "init"
-) -> SparseCodes:
-    """Orthogonal matching pursuit of every row of x with k atoms; a solve that fails (data
-    at a scale float32 cannot code) is a ConfigError naming `option`."""
-    try:
-        return _matching_pursuit(x, atoms, k)
-    except torch.linalg.LinAlgError as err:
-        raise unsolvable(option, "the matching pursuit", x) from err
-
-
-def _matching_pursuit(x: torch.Tensor, atoms: torch.Tensor, k: int) -> SparseCodes:
-    chunk_size = max(256, CODING_BUDGET // len(atoms))
-    supports, coefs, residuals = [], [], []
-    for chunk in x.split(chunk_size):
-        support = torch.empty(len(chunk), 0, dtype=torch.long)
-        residual, coef = chunk, torch.empty(len(chunk), 0, 1)
-        for _ in range(min(k, len(atoms))):
-            scores = (residual @ atoms.T).scatter_(1, support, float("-inf"))
-            support = torch.cat([support, scores.argmax(dim=1, keepdim=True)], dim=1)
-            basis = atoms[support].transpose(1, 2)  # [chunk, d, s]
-            coef = least_squares(basis, chunk.unsqueeze(2))
-            residual = chunk - (basis @ coef).squeeze(2)
-        supports.append(support)
-        coefs.append(coef.squeeze(2))
-        residuals.append(residual)
-    return SparseCodes(torch.cat(supports), torch.cat(coefs), torch.cat(residuals))
-
-
 def optimal_directions(codes: SparseCodes, x: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
-    """The least-squares dictionary D = argmin ||x - C D||^2 (+ a small ridge), by conjugate
-    gradients on the sparse normal equations C.T C D = C.T x from `start`: linear in the sample
-    size, where the direct solve of MOD is cubic in the atom count."""
-    C = codes.matrix(len(start))
-    Ct = C.t().coalesce()
-    with warnings.catch_warnings():  # torch notes that its sparse CSR support is in beta
-        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
-        gram, target = torch.sparse.mm(Ct, C), torch.sparse.mm(Ct, x)
+    """The least-squares dictionary D = argmin ||x - C D||^2 + RIDGE ||D||^2, by conjugate
+    gradients on the normal equations (C.T C + RIDGE) D = C.T x from `start`, one system per
+    column of D. C.T C is applied as C.T (C D), never formed, so that an iteration is linear in
+    the sample size (the direct solve of MOD is cubic in the atom count). The equations are
+    preconditioned by their diagonal (each atom's sum of squared coefficients): an atom used by
+    thousands of samples and one used by a few then converge in the same few iterations."""
+    C = CodeMatrix(codes, len(start))
+    diagonal = (C.squared_norms() + RIDGE).unsqueeze(1)
+    product = torch.empty_like(start)  # reused: an n x d temporary per operation costs more
 
-    def normal_operator(D: torch.Tensor) -> torch.Tensor:
-        return torch.sparse.mm(gram, D) + RIDGE * D
+    def normal(D: torch.Tensor) -> torch.Tensor:
+        return C.transposed_times(C.times(D)).add_(D, alpha=RIDGE)
+
+    def column_dots(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.mul(a, b, out=product).sum(dim=0)
 
     solution = start.clone()
-    residual = target - normal_operator(solution)
-    direction = residual.clone()
-    power = residual.pow(2).sum(dim=0)  # one conjugate-gradient system per column of D
-    for _ in range(CG_ITERATIONS):
-        image = normal_operator(direction)
-        step = power / (direction * image).sum(dim=0).clamp_min(1e-30)
-        solution += step * direction
-        residual -= step * image
-        new_power = residual.pow(2).sum(dim=0)
-        direction = residual + (new_power / power.clamp_min(1e-30)) * direction
+    residual = C.transposed_times(x).sub_(normal(solution))
+    preconditioned = residual / diagonal
+    direction = preconditioned.clone()
+    power = column_dots(residual, preconditioned)
+    for _ in range(PCG_ITERATIONS):
+        image = normal(direction)
+        step = power / column_dots(direction, image).clamp_min(1e-30)
+        solution.add_(torch.mul(direction, step, out=product))
+        residual.sub_(torch.mul(image, step, out=product))
+        torch.div(residual, diagonal, out=preconditioned)
+        new_power = column_dots(residual, preconditioned)
+        direction.mul_(new_power / power.clamp_min(1e-30)).add_(preconditioned)
         power = new_power
     return solution
 
 
-def mod_step(x: torch.Tensor, atoms: torch.Tensor, k: int) -> torch.Tensor:
+def mod_step(x: torch.Tensor, atoms: torch.Tensor, k: int, candidates: int) -> torch.Tensor:
     """One round: code, solve for the least-squares dictionary, re-seed unused or duplicate
     atoms with the residuals of the worst-explained samples."""
-    codes = matching_pursuit(x, atoms, k)
+    codes = matching_pursuit(x, atoms, k, candidates)
     updated = normalize_rows(optimal_directions(codes, x, atoms))
     unused = torch.bincount(codes.support.reshape(-1), minlength=len(atoms)) < 2
-    duplicate = _duplicates(updated)
-    replace = (unused | duplicate).nonzero().squeeze(1)
+    replace = (unused | duplicates(updated)).nonzero().squeeze(1)
     worst = torch.argsort(codes.residual.norm(dim=1), descending=True)[: len(replace)]
     updated[replace[: len(worst)]] = normalize_rows(codes.residual[worst])
     return updated
 
 
-def _duplicates(atoms: torch.Tensor) -> torch.Tensor:
-    """Atoms within DUPLICATE_COSINE of an earlier atom, found in blocks of rows."""
-    duplicate = torch.zeros(len(atoms), dtype=torch.bool)
-    block = max(1, CODING_BUDGET // len(atoms))
-    for start in range(0, len(atoms), block):
-        similarity = atoms[start : start + block] @ atoms.T
-        rows = torch.arange(start, start + len(similarity))
-        later = torch.arange(len(atoms))[None, :] > rows[:, None]
-        duplicate |= ((similarity > DUPLICATE_COSINE) & later).any(dim=0)
+def duplicates(atoms: torch.Tensor) -> torch.Tensor:
+    """A mask of the atoms within DUPLICATE_COSINE of an earlier atom. Pairs are screened in a
+    random projection to SCREEN_DIMS dimensions (d / SCREEN_DIMS times cheaper than comparing
+    the atoms; SCREEN_COSINE says what that may miss), a chunk of rows against the atoms after
+    them at a time, and the pairs within SCREEN_COSINE there are compared in full."""
+    n, dim = atoms.shape
+    screened = dim > SCREEN_DIMS
+    keys = normalize_rows(atoms @ _projection(dim, atoms.device)) if screened else atoms
+    threshold = SCREEN_COSINE if screened else DUPLICATE_COSINE
+    duplicate = torch.zeros(n, dtype=torch.bool, device=atoms.device)
+    start = 0
+    for block in row_chunks(keys, n):
+        close = block @ keys[start:].T > threshold  # [rows, atoms from the block's first on]
+        close[:, : len(block)].triu_(1)  # an atom is compared with the atoms after it
+        first, second = close.nonzero().T
+        first, second = first + start, second + start
+        if screened:
+            verified = (atoms[first] * atoms[second]).sum(dim=1) > DUPLICATE_COSINE
+            second = second[verified]
+        duplicate[second] = True
+        start += len(block)
     return duplicate
+
+
+def _projection(dim: int, device: torch.device) -> torch.Tensor:
+    """The duplicate search's random projection [dim, SCREEN_DIMS], from SCREEN_SEED."""
+    generator = torch.Generator().manual_seed(SCREEN_SEED)
+    return torch.randn(dim, SCREEN_DIMS, generator=generator).to(device)
 
 
 def modes(request: InitRequest) -> InitWeights:
@@ -200,14 +168,15 @@ def modes(request: InitRequest) -> InitWeights:
 
 
 def mod(request: InitRequest) -> InitWeights:
-    check_omp_k(request.config.omp_k, request.n_atoms)
+    config = request.config
+    check_omp_k(config.omp_k, request.n_atoms)
     drawn = init_sample(request)
     scale = ordinary_scale(drawn)
     sample = drawn / scale if scale != 1.0 else drawn
     atoms = modes_dictionary(sample, request.n_atoms, request.generator)
     try:
-        for _ in range(request.config.mod_iters):
-            atoms = mod_step(sample, atoms, request.config.omp_k)
+        for _ in range(config.mod_iters):
+            atoms = mod_step(sample, atoms, config.omp_k, config.omp_candidates)
     except ConfigError as err:  # name the data's own scale, not the rescaled one
         raise unsolvable("init", "the mod init", drawn) from err
     if not torch.isfinite(atoms).all():

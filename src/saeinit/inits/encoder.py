@@ -6,14 +6,16 @@ dictionary loses MMCS in its first steps: docs/informed-init.md). Tying W_enc = 
 that atoms in superposition overlap. Here each latent's encoder column and bias are the
 least-squares regression of its matching-pursuit code on the data,
 W_enc, b_enc = argmin ||X W_enc + b_enc - C||^2 over a fresh init sample X with codes C over the
-init's dictionary: the linear read-out that best separates overlapping atoms.
+init's dictionary: the linear read-out that best separates overlapping atoms. It runs on the
+sample's device; the codes stay index/value pairs (X^T C gathers rows), so its memory is that
+of the sample, the (d + 1) x (d + 1) normal equations and the n x (d + 1) solution.
 """
 
 from __future__ import annotations
 
 import torch
 
-from saeinit.inits.dictlearn import check_omp_k, matching_pursuit, unsolvable
+from saeinit.inits.pursuit import CodeMatrix, check_omp_k, matching_pursuit, unsolvable
 
 FIT_SAMPLES = 16384
 """Samples the encoder is fitted on."""
@@ -25,16 +27,18 @@ when the data spans fewer than d directions)."""
 
 
 def fitted_encoder(
-    atoms: torch.Tensor, sample: torch.Tensor, k: int
+    atoms: torch.Tensor, sample: torch.Tensor, k: int, candidates: int = 0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """W_enc [d, n] and b_enc [n] regressing the k-atom matching-pursuit codes of `sample`
-    over `atoms` [n, d] on the sample."""
+    """W_enc [d, n] and b_enc [n] on the sample's device, regressing the k-atom
+    matching-pursuit codes of `sample` over `atoms` [n, d] (picked among `candidates` per
+    sample: --omp-candidates) on the sample."""
     check_omp_k(k, len(atoms))
-    codes = matching_pursuit(sample, atoms, k, option=OPTION).matrix(len(atoms))
-    inputs = torch.cat([sample, torch.ones(len(sample), 1)], dim=1)
+    atoms = atoms.to(sample.device)
+    codes = matching_pursuit(sample, atoms, k, candidates, option=OPTION)
+    inputs = torch.cat([sample, torch.ones(len(sample), 1, device=sample.device)], dim=1)
     gram = inputs.T @ inputs
     gram.diagonal().add_(RIDGE * gram.diagonal().mean())
-    target = torch.sparse.mm(codes.t(), inputs).T  # X^T C, [d + 1, n]
+    target = CodeMatrix(codes, len(atoms)).transposed_times(inputs).T  # X^T C, [d + 1, n]
     try:
         solution = torch.cholesky_solve(target, torch.linalg.cholesky(gram))
     except torch.linalg.LinAlgError as err:

@@ -7,7 +7,8 @@ forest finds samples far from the bulk of the data (a rare feature with a large 
 rare samples no longer than the common ones are LOF's outliers, which compares local
 densities, but not the forest's (tests/inits/test_detectors.py shows both). The forest's cost
 is linear in the init sample (and in the trees), so isolation keeps the shared default init
-sample, which LOF cannot afford (docs/tuning.md has the timings).
+sample, which LOF cannot afford (docs/tuning.md has the timings). Like LOF, the forest runs on a
+CPU copy of that sample whatever the init's device (`outliers.most_outlying`).
 """
 
 from __future__ import annotations

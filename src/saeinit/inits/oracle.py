@@ -35,10 +35,10 @@ def oracle(request: InitRequest) -> InitWeights:
             f"is {n_atoms}, and the oracle init needs at least one atom per ground-truth "
             f"feature ({n_features})",
         )
-    atoms = normalize_rows(features.detach().float().cpu())
+    atoms = normalize_rows(features.detach().float().to(request.device))
     noise = request.config.oracle_noise
-    if noise > 0:
-        draw = torch.randn(atoms.shape, generator=request.generator)
+    if noise > 0:  # drawn on the CPU by the CPU generator: the same noise on every device
+        draw = torch.randn(atoms.shape, generator=request.generator).to(request.device)
         atoms = normalize_rows(atoms + draw * (noise / math.sqrt(request.dim)))
     if n_atoms > n_features:
         what = "the oracle init's atoms beyond the features"

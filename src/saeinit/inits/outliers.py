@@ -6,7 +6,9 @@ so LOF's `contamination` (which only sets the threshold of its yes/no labels) pl
 LOF finds the n_neighbors nearest neighbours of every sample, which is quadratic in the sample
 size (benchmarks/lof_cost.py measures it). At the shared default sample size it would take a
 noticeable share of a short training run, so outliers defaults to the smaller LOF_SAMPLES (see
-the registry), still large enough to hold several samples of each rare feature.
+the registry), still large enough to hold several samples of each rare feature. The detectors
+(LOF here, IsolationForest in `isolation.py`) are scikit-learn's and run on a CPU copy of that
+capped sample, whatever the init's device; the vectors they pick go back to the device.
 """
 
 from __future__ import annotations
@@ -19,9 +21,7 @@ import torch
 from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample
 from saeinit.inits.rare import mix_rare
-from saeinit.inits.request import InitRequest, InitWeights, sklearn_threads
-
-"""Default init sample size of outliers, below the shared one (see the module docstring)."""
+from saeinit.inits.request import InitRequest, InitWeights, on_cpu
 
 NormalityFn = Callable[[InitRequest, np.ndarray], np.ndarray]
 """(request, sample [N, d]) -> a score per sample, lower for more outlying ones (scikit-learn's
@@ -40,10 +40,8 @@ def most_outlying(
             f"{method} needs {count} samples (round(rare-ratio * n)), the init sample has "
             f"{len(sample)}",
         )
-    with sklearn_threads():
-        scores = normality(request, sample.numpy())
-    ranked = np.argsort(scores, kind="stable")[:count]
-    return sample[torch.from_numpy(ranked)]
+    (scores,) = on_cpu(lambda x: (normality(request, x),), sample)
+    return sample[torch.argsort(scores, stable=True)[:count]]
 
 
 def lof_normality(request: InitRequest, sample: np.ndarray) -> np.ndarray:

@@ -1,6 +1,11 @@
 """What an init is given and returns, and the steps every init shares: drawing its sample
-(NaN and inf refused for every init alike by `FiniteDraw`), seeding scikit-learn, and
-`initialize`, which times the init and checks and normalises its atoms."""
+(NaN and inf refused for every init alike by `FiniteDraw`) onto the request's device, seeding
+scikit-learn, and `initialize`, which times the init and checks and normalises its atoms.
+
+An init computes on `InitRequest.device`, where `draw_sample` puts its sample; its random
+choices come from the request's CPU generator whatever the device, so that a seed picks the
+same samples everywhere. The scikit-learn steps (MiniBatchKMeans, GaussianMixture,
+LocalOutlierFactor, IsolationForest) copy their sample to the CPU."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 from saeinit.config import ConfigError
@@ -54,13 +60,15 @@ class InitRequest:
     construction); each call gives fresh ones where the source allows."""
     config: InitConfig
     features: torch.Tensor | None = None
-    """The ground-truth features [G, dim] on the CPU when the data has them (toy data, a .npz
-    file with features), else None; only an init registered with needs_ground_truth reads
-    them."""
+    """The ground-truth features [G, dim] when the data has them (toy data, a .npz file with
+    features), else None; only an init registered with needs_ground_truth reads them."""
+    device: torch.device | str = torch.device("cpu")
+    """Where the init computes and returns its atoms (its samples are moved there)."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.draw, FiniteDraw):
             self.draw = FiniteDraw(self.draw)
+        self.device = torch.device(self.device)
 
 
 class InitWeights(NamedTuple):
@@ -70,6 +78,7 @@ class InitWeights(NamedTuple):
 
 class InitResult(NamedTuple):
     W_dec: torch.Tensor
+    """Unit-norm atoms [n_atoms, dim] on the request's device."""
     seconds: float
 
 
@@ -91,14 +100,23 @@ def sample_size(request: InitRequest) -> int:
 
 
 def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
-    """Draw the init sample (default size: `sample_size`); the request's draw refuses NaN or
-    inf."""
-    return request.draw(sample_size(request) if n is None else n)
+    """Draw the init sample (default size: `sample_size`) onto the request's device; the
+    request's draw refuses NaN or inf."""
+    return request.draw(sample_size(request) if n is None else n).to(request.device)
 
 
 def sklearn_seed(generator: torch.Generator) -> int:
     """A scikit-learn random_state drawn from the init's generator, so one seed fixes both."""
     return int(torch.randint(2**31 - 1, (1,), generator=generator))
+
+
+def on_cpu(fit: Callable[[np.ndarray], tuple], sample: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Run a scikit-learn step `fit` (a numpy sample in, a tuple of arrays out) on a CPU copy
+    of `sample` within `sklearn_threads`, and return its arrays as tensors on the sample's
+    device: scikit-learn runs on the CPU only."""
+    with sklearn_threads():
+        arrays = fit(sample.cpu().numpy())
+    return tuple(torch.from_numpy(np.asarray(array)).to(sample.device) for array in arrays)
 
 
 def sklearn_threads():
@@ -113,13 +131,21 @@ def sklearn_threads():
     return threadpool_limits(limits=torch.get_num_threads())
 
 
+def elapsed(start: float, result: torch.Tensor) -> float:
+    """Seconds since `start` (time.perf_counter), once the device has computed `result`
+    (CUDA runs asynchronously)."""
+    if result.device.type == "cuda":
+        torch.cuda.synchronize(result.device)
+    return time.perf_counter() - start
+
+
 def initialize(request: InitRequest) -> InitResult:
     """Run the configured init, timing it and checking its atoms."""
     spec = get(request.config.init)
     start = time.perf_counter()
     weights = spec.fn(request)
-    W_dec = normalize_rows(weights.W_dec.float())
-    seconds = time.perf_counter() - start
+    W_dec = normalize_rows(weights.W_dec.float().to(request.device))
+    seconds = elapsed(start, W_dec)
     expected = (request.n_atoms, request.dim)
     if tuple(W_dec.shape) != expected:
         raise RuntimeError(f"init {spec.name!r} returned {tuple(W_dec.shape)}, expected {expected}")

@@ -105,6 +105,7 @@ def initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
     generator = torch_generator(config.train.seed, "init")
     model = build_sae(config.sae, source.dim, n_atoms)
     model.reset_encoder(generator)
+    device = config.train.torch_device()
     draw = source.draw
     if model.b_dec is not None:
         sample = None if config.sae.b_dec == "zeros" else _stats(source).cpu()
@@ -112,11 +113,12 @@ def initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
         with torch.no_grad():
             model.b_dec.copy_(b_dec)
         # The atoms reconstruct x - b_dec, so the informed inits see the data minus b_dec.
-        draw = lambda n: source.draw(n).cpu() - b_dec  # noqa: E731
-    # Inits run on the CPU (scikit-learn needs it); the model moves to the device after.
-    features = None if source.features is None else source.features.cpu()
+        shift = b_dec.to(device)
+        draw = lambda n: source.draw(n).to(device) - shift  # noqa: E731
+    # The init runs on the training device (its scikit-learn steps copy their sample to the
+    # CPU); the model, built on the CPU, takes its weights and moves there after.
     request = InitRequest(
-        n_atoms, source.dim, generator, lambda n: draw(n).cpu(), config.init, features
+        n_atoms, source.dim, generator, draw, config.init, source.features, device
     )
     init = initialize(request)
     model.set_decoder(init.W_dec)
@@ -130,7 +132,8 @@ def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
         model.tie_encoder()
     elif config.sae.encoder_init == "fitted":
         sample = draw_sample(request, FIT_SAMPLES)
-        model.set_encoder(*fitted_encoder(model.W_dec.detach(), sample, config.init.omp_k))
+        k, candidates = config.init.omp_k, config.init.omp_candidates
+        model.set_encoder(*fitted_encoder(model.W_dec.detach(), sample, k, candidates))
     return time.perf_counter() - start
 
 
