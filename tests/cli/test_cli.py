@@ -29,7 +29,7 @@ def test_train_writes_json_and_saelens_files(tmp_path, capsys, tiny_cli):
     assert result["config"]["sae"]["l1"] == 0.1  # defaults are recorded too
     assert set(result["thresholds"]) == {"0.95", "0.98", "0.99"}
     row = result["history"][-1]
-    assert set(row) >= {"step", "samples", "seconds", "mmcs", "mcc", "loss", "mse", "l0", "dead"}
+    assert set(row) >= {"step", "samples", "seconds", "mmcs", "loss", "mse", "l0", "dead"}
     weights = load_file(tmp_path / "sae" / "sae_weights.safetensors")
     assert tuple(weights["W_enc"].shape) == (8, 16) and tuple(weights["W_dec"].shape) == (16, 8)
     assert tuple(load_file(tmp_path / "sae" / "ground_truth.safetensors")["features"].shape) == (
