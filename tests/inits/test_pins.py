@@ -64,11 +64,12 @@ DIGESTS = {
     "extra": {"mod-screened": "fc1311d47d3e13d6", "centroid-torch": "cc4af37f36400f67"},
 }
 ENCODER = {
-    (6, 0): ("9842fdd13c04d8fc", "fbdd2b07bb5d918d"),
-    (2, 2): ("7775723e8e3586d8", "f2c0c69d96c4c1b5"),
+    "whole": ("9842fdd13c04d8fc", "fbdd2b07bb5d918d"),
+    "screened": ("c9cfea027b85561e", "4bf9579c27507c71"),
 }
-"""(--omp-k, --omp-candidates) -> digests of the fitted encoder's W_enc and b_enc over the 48
-toy features ((2, 2): screened)."""
+"""Digests of the fitted encoder's W_enc and b_enc: over the 48 toy features with the defaults
+(a dictionary that small is searched whole), and over mod-screened's 200 atoms with 3 atoms
+per sample among 3 candidates."""
 
 
 def digest(tensor: torch.Tensor) -> str:
@@ -105,7 +106,12 @@ def test_the_new_paths_give_their_pinned_atoms(case):
     assert digest(atoms(init, n_atoms, **options)) == DIGESTS["extra"][case]
 
 
-@pytest.mark.parametrize("k,candidates", ENCODER)
-def test_the_fitted_encoder_gives_its_pinned_weights(k, candidates):
-    W_enc, b_enc = fitted_encoder(TOY.features, TOY.sampler(5)(2048), k, candidates)
-    assert (digest(W_enc), digest(b_enc)) == ENCODER[k, candidates]
+@pytest.mark.parametrize("case", ENCODER)
+def test_the_fitted_encoder_gives_its_pinned_weights(case):
+    sample = TOY.sampler(5)(2048)
+    if case == "whole":
+        W_enc, b_enc = fitted_encoder(TOY.features, sample, 6, InitConfig().omp_candidates)
+    else:
+        init, n_atoms, options = EXTRA["mod-screened"]
+        W_enc, b_enc = fitted_encoder(atoms(init, n_atoms, **options), sample, 3, 3)
+    assert (digest(W_enc), digest(b_enc)) == ENCODER[case]

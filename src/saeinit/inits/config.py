@@ -57,7 +57,7 @@ class InitConfig:
     rounds)."""
     omp_k: int = 6
     """Atoms per sample in the mod init's matching pursuit."""
-    omp_candidates: int = 64
+    omp_candidates: int = 32
     """Atoms the matching pursuit of mod and of the fitted encoder considers for each sample of
     a large dictionary: the ones the sample correlates with most, so that it correlates the
     sample with the whole dictionary once instead of at each of the --omp-k steps. Smaller

@@ -24,9 +24,9 @@ from saeinit.config import ConfigError
 from saeinit.inits.chunks import row_chunks
 from saeinit.inits.screening import screened_codes
 
-SEARCH_WHOLE = 16
-"""A dictionary of at most this many times the candidates is searched whole at every step: the
-screening would cost about as much there, and the whole search is exact."""
+SEARCH_WHOLE = 32
+"""A dictionary of at most this many times the candidates is searched whole at every step:
+there the whole search costs at most about twice the screening, and it is exact."""
 CODE_RIDGE = 1e-5
 """Ridge added to the Gram matrix of a sample's chosen atoms (unit norm), so that a repeated
 atom leaves the code defined; it shifts the coefficients by about this much, relatively."""
@@ -117,7 +117,7 @@ def _pursue(x: torch.Tensor, atoms: torch.Tensor, k: int, candidates: int) -> Sp
     if candidates == 0 or len(atoms) <= SEARCH_WHOLE * candidates:
         parts = [_code(chunk, atoms, k) for chunk in chunks]
     else:
-        parts = [screened_codes(chunk, atoms, k, candidates, CODE_RIDGE) for chunk in chunks]
+        parts = screened_codes(chunks, atoms, k, candidates, CODE_RIDGE)
     return SparseCodes(*(torch.cat(columns) for columns in zip(*parts, strict=True)))
 
 

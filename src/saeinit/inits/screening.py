@@ -12,6 +12,7 @@ and the residual is formed once, at the end.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import torch
 
@@ -22,31 +23,42 @@ GATHERED_ENTRIES = 2**22
 
 
 def screened_codes(
-    chunk: torch.Tensor, atoms: torch.Tensor, k: int, candidates: int, ridge: float
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """k atoms [c, k] of `atoms` for each row of `chunk` [c, d], picked among its
-    `candidates` most correlated ones, their coefficients [c, k] (least squares with `ridge` on
-    the Gram matrix of the picked atoms) and the residuals [c, d]."""
-    parts = [_code(*part, k, ridge) for part in _parts(chunk, atoms, candidates)]
-    return tuple(torch.cat(columns) for columns in zip(*parts, strict=True))
+    chunks: tuple[torch.Tensor, ...], atoms: torch.Tensor, k: int, candidates: int, ridge: float
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """For the rows of each chunk [c, d] (the largest first), in parts: k atoms [c, k] of
+    `atoms`, picked among the row's `candidates` most correlated ones, their coefficients
+    [c, k] (least squares with `ridge` on the Gram matrix of the picked atoms) and the
+    residuals [c, d]. A CPU codes parts whose candidate atoms hold GATHERED_ENTRIES, so that
+    they stay in its cache while each step re-reads them; a GPU codes a chunk whole. The
+    correlations and the gathered atoms go into buffers reused from part to part (fresh ones
+    would cost their page faults each time on a CPU)."""
+    dim = atoms.shape[1]
+    per_part = GATHERED_ENTRIES // (candidates * dim)
+    rows = len(chunks[0]) if atoms.is_cuda else max(1, min(per_part, len(chunks[0])))
+    correlations = torch.empty(len(chunks[0]), len(atoms), device=atoms.device)
+    gathered = torch.empty(rows * candidates, dim, device=atoms.device)
+    codes = []
+    for chunk in chunks:
+        scores = torch.mm(chunk, atoms.T, out=correlations[: len(chunk)])
+        alpha, ids = most_correlated(scores, candidates)
+        with one_thread():
+            for part in zip(chunk.split(rows), alpha.split(rows), ids.split(rows), strict=True):
+                screened = gathered[: part[2].numel()]
+                torch.index_select(atoms, 0, part[2].reshape(-1), out=screened)
+                codes.append(_code(*part, screened.view(*part[2].shape, dim), k, ridge))
+    return codes
 
 
-def _parts(
-    chunk: torch.Tensor, atoms: torch.Tensor, candidates: int
-) -> Iterator[tuple[torch.Tensor, ...]]:
-    """(rows, their correlations with their candidates [c, candidates], the candidates'
-    indices, the candidate atoms [c, candidates, d]) of the chunk, in parts: on a CPU, parts
-    whose atoms hold GATHERED_ENTRIES, so that they stay in its cache while each step re-reads
-    them, gathered into one buffer (consume a part before asking for the next); on a GPU, the
-    chunk whole."""
-    alpha, ids = most_correlated(chunk @ atoms.T, candidates)
-    per_part = GATHERED_ENTRIES // (candidates * chunk.shape[1])
-    rows = len(chunk) if chunk.is_cuda else max(1, min(per_part, len(chunk)))
-    buffer = torch.empty(rows * candidates, chunk.shape[1], device=chunk.device)
-    for part in zip(chunk.split(rows), alpha.split(rows), ids.split(rows), strict=True):
-        gathered = buffer[: part[2].numel()]
-        torch.index_select(atoms, 0, part[2].reshape(-1), out=gathered)
-        yield *part, gathered.view(*part[2].shape, -1)
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """torch on one CPU thread within: a part's operations are too small to share between
+    threads, and shared with a core another process holds, each waits for that core."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def most_correlated(scores: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -59,12 +71,11 @@ def most_correlated(scores: torch.Tensor, count: int) -> tuple[torch.Tensor, tor
         return scores.topk(count, dim=1)
     grouped = scores[:, : groups * GROUP].view(rows, groups, GROUP)
     best = grouped.amax(dim=2).topk(count, dim=1).indices  # [c, count]
-    within = torch.arange(GROUP, device=scores.device)
-    tail = torch.arange(groups * GROUP, width, device=scores.device)
-    columns = torch.cat([(best.unsqueeze(2) * GROUP + within).flatten(1), tail.expand(rows, -1)], 1)
     in_best = grouped.gather(1, best.unsqueeze(2).expand(-1, -1, GROUP)).flatten(1)
     values, found = torch.cat([in_best, scores[:, groups * GROUP :]], dim=1).topk(count, dim=1)
-    return values, columns.gather(1, found)
+    group = best.gather(1, torch.div(found, GROUP, rounding_mode="floor").clamp_max(count - 1))
+    in_groups = group * GROUP + found % GROUP
+    return values, torch.where(found < count * GROUP, in_groups, found + (groups - count) * GROUP)
 
 
 def _code(
@@ -78,15 +89,16 @@ def _code(
     """k steps of matching pursuit of the rows of `chunk` among their candidates `screened`
     [c, candidates, d] (indices `ids`, correlations with the rows `alpha`), in the candidates'
     space (the module docstring says how). Returns the support, coefficients and residual."""
-    steps = min(k, ids.shape[1])
+    steps, width = min(k, ids.shape[1]), ids.shape[1]
     picks = torch.empty(len(chunk), 0, dtype=torch.long, device=chunk.device)
-    grams = torch.empty(len(chunk), steps, ids.shape[1], device=chunk.device)  # picks x candidates
-    rows = torch.arange(len(chunk), device=chunk.device)
+    grams = torch.empty(len(chunk), steps, width, device=chunk.device)  # picks x candidates
+    flat = screened.view(-1, screened.shape[2])  # row r's candidate j is row r * width + j
+    first = torch.arange(len(chunk), device=chunk.device).unsqueeze(1) * width
     scores, coef = alpha.clone(), torch.empty(len(chunk), 0, device=chunk.device)
     for step in range(steps):
-        pick = scores.scatter_(1, picks, -torch.inf).argmax(dim=1)
-        picks = torch.cat([picks, pick.unsqueeze(1)], dim=1)
-        new = screened[rows, pick].unsqueeze(1)  # [c, 1, d]
+        pick = scores.scatter_(1, picks, -torch.inf).argmax(dim=1, keepdim=True)
+        picks = torch.cat([picks, pick], dim=1)
+        new = flat.index_select(0, (first + pick).squeeze(1)).unsqueeze(1)  # [c, 1, d]
         grams[:, step] = torch.bmm(new, screened.transpose(1, 2)).squeeze(1)
         known = grams[:, : step + 1]  # [c, s, candidates]
         gram = known.gather(2, picks.unsqueeze(1).expand(-1, step + 1, -1))  # [c, s, s]
@@ -94,6 +106,6 @@ def _code(
         target = alpha.gather(1, picks).unsqueeze(2)
         coef = torch.cholesky_solve(target, torch.linalg.cholesky(gram)).squeeze(2)
         scores = alpha - torch.bmm(coef.unsqueeze(1), known).squeeze(1)
-    chosen = screened[rows.unsqueeze(1), picks]  # [c, s, d]
+    chosen = flat.index_select(0, (first + picks).reshape(-1)).view(*picks.shape, -1)
     residual = chunk - torch.bmm(coef.unsqueeze(1), chosen).squeeze(1)
     return ids.gather(1, picks), coef, residual
