@@ -104,6 +104,6 @@ def test_bad_settings_are_refused_naming_the_argument(toy):
     refused("dict_size", "positive", x, 0)
     refused("init", "unknown init", x, 32, "nope")
     refused("encoder_init", "must be one of", x, 32, encoder_init="nope")
-    refused("omp_k", "more than the 32 atoms", x, 32, omp_k=40)
+    refused("omp_k", "more than the 32 atoms", x, 32, omp_k=40, omp_candidates=64)
     refused("lr", "is not an init setting", x, 32, lr=0.1)
     refused("samples", ">= 1", iter([x]), 32, samples=0)
