@@ -6,14 +6,18 @@ live MMCS (a feature counts only through a latent that fires on it) at fixed ste
 dead latents and L0 at the end. Runs go through the resumable result store, so an interrupted
 benchmark picks up where it stopped.
 
+With several seeds (each seeds the toy data and the training), every cell gives the median
+and [min, max] over the seeds in the store, and the last lines the best recipe by median.
+
     python benchmarks/retention.py [--quick] [--scenarios 128x512 128x1024]
-                                   [--recipes reference topk+auxk] [--store retention.sqlite]
-                                   [--workers N]
+                                   [--recipes reference topk+auxk] [--seeds 0 1 2 3 4]
+                                   [--store retention.sqlite] [--workers N]
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 from typing import NamedTuple
 
 from saeinit.cpu import allowed_cores
@@ -39,7 +43,6 @@ START = {
     "target_mmcs": 1.0,  # never stop early: the whole budget is the measurement
     "eval_every": 100,
     "log_every": 500,
-    "seed": 0,
 }
 
 
@@ -56,17 +59,34 @@ RECIPES = (
 )
 
 
-def recipe(name: str, scenario: str, steps: int, l1: float | None = None) -> dict:
-    """A recipe's settings beyond START. reference: the seed's ReLU + L1 SAE at `l1` (unset:
-    the race's L1 for the scenario); schedules: it with Anthropic's 2024 update (warm-ups over
-    the first 5% of the steps, learning-rate decay over the last 20%); slow-decoder: it with
-    the decoder at a tenth of the rate; slow-decoder+schedules: both; batch-1024: it with
-    batches four times larger (the same samples)."""
-    relu = {"architecture": "relu", "l1": L1.get(scenario, 0.3) if l1 is None else l1}
-    warmup = round(WARMUP_FRACTION * steps)
-    ramps = {"lr_warmup_steps": warmup, "l1_warmup_steps": warmup}
+class Knobs(NamedTuple):
+    """The recipes' constants a run may change (each default is the recipe as first measured,
+    so the default runs keep their store keys)."""
+
+    l1: float | None = None
+    """L1 of the ReLU recipes (None: the race's L1 for the scenario)."""
+    decoder_lr_scale: float = DECODER_LR_SCALE
+    l1_warmup_fraction: float = WARMUP_FRACTION
+    batch: int = BATCH
+    """The batch of every recipe but batch-1024 (the steps are the budget over it)."""
+
+
+DEFAULTS = Knobs()
+
+
+def recipe(name: str, scenario: str, steps: int, knobs: Knobs = DEFAULTS) -> dict:
+    """A recipe's settings beyond START. reference: the seed's ReLU + L1 SAE at the L1 of
+    `knobs`; schedules: it with Anthropic's 2024 update (warm-ups over the first 5% of the
+    steps, or the L1's over `knobs.l1_warmup_fraction`, and learning-rate decay over the last
+    20%); slow-decoder: it with the decoder at `knobs.decoder_lr_scale` of the rate;
+    slow-decoder+schedules: both; batch-1024: it with batches four times larger (the same
+    samples)."""
+    l1 = L1.get(scenario, 0.3) if knobs.l1 is None else knobs.l1
+    relu = {"architecture": "relu", "l1": l1}
+    ramps = {"lr_warmup_steps": round(WARMUP_FRACTION * steps)}
+    ramps |= {"l1_warmup_steps": round(knobs.l1_warmup_fraction * steps)}
     ramps |= {"lr_decay_fraction": DECAY_FRACTION}
-    slow = {"decoder_lr_scale": DECODER_LR_SCALE}
+    slow = {"decoder_lr_scale": knobs.decoder_lr_scale}
     return {
         "reference": relu,
         "topk": {"architecture": "topk", "k": K},
@@ -84,67 +104,111 @@ class Cell(NamedTuple):
     scenario: str
     recipe: str
     settings: dict
-    """The run's flat settings (START, the recipe's, the scenario and the budget)."""
+    """The run's flat settings (START, the recipe's, the scenario, the budget and the seed)."""
     key: str
+    seed: int = 0
 
 
-def cells(scenarios: list[str], recipes: list[str], samples: int, l1=None) -> list[Cell]:
-    """One run per scenario and recipe, its steps the budget over its batch size; `l1` for
-    the ReLU recipes (unset: the race's)."""
+def cells(
+    scenarios: list[str],
+    recipes: list[str],
+    samples: int,
+    knobs: Knobs = DEFAULTS,
+    seeds: tuple[int, ...] = (0,),
+) -> list[Cell]:
+    """One run per scenario, recipe and seed, its steps the budget over its batch size. The
+    seed is a setting, so it is part of the store key (seed 0, the default, adds nothing to
+    it: runs stored before seeds were an option keep their keys)."""
     out = []
     for scenario in scenarios:
         for name in recipes:
-            batch = LARGE_BATCH if name == "batch-1024" else BATCH
+            batch = LARGE_BATCH if name == "batch-1024" else knobs.batch
             steps = samples // batch
-            settings = START | {"scenario": scenario, "max_steps": steps}
-            settings |= recipe(name, scenario, steps, l1)
-            out.append(Cell(scenario, name, settings, run_key(config_from_settings(settings))))
+            for seed in seeds:
+                settings = START | {"scenario": scenario, "max_steps": steps, "seed": seed}
+                settings |= recipe(name, scenario, steps, knobs)
+                if batch != BATCH:
+                    settings["batch_size"] = batch
+                key = run_key(config_from_settings(settings))
+                out.append(Cell(scenario, name, settings, key, seed))
     return out
 
 
 def spec(runs: list[Cell], samples: int) -> GridSpec:
-    note = f"Oracle start, fitted encoder, {samples:,} samples per run, seed 0."
+    seeds = ", ".join(str(seed) for seed in sorted({cell.seed for cell in runs}))
+    note = f"Oracle start, fitted encoder, {samples:,} samples per run, seeds {seeds}."
     axes = [{name: [value] for name, value in cell.settings.items()} for cell in runs]
     return grid_from_dict({"title": "Retention from the oracle start", "note": note, "axes": axes})
 
 
-def table(store: ResultStore, runs: list[Cell], scenario: str) -> list[str]:
-    """The scenario's rows: live MMCS at each checkpoint within budget, then at the end of the
-    budget live MMCS, MMCS, L0 and dead latents (on the held-out sample)."""
-    ends = ["end step", "live MMCS", "MMCS", "L0", "dead"]
-    header = ["recipe", *(f"@{step:,}" for step in CHECKPOINTS), *ends]
-    lines = [" | ".join(header), " | ".join("---" for _ in header)]
+def groups(runs: list[Cell], scenario: str) -> dict[str, list[Cell]]:
+    """The scenario's runs by recipe, in the order given (one per seed)."""
+    out: dict[str, list[Cell]] = {}
     for cell in runs:
-        if cell.scenario != scenario:
+        if cell.scenario == scenario:
+            out.setdefault(cell.recipe, []).append(cell)
+    return out
+
+
+def table(store: ResultStore, runs: list[Cell], scenario: str) -> list[str]:
+    """The scenario's rows, one per recipe over the seeds it has in the store: live MMCS at
+    each checkpoint within budget, its lowest after step 0 (on the history rows), then at the
+    end of the budget live MMCS, MMCS, L0 and dead latents (on the held-out sample). Each is
+    the median and [min, max] over those seeds (one seed: its value)."""
+    ends = ["end step", "lowest live", "live MMCS", "MMCS", "L0", "dead"]
+    header = ["recipe", "seeds", *(f"@{step:,}" for step in CHECKPOINTS), *ends]
+    lines = [" | ".join(header), " | ".join("---" for _ in header)]
+    for name, group in groups(runs, scenario).items():
+        stored = [(cell.seed, store.history(cell.key)) for cell in group]
+        histories = [history for _, history in stored if history]
+        if not histories:
+            lines.append(" | ".join([name, "-", "not run", *[""] * (len(header) - 3)]))
             continue
-        history = store.history(cell.key)
-        if not history:
-            lines.append(" | ".join([cell.recipe, "not run", *[""] * (len(header) - 2)]))
-            continue
-        by_step = {row["step"]: row for row in history}
-        live = [_number(by_step.get(step, {}).get("live_mmcs")) for step in CHECKPOINTS]
-        end = history[-1]
-        tail = [f"{end['step']:,}", *map(_number, (end["live_mmcs"], end["mmcs"]))]
-        tail += [f"{end['l0']:.1f}", str(end["dead"])]
-        lines.append(" | ".join([cell.recipe, *live, *tail]))
+        row = [name, ",".join(str(seed) for seed, history in stored if history)]
+        for step in CHECKPOINTS:
+            values = [r["live_mmcs"] for h in histories for r in h if r["step"] == step]
+            row.append(spread(values) if len(values) == len(histories) else "-")
+        lowest = [min(r["live_mmcs"] for r in h[1:] or h) for h in histories]
+        row += [f"{histories[0][-1]['step']:,}", spread(lowest)]
+        for column, digits in (("live_mmcs", 4), ("mmcs", 4), ("l0", 1), ("dead", 0)):
+            row.append(spread([h[-1][column] for h in histories], digits))
+        lines.append(" | ".join(row))
     return lines
 
 
+def spread(values: list[float], digits: int = 4) -> str:
+    """The median and [min, max] of the values (one value: itself)."""
+    median = f"{statistics.median(values):.{digits}f}"
+    if len(values) == 1:
+        return median
+    return f"{median} [{min(values):.{digits}f}, {max(values):.{digits}f}]"
+
+
 def best(store: ResultStore, runs: list[Cell], scenario: str) -> str:
-    """The recipe with the highest live MMCS at the end of its budget, and what it kept."""
-    ends = []
-    for cell in runs:
-        history = store.history(cell.key) if cell.scenario == scenario else []
-        if history:
-            ends.append((history[-1]["live_mmcs"], history[0]["live_mmcs"], cell.recipe))
-    if not ends:
+    """The recipe with the highest median live MMCS at the end of its budget over the seeds
+    it has in the store, and the median it started from."""
+    medians = []
+    for name, group in groups(runs, scenario).items():
+        histories = [h for h in (store.history(cell.key) for cell in group) if h]
+        if histories:
+            end = statistics.median(h[-1]["live_mmcs"] for h in histories)
+            start = statistics.median(h[0]["live_mmcs"] for h in histories)
+            medians.append((end, start, len(histories), name))
+    if not medians:
         return f"{scenario}: nothing run yet"
-    end, start, recipe = max(ends)
-    return f"{scenario}: {recipe} keeps live MMCS {end:.4f} (from {start:.4f} at step 0)"
+    end, start, count, recipe = max(medians)
+    seeds = "1 seed" if count == 1 else f"median of {count} seeds"
+    return f"{scenario}: {recipe} keeps live MMCS {end:.4f} (from {start:.4f} at step 0; {seeds})"
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+def describe(knobs: Knobs) -> str:
+    """The constants of the recipes that differ from their defaults, or that none do."""
+    changed = [
+        f"{name} {value:g}"
+        for name, value in knobs._asdict().items()
+        if name != "l1" and value != getattr(DEFAULTS, name)
+    ]
+    return "recipes' constants: " + (", ".join(changed) if changed else "the defaults")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -152,19 +216,34 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_SAMPLES:,} samples a run")
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--recipes", nargs="+", default=list(RECIPES), choices=RECIPES)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="default: 0")
     parser.add_argument("--l1", type=float, help="L1 of the ReLU recipes (default: the race's)")
+    parser.add_argument(
+        "--decoder-lr-scale", type=float, default=DECODER_LR_SCALE, help="the slow decoder's"
+    )
+    parser.add_argument(
+        "--l1-warmup-fraction",
+        type=float,
+        default=WARMUP_FRACTION,
+        help="of the steps, the schedules' L1 warm-up (the learning rate's stays 5%%)",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=BATCH, help="every recipe's but batch-1024 (same samples)"
+    )
     parser.add_argument("--store", default="retention.sqlite", help="result store (resumed)")
     parser.add_argument("--report-only", action="store_true", help="print the store, run nothing")
     parser.add_argument("--workers", type=int, default=allowed_cores(), help="default: cores")
     args = parser.parse_args(argv)
     samples = QUICK_SAMPLES if args.quick else FULL_SAMPLES
-    runs = cells(args.scenarios, args.recipes, samples, args.l1)
+    knobs = Knobs(args.l1, args.decoder_lr_scale, args.l1_warmup_fraction, args.batch)
+    runs = cells(args.scenarios, args.recipes, samples, knobs, tuple(args.seeds))
     with ResultStore(args.store) as store:
         if not args.report_only:
             summary = sweep(spec(runs, samples), store, workers=args.workers)
             print(*(f"failed: {failure}" for failure in summary.failed), sep="\n")
         l1 = "the race's (0.1 at 128x256, else 0.3)" if args.l1 is None else f"{args.l1:g}"
         print(f"{samples:,} samples per run (steps x batch); ReLU recipes' L1: {l1}")
+        print(describe(knobs))
         for scenario in args.scenarios:
             print(f"\n{scenario}", *table(store, runs, scenario), sep="\n")
         print("\nbest recipe per scenario (live MMCS at the end of the budget):")
