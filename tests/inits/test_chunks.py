@@ -42,7 +42,9 @@ def test_row_chunks_cover_the_rows_within_the_budget(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "n_atoms,candidates", [(64, 0), (600, 8)], ids=["whole-search", "screened"]
+    "n_atoms,candidates",
+    [(64, 0), (64, 8), (600, 8)],
+    ids=["whole-search", "whole-in-gram", "screened"],
 )
 def test_tiny_chunks_give_the_same_numbers(n_atoms, candidates, monkeypatch):
     """Chunks of MIN_ROWS rows (and screened parts of one row) against one chunk of the whole

@@ -61,12 +61,27 @@ def test_screening_every_atom_picks_as_the_whole_search_does(monkeypatch):
     assert torch.allclose(screened.residual, whole.residual, atol=1e-5)
 
 
-def test_a_dictionary_up_to_search_whole_times_the_candidates_is_searched_whole():
-    atoms, x, _ = sparse_data(pursuit.SEARCH_WHOLE * 8, 16, 300)
-    whole = matching_pursuit(x, atoms, 3)
+def test_a_dictionary_up_to_search_whole_times_the_candidates_is_searched_whole(monkeypatch):
+    """Not screened: in the Gram matrix's space, picking what the reference (candidates 0,
+    the residual's correlations recomputed at each step) picks, up to rounding."""
+    g = torch.Generator().manual_seed(0)
+    atoms = normalize_rows(torch.randn(pursuit.SEARCH_WHOLE * 8, 32, generator=g))
+    x = torch.randn(500, 32, generator=g)
+    reference = matching_pursuit(x, atoms, 5)
+    monkeypatch.setattr(pursuit, "screened_codes", None)  # calling it would fail
+    in_gram = matching_pursuit(x, atoms, 5, candidates=8)
+    assert torch.equal(in_gram.support, reference.support)
+    assert torch.allclose(in_gram.coef, reference.coef, atol=1e-5)
+    assert torch.allclose(in_gram.residual, reference.residual, atol=1e-5)
+
+
+def test_a_dictionary_past_gram_entries_is_searched_whole_as_the_reference(monkeypatch):
+    atoms, x, _ = sparse_data(64, 16, 300)
+    monkeypatch.setattr(pursuit, "GRAM_ENTRIES", 64**2 - 1)
+    reference = matching_pursuit(x, atoms, 3)
     assert all(
         torch.equal(a, b)
-        for a, b in zip(whole, matching_pursuit(x, atoms, 3, candidates=8), strict=True)
+        for a, b in zip(reference, matching_pursuit(x, atoms, 3, candidates=8), strict=True)
     )
 
 
@@ -102,9 +117,11 @@ def test_least_squares_matches_lstsq_and_survives_a_repeated_column():
     assert torch.isfinite(least_squares(repeated, target)).all()
 
 
-@pytest.mark.parametrize("candidates", [0, 8], ids=["whole", "screened"])
-def test_a_failed_solve_is_a_config_error_naming_the_option(candidates, monkeypatch):
-    monkeypatch.setattr(pursuit, "SEARCH_WHOLE", 0)
+@pytest.mark.parametrize(
+    "candidates,search_whole", [(0, 0), (8, 0), (8, 4)], ids=["whole", "screened", "in-gram"]
+)
+def test_a_failed_solve_is_a_config_error_naming_the_option(candidates, search_whole, monkeypatch):
+    monkeypatch.setattr(pursuit, "SEARCH_WHOLE", search_whole)
     g = torch.Generator().manual_seed(0)
     x = torch.randn(256, 16, generator=g)
     atoms = normalize_rows(torch.randn(32, 16, generator=g)) * 1e20  # Gram overflows float32

@@ -10,7 +10,10 @@ SEARCH_WHOLE times as many atoms, each sample's atoms are picked among the `cand
 its sample correlates with most: one product with the dictionary instead of k. The picks are
 the same wherever the atoms of the code were among them; a large dictionary in few dimensions
 holds atoms that only the residual reveals, so codes can differ there (docs/performance.md
-measures what that does to mod).
+measures what that does to mod). A smaller dictionary is searched whole, also after one
+product: the steps run in the atoms' space, on the rows of its Gram matrix (GRAM_ENTRIES), the
+same picks up to rounding. --omp-candidates 0 recomputes the residual's correlations with the
+whole dictionary at every step: the reference.
 """
 
 from __future__ import annotations
@@ -22,11 +25,15 @@ import torch.nn.functional as F
 
 from saeinit.config import ConfigError
 from saeinit.inits.chunks import row_chunks
-from saeinit.inits.screening import screened_codes
+from saeinit.inits.screening import GATHERED_ENTRIES, candidate_steps, screened_codes
 
 SEARCH_WHOLE = 32
 """A dictionary of at most this many times the candidates is searched whole at every step:
 there the whole search costs at most about twice the screening, and it is exact."""
+GRAM_ENTRIES = 2**22
+"""Entries of the largest atoms x atoms Gram matrix the whole search precomputes (16 MiB in
+float32: dictionaries of up to 2,048 atoms); a larger dictionary searched whole recomputes the
+residual's correlations at every step, as --omp-candidates 0 does."""
 CODE_RIDGE = 1e-5
 """Ridge added to the Gram matrix of a sample's chosen atoms (unit norm), so that a repeated
 atom leaves the code defined; it shifts the coefficients by about this much, relatively."""
@@ -114,11 +121,37 @@ def matching_pursuit(
 
 def _pursue(x: torch.Tensor, atoms: torch.Tensor, k: int, candidates: int) -> SparseCodes:
     chunks = row_chunks(x, len(atoms))
-    if candidates == 0 or len(atoms) <= SEARCH_WHOLE * candidates:
-        parts = [_code(chunk, atoms, k) for chunk in chunks]
-    else:
+    if candidates and len(atoms) > SEARCH_WHOLE * candidates:
         parts = screened_codes(chunks, atoms, k, candidates, CODE_RIDGE)
+    elif candidates and len(atoms) ** 2 <= GRAM_ENTRIES:
+        gram = atoms @ atoms.T
+        parts = [_code_in_gram(chunk, atoms, gram, k) for chunk in chunks]
+    else:
+        parts = [_code(chunk, atoms, k) for chunk in chunks]
     return SparseCodes(*(torch.cat(columns) for columns in zip(*parts, strict=True)))
+
+
+def _code_in_gram(
+    chunk: torch.Tensor, atoms: torch.Tensor, gram: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """k steps of matching pursuit of the rows of `chunk` among all atoms, in the atoms' space:
+    the rows' correlations with the atoms are computed once, and at each step the residual's
+    are those minus the picked atoms' rows of the Gram matrix `gram` weighted by their
+    coefficients (the screened search's steps with every atom a candidate), so a step costs
+    no product with the dictionary. Parts of the chunk keep their picked Gram rows within
+    GATHERED_ENTRIES. The support, coefficients and residual."""
+    alpha = chunk @ atoms.T
+    rows = max(1, GATHERED_ENTRIES // (max(k, 1) * len(atoms)))
+
+    def gram_row(pick: torch.Tensor) -> torch.Tensor:
+        return gram.index_select(0, pick.squeeze(1))
+
+    parts = []
+    for part, scores in zip(chunk.split(rows), alpha.split(rows), strict=True):
+        picks, coef = candidate_steps(scores, gram_row, k, CODE_RIDGE)
+        chosen = atoms.index_select(0, picks.reshape(-1)).view(*picks.shape, -1)
+        parts.append((picks, coef, part - torch.bmm(coef.unsqueeze(1), chosen).squeeze(1)))
+    return tuple(torch.cat(columns) for columns in zip(*parts, strict=True))
 
 
 def _code(

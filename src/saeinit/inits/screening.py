@@ -11,7 +11,7 @@ and the residual is formed once, at the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
@@ -89,23 +89,39 @@ def _code(
     """k steps of matching pursuit of the rows of `chunk` among their candidates `screened`
     [c, candidates, d] (indices `ids`, correlations with the rows `alpha`), in the candidates'
     space (the module docstring says how). Returns the support, coefficients and residual."""
-    steps, width = min(k, ids.shape[1]), ids.shape[1]
-    picks = torch.empty(len(chunk), 0, dtype=torch.long, device=chunk.device)
-    grams = torch.empty(len(chunk), steps, width, device=chunk.device)  # picks x candidates
+    width = ids.shape[1]
     flat = screened.view(-1, screened.shape[2])  # row r's candidate j is row r * width + j
     first = torch.arange(len(chunk), device=chunk.device).unsqueeze(1) * width
-    scores, coef = alpha.clone(), torch.empty(len(chunk), 0, device=chunk.device)
+
+    def gram_row(pick: torch.Tensor) -> torch.Tensor:
+        new = flat.index_select(0, (first + pick).squeeze(1)).unsqueeze(1)  # [c, 1, d]
+        return torch.bmm(new, screened.transpose(1, 2)).squeeze(1)
+
+    picks, coef = candidate_steps(alpha, gram_row, k, ridge)
+    chosen = flat.index_select(0, (first + picks).reshape(-1)).view(*picks.shape, -1)
+    residual = chunk - torch.bmm(coef.unsqueeze(1), chosen).squeeze(1)
+    return ids.gather(1, picks), coef, residual
+
+
+def candidate_steps(
+    alpha: torch.Tensor, gram_row: Callable[[torch.Tensor], torch.Tensor], k: int, ridge: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """k steps of matching pursuit in the space of each row's candidates: `alpha` [c, w] holds
+    the rows' correlations with their w candidates, `gram_row(pick [c, 1])` the correlations
+    [c, w] of each row's picked candidate with its candidates. Returns the picks (columns of
+    alpha, in the order picked) and their coefficients, both [c, min(k, w)]."""
+    steps, width = min(k, alpha.shape[1]), alpha.shape[1]
+    picks = torch.empty(len(alpha), 0, dtype=torch.long, device=alpha.device)
+    grams = torch.empty(len(alpha), steps, width, device=alpha.device)  # picks x candidates
+    scores, coef = alpha.clone(), torch.empty(len(alpha), 0, device=alpha.device)
     for step in range(steps):
         pick = scores.scatter_(1, picks, -torch.inf).argmax(dim=1, keepdim=True)
         picks = torch.cat([picks, pick], dim=1)
-        new = flat.index_select(0, (first + pick).squeeze(1)).unsqueeze(1)  # [c, 1, d]
-        grams[:, step] = torch.bmm(new, screened.transpose(1, 2)).squeeze(1)
+        grams[:, step] = gram_row(pick)
         known = grams[:, : step + 1]  # [c, s, candidates]
         gram = known.gather(2, picks.unsqueeze(1).expand(-1, step + 1, -1))  # [c, s, s]
         gram.diagonal(dim1=1, dim2=2).add_(ridge)
         target = alpha.gather(1, picks).unsqueeze(2)
         coef = torch.cholesky_solve(target, torch.linalg.cholesky(gram)).squeeze(2)
         scores = alpha - torch.bmm(coef.unsqueeze(1), known).squeeze(1)
-    chosen = flat.index_select(0, (first + picks).reshape(-1)).view(*picks.shape, -1)
-    residual = chunk - torch.bmm(coef.unsqueeze(1), chosen).squeeze(1)
-    return ids.gather(1, picks), coef, residual
+    return picks, coef
