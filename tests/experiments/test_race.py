@@ -15,14 +15,15 @@ from saeinit.experiments.race import (
 from saeinit.experiments.race_config import RaceConfig, entry_of, entry_settings
 
 
-def fake_run(seed, init_seconds, crossings, start=0.3, end=0.99, fired=None):
+def fake_run(seed, init_seconds, crossings, start=0.3, end=0.99, fired=None, prefix=""):
     """A stored run as ResultStore.runs() gives it; crossings: {threshold: (step, samples,
-    seconds) or None}."""
-    run = {"seed": seed, "init_seconds": init_seconds, "mmcs_initial": start, "mmcs_final": end}
+    seconds) or None}, of MMCS or (prefix "live_") of live MMCS."""
+    run = {"seed": seed, "init_seconds": init_seconds}
+    run |= {f"{prefix}mmcs_initial": start, f"{prefix}mmcs_final": end}
     for threshold in (95, 98, 99):
         hit = crossings.get(threshold)
         for part, value in zip(("step", "samples", "seconds"), hit or (None,) * 3, strict=True):
-            run[f"t{threshold}_{part}"] = value
+            run[f"{prefix}t{threshold}_{part}"] = value
     run["result"] = {"features_fired": fired} if fired else {}
     return run
 
@@ -72,6 +73,23 @@ def test_entry_numbers_are_medians_with_the_init_in_the_seconds():
     assert entry_numbers([fake_run(0, 1.0, {})]).fired is None  # stored before it was recorded
 
 
+def test_live_numbers_read_the_live_columns_only():
+    mmcs = fake_run(0, 2.0, {95: (10, 2560, 1.0)}, 0.9, 0.99)
+    live = fake_run(0, 2.0, {95: (40, 10240, 4.0)}, 0.7, 0.96, prefix="live_")
+    numbers = entry_numbers([mmcs | live], live=True)
+    assert (numbers.mmcs_start, numbers.mmcs_end) == (0.7, 0.96)
+    assert numbers.crossings[0.95] == Crossing(10240, 40, 6.0, 1)  # 4.0 s + the 2.0 s init
+    assert numbers.crossings[0.98] == Crossing(None, None, None, 0)
+    assert entry_numbers([mmcs | live]).crossings[0.95] == Crossing(2560, 10, 3.0, 1)
+
+
+def test_a_live_race_trains_every_run_through_its_budget():
+    runs = RaceConfig(measure="live").spec().points()
+    assert runs and all(p.config.train.target_mmcs == 1.0 for p in runs)
+    stopping = RaceConfig(measure="live", recipe="target_mmcs=0.9").spec().points()
+    assert all(p.config.train.target_mmcs == 0.9 for p in stopping)  # a recipe may still stop
+
+
 @pytest.mark.parametrize(
     ("settings", "option"),
     [
@@ -98,6 +116,7 @@ def test_entry_numbers_are_medians_with_the_init_in_the_seconds():
         ({"recipe": "architecture=gated"}, "recipe"),
         ({"recipe": "k=-1"}, "recipe"),
         ({"recipe": "no_such_setting=1"}, "recipe"),
+        ({"measure": "fvu"}, "measure"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_option(settings, option):
@@ -166,6 +185,20 @@ def test_a_tiny_race_measures_what_its_store_holds(tiny_race):
         (history,) = [r["history"] for r in found.runs[entry]]
         steps = [row["step"] for row in history]  # every 20 steps, and the last
         assert steps == sorted({*range(0, run["steps"], 20), run["steps"]})
+
+
+def test_a_live_race_measures_live_mmcs_from_the_same_kind_of_runs(tiny_race, tmp_path):
+    config = RaceConfig(out=str(tmp_path), measure="live", **TINY)
+    result = race(config)
+    with ResultStore(config.store_path(), readonly=True) as store:
+        stored = {r["init"]: r for r in store.runs()}
+    numbers = result.scenarios[0].numbers
+    for entry, init in (("orthogonal", "orthogonal"), ("mod+fitted", "mod")):
+        run = stored[init]
+        assert run["steps"] == 60 and run["settings"]["target_mmcs"] == 1.0
+        assert numbers[entry].mmcs_start == run["live_mmcs_initial"]
+        assert numbers[entry].mmcs_end == run["live_mmcs_final"]
+        assert numbers[entry].mmcs_end <= run["mmcs_final"]  # a live atom is also an atom
 
 
 def test_a_second_call_computes_nothing(tiny_race):

@@ -11,20 +11,23 @@ from saeinit.experiments.race_config import RaceConfig
 from saeinit.reports.race import crossing_cell, race_figure, race_lines, sklearn_lines
 
 
-def fake_run(seed, init_seconds, crossings, start, end):
-    """A stored run with its history; crossings: {threshold: (step, samples, seconds)}."""
+def fake_run(seed, init_seconds, crossings, start, end, target=0.99):
+    """A stored run with its history; crossings: {threshold: (step, samples, seconds)}, the
+    same for MMCS and live MMCS, and its live MMCS 0.01 below its MMCS in every row."""
     run = {"seed": seed, "init_seconds": init_seconds, "mmcs_initial": start, "mmcs_final": end}
+    run |= {"live_mmcs_initial": start - 0.01, "live_mmcs_final": end - 0.01}
     for threshold in (95, 98, 99):
         hit = crossings.get(threshold, (None, None, None))
         for part, value in zip(("step", "samples", "seconds"), hit, strict=True):
-            run[f"t{threshold}_{part}"] = value
-    config = {"train": {"batch_size": 256, "target_mmcs": 0.99}}
+            run[f"t{threshold}_{part}"] = run[f"live_t{threshold}_{part}"] = value
+    config = {"train": {"batch_size": 256, "target_mmcs": target}}
     run["result"] = {"config": config, "features_fired": {"1": 256, "10": 255}}
     last = max([0] + [hit[0] for hit in crossings.values()])
     run["history"] = [
-        {"step": 0, "samples": 0, "seconds": 0.0, "mmcs": start},
-        {"step": last, "samples": last * 256, "seconds": last / 200, "mmcs": end},
-    ]
+        {"step": 0, "samples": 0, "seconds": 0.0, "mmcs": start, "live_mmcs": start - 0.01},
+        {"step": last, "samples": last * 256, "seconds": last / 200, "mmcs": end,
+         "live_mmcs": end - 0.01},
+    ]  # fmt: skip
     return run
 
 
@@ -34,10 +37,11 @@ MOD = fake_run(0, 5.0, {95: (0, 0, 0.0), 98: (970, 248_320, 4.94), 99: (1990, 50
                0.962, 0.99)  # fmt: skip
 
 
-def fake_result(sklearn=None, sklearn_seconds=None) -> RaceResult:
-    config = RaceConfig(sklearn_seconds=sklearn_seconds)  # orthogonal, mod+fitted, 128x256
-    runs = {"orthogonal": [ORTHOGONAL], "mod+fitted": [MOD]}
-    numbers = {entry: entry_numbers(found) for entry, found in runs.items()}
+def fake_result(sklearn=None, sklearn_seconds=None, measure="mmcs", runs=None) -> RaceResult:
+    # orthogonal, mod+fitted, 128x256
+    config = RaceConfig(sklearn_seconds=sklearn_seconds, measure=measure)
+    runs = runs or {"orthogonal": [ORTHOGONAL], "mod+fitted": [MOD]}
+    numbers = {entry: entry_numbers(found, config.live()) for entry, found in runs.items()}
     return RaceResult(config, [ScenarioRace("128x256", numbers, runs, sklearn)], 2, 0)
 
 
@@ -71,6 +75,26 @@ def test_the_table_gives_each_entry_and_the_ratios_by_threshold():
     ]
 
 
+def test_a_live_table_names_live_mmcs_and_says_the_runs_train_their_budget():
+    whole = {"target": 1.0}
+    runs = {
+        "orthogonal": [fake_run(0, 0.01, {95: (5170, 1_323_520, 23.12)}, 0.249, 0.985, **whole)],
+        "mod+fitted": [fake_run(0, 5.0, {95: (0, 0, 0.0)}, 0.962, 0.99, **whole)],
+    }
+    lines = race_lines(fake_result(measure="live", runs=runs))
+    assert (
+        lines[1] == "toy 128x256, seed 0; L1 0.1, batch 256; each run trains all its 10,000 steps"
+    )
+    assert lines[3:6] == [
+        row("live MMCS at the start", ["0.2390", "0.9520"]),
+        row("live MMCS at the end", ["0.9750", "0.9800"]),
+        row("init seconds", ["0.01", "5.00"]),
+    ]
+    assert lines[6] == row(
+        "0.95 live MMCS: samples", ["1,323,520", "0"], "mod+fitted starts at or above it"
+    )
+
+
 def test_a_crossing_missed_by_some_seeds_says_how_many_reached_it():
     assert crossing_cell(Crossing(12_800, 50, 9.0, 2), "samples", 3) == "12,800 (2/3)"
     assert crossing_cell(Crossing(12_800, 50, 9.0, 2), "seconds", 3) == "9.00 (2/3)"
@@ -91,9 +115,14 @@ def test_scikit_learn_lines_only_when_asked_for():
     ]
     reached = fake_result([SklearnOutcome(0, 20.0, 0.951)], 30.0)
     assert sklearn_lines(reached.scenarios[0], reached)[-1].endswith(": 4.00x")  # 20 / 5.00
+    live = fake_result([SklearnOutcome(0, 20.0, 0.951)], 30.0, measure="live")
+    assert sklearn_lines(live.scenarios[0], live)[-1].endswith(
+        ": 4.00x (mod+fitted to 0.95 live MMCS; scikit-learn has no encoder)"
+    )
 
 
 def test_the_figure_is_written_as_png(tmp_path):
-    path = race_figure(fake_result(), tmp_path / "new" / "race.png")
-    assert path == tmp_path / "new" / "race.png"
-    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for measure in ("mmcs", "live"):
+        path = race_figure(fake_result(measure=measure), tmp_path / measure / "race.png")
+        assert path == tmp_path / measure / "race.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -52,15 +52,17 @@ def median_or_none(values: list) -> float | None:
     return statistics.median(reached + [float("inf")] * (len(values) - len(reached)))
 
 
-def entry_numbers(runs: list[dict]) -> EntryNumbers:
-    """The numbers of one entry's stored runs (one per seed) on one scenario."""
+def entry_numbers(runs: list[dict], live: bool = False) -> EntryNumbers:
+    """The numbers of one entry's stored runs (one per seed) on one scenario, of MMCS or, when
+    `live`, of live MMCS."""
+    prefix = "live_" if live else ""
 
     def median(column: str) -> float:
         return statistics.median(run[column] for run in runs)
 
     crossings = {}
     for threshold in THRESHOLDS:
-        step, samples, seconds = (threshold_column(threshold, part) for part in CROSSING_PARTS)
+        step, samples, seconds = (threshold_column(threshold, p, live) for p in CROSSING_PARTS)
         took = [None if r[seconds] is None else r[seconds] + r["init_seconds"] for r in runs]
         medians = [median_or_none([run[column] for run in runs]) for column in (samples, step)]
         reached = sum(run[samples] is not None for run in runs)
@@ -69,7 +71,8 @@ def entry_numbers(runs: list[dict]) -> EntryNumbers:
     # runs stored before the feature ceiling was recorded have none
     fired = tuple(statistics.median(f[n] for f in counted) for n in ("1", "10") if counted)
     return EntryNumbers(
-        median("mmcs_initial"), median("mmcs_final"), median("init_seconds"), crossings,
+        median(f"{prefix}mmcs_initial"), median(f"{prefix}mmcs_final"), median("init_seconds"),
+        crossings,
         fired or None,
     )  # fmt: skip
 
@@ -166,7 +169,7 @@ def race(config: RaceConfig, echo=None) -> RaceResult:
     scenarios, seeds = [], config.seed_list()
     for scenario in config.scenario_list():
         found = {entry: runs[scenario, entry] for entry in config.entry_list()}
-        numbers = {entry: entry_numbers(entry_runs) for entry, entry_runs in found.items()}
+        numbers = {e: entry_numbers(runs_of_e, config.live()) for e, runs_of_e in found.items()}
         ours = numbers[config.pair()[1]].crossings[SKLEARN_TARGET].seconds
         raced = config.sklearn_seconds is not None and ours is not None  # else no time to beat
         sklearn = (

@@ -1,5 +1,5 @@
-"""The race's printed table and its figure: MMCS against samples and against seconds (the
-init's included), one line per entry and seed."""
+"""The race's printed table and its figure: MMCS (or live MMCS, --measure live) against samples
+and against seconds (the init's included), one line per entry and seed."""
 
 from __future__ import annotations
 
@@ -39,29 +39,35 @@ def race_lines(result: RaceResult) -> list[str]:
     return lines
 
 
+def measured(config: RaceConfig) -> str:
+    """The name of what the race measures, as its table and figure write it."""
+    return "live MMCS" if config.live() else "MMCS"
+
+
 def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
-    entries, names = config.entry_list(), config.pair()
+    entries, names, what = config.entry_list(), config.pair(), measured(config)
     baseline, best = (found.numbers[name] for name in names)
     seeds = config.seed_list()
     first = found.runs[entries[0]][0]["result"]["config"]
     which = f"seed {seeds[0]}" if len(seeds) == 1 else f"medians over seeds {_ints(seeds)}"
+    target, budget = first["train"]["target_mmcs"], config.budget(found.scenario)
+    stop = f"stops at {target} MMCS or after" if target < 1 else "trains all its"
     lines = [
         f"toy {found.scenario}, {which}; L1 {config.l1_of(found.scenario):g}, batch "
-        f"{first['train']['batch_size']}; each run stops at {first['train']['target_mmcs']} MMCS or after "
-        f"{config.budget(found.scenario):,} steps"
+        f"{first['train']['batch_size']}; each run {stop} {budget:,} steps"
         + (f"; recipe: {config.recipe}" if config.recipe else ""),
         _row("", entries, f"{names[0]} / {names[1]}"),
     ]
     for label, column, digits in (
-        ("MMCS at the start", "mmcs_start", 4),
-        ("MMCS at the end", "mmcs_end", 4),
+        (f"{what} at the start", "mmcs_start", 4),
+        (f"{what} at the end", "mmcs_end", 4),
         ("init seconds", "init_seconds", 2),
     ):
         lines.append(
             _row(label, [f"{getattr(found.numbers[e], column):.{digits}f}" for e in entries])
         )
     for threshold in THRESHOLDS:
-        for part, label in (("samples", f"{threshold} MMCS: samples"), ("steps", "  steps"),
+        for part, label in (("samples", f"{threshold} {what}: samples"), ("steps", "  steps"),
                             ("seconds", "  seconds (+init)")):  # fmt: skip
             cells = [
                 crossing_cell(found.numbers[e].crossings[threshold], part, len(found.runs[e]))
@@ -94,7 +100,9 @@ def sklearn_lines(found: ScenarioRace, result: RaceResult) -> list[str]:
     if config.sklearn_seconds is None:
         return []
     if found.sklearn is None:
-        return [f"scikit-learn: not raced ({best} did not reach {SKLEARN_TARGET} MMCS)"]
+        return [
+            f"scikit-learn: not raced ({best} did not reach {SKLEARN_TARGET} {measured(config)})"
+        ]
     times = ", ".join(
         "not reached" if o.seconds is None else f"{o.seconds:.2f}" for o in found.sklearn
     )
@@ -106,7 +114,12 @@ def sklearn_lines(found: ScenarioRace, result: RaceResult) -> list[str]:
         f"  seconds to {SKLEARN_TARGET} MMCS: {times}; MMCS at the end: "
         + ", ".join(f"{o.mmcs:.4f}" for o in found.sklearn),
         f"  wall-clock to {SKLEARN_TARGET} MMCS, scikit-learn / {best}: "
-        + ratio(theirs, ours, ("scikit-learn", best)),
+        + ratio(theirs, ours, ("scikit-learn", best))
+        + (
+            f" ({best} to {SKLEARN_TARGET} live MMCS; scikit-learn has no encoder)"
+            if config.live()
+            else ""
+        ),
     ]
 
 
@@ -120,8 +133,9 @@ def _ints(values: list[int]) -> str:
 
 
 def race_figure(result: RaceResult, path: Path) -> Path:
-    """MMCS against training samples (left) and against seconds with the init's (right), one
-    row of panels per scenario; a marker where a run first reached each threshold."""
+    """MMCS (or live MMCS) against training samples (left) and against seconds with the
+    init's (right), one row of panels per scenario; a marker where a run first reached each
+    threshold."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -129,7 +143,8 @@ def race_figure(result: RaceResult, path: Path) -> Path:
 
     from saeinit.reports.figures import init_color, variant_style
 
-    entries = result.config.entry_list()
+    entries, live, what = result.config.entry_list(), result.config.live(), measured(result.config)
+    column = "live_mmcs" if live else "mmcs"
     encoders = list(dict.fromkeys(entry.partition("+")[2] for entry in entries))
     rows = len(result.scenarios)
     fig, axes = plt.subplots(
@@ -141,23 +156,24 @@ def race_figure(result: RaceResult, path: Path) -> Path:
             style = {"color": init_color(init), "ls": variant_style(encoder, encoders)}
             for run in found.runs[entry]:
                 label = f"{entry} (seed {run['seed']})" if len(found.runs[entry]) > 1 else entry
-                points = [row for row in run["history"] if row["mmcs"] is not None]
-                mmcs = [row["mmcs"] for row in points]
+                points = [row for row in run["history"] if row[column] is not None]
+                mmcs = [row[column] for row in points]
                 seconds = [run["init_seconds"] + row["seconds"] for row in points]
                 by_samples.plot([row["samples"] for row in points], mmcs, label=label, **style)
                 by_seconds.plot(seconds, mmcs, label=label, **style)
                 for threshold in THRESHOLDS:
-                    samples = run[threshold_column(threshold, "samples")]
+                    samples = run[threshold_column(threshold, "samples", live)]
                     if samples is not None:
-                        took = run[threshold_column(threshold, "seconds")] + run["init_seconds"]
+                        took = run[threshold_column(threshold, "seconds", live)]
+                        took += run["init_seconds"]
                         by_samples.plot([samples], [threshold], "o", ms=4, color=style["color"])
                         by_seconds.plot([took], [threshold], "o", ms=4, color=style["color"])
-        for ax, what in ((by_samples, "training samples"), (by_seconds, "seconds, init included")):
+        for ax, axis in ((by_samples, "training samples"), (by_seconds, "seconds, init included")):
             for threshold in THRESHOLDS:
                 ax.axhline(threshold, color="gray", ls=":", lw=0.8)
-            ax.set(xlabel=what, title=f"{found.scenario}: MMCS against {what}")
+            ax.set(xlabel=axis, title=f"{found.scenario}: {what} against {axis}")
             ax.grid(alpha=0.3)
-        by_samples.set_ylabel("MMCS")
+        by_samples.set_ylabel(what)
         by_samples.legend(
             loc="lower right", fontsize=8, title="dots: first at each threshold", title_fontsize=8
         )
