@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 
 def normalize_rows(vectors: torch.Tensor) -> torch.Tensor:
     """Scale each row to unit L2 norm (zero rows stay zero)."""
     return vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def all_finite(values: torch.Tensor) -> bool:
+    """Whether every value is finite, from one pass: a NaN makes both the min and the max NaN,
+    and an infinity is one of them. (torch.isfinite builds boolean copies of the whole tensor
+    first, which costs many times more on a large sample.)"""
+    if values.numel() == 0:
+        return True
+    low, high = torch.aminmax(values)
+    return math.isfinite(low.item()) and math.isfinite(high.item())

@@ -14,6 +14,7 @@ import torch
 from saeinit.config import ConfigError
 from saeinit.data.limits import MAX_SQUARED_NORM
 from saeinit.seeding import torch_generator
+from saeinit.tensors import all_finite
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 """How a zip archive starts (a member, or an empty archive): an .npz file is a zip of .npy files."""
@@ -24,6 +25,9 @@ DAMAGED = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, Runtim
 """What numpy and zipfile raise on a damaged archive: a truncated or corrupt zip, a member that
 does not inflate, a short read, an encrypted member, a compression method not supported."""
 CHUNK_ROWS = 1 << 16
+VARIANCE_ROWS = 1 << 12
+"""Rows a dataset's variance check reads at a time: a block that stays in cache, since whole
+samples' float64 copies and squared differences cost several times more."""
 
 
 class ArrayDataset:
@@ -97,14 +101,14 @@ def _finite_float32(name: str, values: torch.Tensor) -> torch.Tensor:
         raise ConfigError("data", f"{name} is complex; expected real numbers")
     if not values.is_floating_point():
         values = values.double()
-    finite = torch.isfinite(values)
-    if not finite.all():
+    if not all_finite(values):
+        finite = torch.isfinite(values)
         nan = int(torch.isnan(values).sum())
         raise ConfigError(
             "data", f"{name} contains NaN or inf ({nan} NaN, {int((~finite).sum()) - nan} inf)"
         )
     as_float = values.float()
-    if not torch.isfinite(as_float).all():
+    if not all_finite(as_float):
         peak = values.abs().max().item()
         raise ConfigError(
             "data", f"{name} holds values beyond float32's range (up to {peak:.3g}); rescale it"
@@ -120,7 +124,8 @@ def _checked_x(x: torch.Tensor) -> torch.Tensor:
     x = _finite_float32("x", x)
     if len(x) == 1:
         raise ConfigError("data", "x has a single row: an SAE cannot learn from one sample")
-    peak = x.abs().max().item()
+    low, high = torch.aminmax(x)
+    peak = max(-low.item(), high.item())
     if peak == 0:
         raise ConfigError("data", f"x is all zeros ({len(x)} x {x.shape[1]}): nothing to learn")
     if peak * peak * x.shape[1] > MAX_SQUARED_NORM:  # the bound cannot rule out an overflow
@@ -145,9 +150,11 @@ def _checked_x(x: torch.Tensor) -> torch.Tensor:
 
 
 def _total_variance(x: torch.Tensor) -> float:
-    """Sum over rows of ||x - mean||^2, with each square in float32 as training computes it."""
-    mean = x.mean(dim=0, dtype=torch.float64).float()
-    return sum((chunk - mean).pow(2).sum().item() for chunk in x.split(CHUNK_ROWS))
+    """Sum over rows of ||x - mean||^2, with each square in float32 as training computes it and
+    the mean summed in float64 (so rows that are all the same give exactly 0)."""
+    blocks = x.split(VARIANCE_ROWS)
+    mean = (sum(block.double().sum(dim=0) for block in blocks) / len(x)).float()
+    return sum((block - mean).pow_(2).sum().item() for block in blocks)
 
 
 def _checked_features(features: torch.Tensor, dim: int) -> torch.Tensor:

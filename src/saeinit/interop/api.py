@@ -19,6 +19,7 @@ from saeinit.config import ConfigError
 from saeinit.data.dataset import ArrayDataset
 from saeinit.inits import InitConfig, get
 from saeinit.interop.weights import InitialWeights, sae_weights
+from saeinit.tensors import all_finite
 from saeinit.training.run import initialised_model
 from saeinit.training.sources import dataset_source
 
@@ -98,8 +99,8 @@ def _sample(activations, samples: int, dict_size: int) -> torch.Tensor:
         x = _first_rows(activations, samples)
     if len(x) == 0:
         raise ConfigError("activations", "is empty; pass at least dict_size samples")
-    bad = int((~torch.isfinite(x)).any(dim=1).sum())
-    if bad:
+    if not all_finite(x):
+        bad = int((~torch.isfinite(x)).any(dim=1).sum())
         raise ConfigError(
             "activations",
             f"{bad} of its {len(x)} samples hold NaN or inf; drop or fix them before the init",
