@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from saeinit.tensors import all_finite, normalize_rows
+from saeinit.tensors import all_finite, non_finite_rows, normalize_rows
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
@@ -27,3 +27,11 @@ def test_empty_integer_and_extreme_tensors():
 def test_normalize_rows_leaves_zero_rows_zero():
     rows = normalize_rows(torch.tensor([[3.0, 4.0], [0.0, 0.0]]))
     assert torch.equal(rows, torch.tensor([[0.6, 0.8], [0.0, 0.0]]))
+
+
+def test_non_finite_rows_counts_rows_not_values():
+    x = torch.randn(50, 4)
+    assert non_finite_rows(x) == 0
+    x[3, 0] = x[3, 2] = float("nan")  # two bad values, one row
+    x[40, 1] = -float("inf")
+    assert non_finite_rows(x) == 2

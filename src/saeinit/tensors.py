@@ -20,3 +20,11 @@ def all_finite(values: torch.Tensor) -> bool:
         return True
     low, high = torch.aminmax(values)
     return math.isfinite(low.item()) and math.isfinite(high.item())
+
+
+def non_finite_rows(values: torch.Tensor) -> int:
+    """How many rows of `values` [n, d] hold a NaN or inf (counted only when `all_finite`
+    finds one)."""
+    if all_finite(values):
+        return 0
+    return int((~torch.isfinite(values)).any(dim=1).sum())

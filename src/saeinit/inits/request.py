@@ -20,15 +20,15 @@ import torch
 from saeinit.config import ConfigError
 from saeinit.inits.config import InitConfig
 from saeinit.inits.registry import get
-from saeinit.tensors import all_finite, normalize_rows
+from saeinit.tensors import non_finite_rows, normalize_rows
 
 
 def finite_sample(sample: torch.Tensor) -> torch.Tensor:
     """`sample` [n, dim] as float32, refused (ConfigError) if any value is NaN or inf: an init
     would turn it into non-finite atoms or a scikit-learn traceback."""
     sample = sample.float()
-    if not all_finite(sample):
-        bad = int((~torch.isfinite(sample)).any(dim=1).sum())
+    bad = non_finite_rows(sample)
+    if bad:
         raise ConfigError(
             "init-samples",
             f"{bad} of the {len(sample)} samples drawn for the init contain NaN or inf values; "

@@ -19,7 +19,7 @@ from saeinit.config import ConfigError
 from saeinit.data.dataset import ArrayDataset
 from saeinit.inits import InitConfig, get
 from saeinit.interop.weights import InitialWeights, sae_weights
-from saeinit.tensors import all_finite
+from saeinit.tensors import non_finite_rows
 from saeinit.training.run import initialised_model
 from saeinit.training.sources import dataset_source
 
@@ -99,8 +99,8 @@ def _sample(activations, samples: int, dict_size: int) -> torch.Tensor:
         x = _first_rows(activations, samples)
     if len(x) == 0:
         raise ConfigError("activations", "is empty; pass at least dict_size samples")
-    if not all_finite(x):
-        bad = int((~torch.isfinite(x)).any(dim=1).sum())
+    bad = non_finite_rows(x)
+    if bad:
         raise ConfigError(
             "activations",
             f"{bad} of its {len(x)} samples hold NaN or inf; drop or fix them before the init",
