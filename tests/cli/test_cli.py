@@ -119,7 +119,9 @@ def test_max_steps_0_evaluates_the_start_and_still_writes_json_and_saves(
     # the saved SAE is the start: training on from it begins at the same MMCS
     again = tmp_path / "again.json"
     start = ["train", *tiny_cli, "--max-steps", "0", "--start-from", str(saved)]
+    capsys.readouterr()
     assert main([*start, "--json", str(again)]) == 0
+    assert f"start {saved}  dict 16" in capsys.readouterr().out  # not the unused default init
     assert json.loads(again.read_text())["mmcs_initial"] == pytest.approx(
         result["mmcs_initial"], abs=1e-6
     )

@@ -86,8 +86,10 @@ def summary(result: dict) -> str:
         if info.get("hook_name")
         else config["data_file"] or f"toy {config['toy']['dim']}x{config['toy']['features']}"
     )
+    start_from = config.get("start_from")
+    start = f"start {start_from}" if start_from else f"init {config['init']['init']}"
     lines = [
-        f"data {source}  init {config['init']['init']}  dict {result['dict_size']}  "
+        f"data {source}  {start}  dict {result['dict_size']}  "
         f"l1 {config['sae']['l1']}  batch {config['train']['batch_size']}  "
         f"lr {config['train']['lr']}  threads {result['threads']}",
         f"init {result['init_seconds']:.3f}s  train {result['train_seconds']:.2f}s  "
