@@ -3,7 +3,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
-from saeinit.inits.encoder import fitted_encoder
+from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
 from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
 
@@ -55,6 +55,23 @@ def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time(mo
     assert fitted["mmcs_initial"] == default["mmcs_initial"]  # the same dictionary
     assert fitted["history"][0]["mse"] < 0.5 * default["history"][0]["mse"]
     assert fitted["init_seconds"] >= FIT_DELAY  # the fit's time counts in the init's
+
+
+@pytest.mark.parametrize("init_samples", [None, 1000, FIT_SAMPLES + 3000])
+def test_the_encoder_is_fitted_on_init_samples_when_they_are_more(monkeypatch, init_samples):
+    import saeinit.training.run as run_module
+
+    rows = []
+
+    def spy(atoms, sample, *args):
+        rows.append(len(sample))
+        return fitted_encoder(atoms, sample, *args)
+
+    monkeypatch.setattr(run_module, "fitted_encoder", spy)
+    settings = dict(scenario="8x16", init="data", encoder_init="fitted", omp_k=2, max_steps=0,
+                    init_samples=init_samples, threads=1, progress=False)  # fmt: skip
+    run(config_from_settings(settings))
+    assert rows == [max(FIT_SAMPLES, init_samples or 0)]
 
 
 FIT_DELAY = 2.0

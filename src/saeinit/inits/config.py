@@ -29,7 +29,8 @@ class InitConfig:
     init_samples: int | None = None
     """How many data samples an informed init may look at (unset: the init's own default, smaller
     for outliers, whose LocalOutlierFactor costs the square of it, and larger for mod; raised to
-    what the init needs for the atoms it takes from its sample)."""
+    what the init needs for the atoms it takes from its sample). The fitted encoder is fitted on
+    as many samples when that is more than its own default."""
     svd_fill: str = "blocks"
     """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
     samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""

@@ -18,12 +18,20 @@ import torch
 from saeinit.inits.pursuit import CodeMatrix, check_omp_k, matching_pursuit, unsolvable
 
 FIT_SAMPLES = 16384
-"""Samples the encoder is fitted on."""
+"""Samples the encoder is fitted on, unless --init-samples asks for more (`fit_samples`)."""
 OPTION = "encoder-init"
 """The option errors of the fit name."""
 RIDGE = 1e-6
 """Ridge on the normal equations, relative to their mean diagonal (keeps the solve defined
 when the data spans fewer than d directions)."""
+
+
+def fit_samples(init_samples: int | None) -> int:
+    """How many samples the encoder is fitted on: FIT_SAMPLES, or --init-samples when larger.
+    A latent's column is regressed on the samples whose codes use it, so a feature rare enough
+    to need a large init sample for its atom needs as many samples for a read-out that fires on
+    it: fitted on fewer, its column is fitted to codes that are almost all zero."""
+    return max(FIT_SAMPLES, init_samples or 0)
 
 
 def fitted_encoder(

@@ -14,7 +14,7 @@ from saeinit.cpu import configure_cpu
 from saeinit.data.source import Source, scaled
 from saeinit.inits import InitRequest, draw_sample, initialize
 from saeinit.inits.dictlearn import check_omp_k
-from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
+from saeinit.inits.encoder import fit_samples, fitted_encoder
 from saeinit.models.base import SAE
 from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
@@ -131,7 +131,7 @@ def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
     if config.sae.encoder_init == "tied":
         model.tie_encoder()
     elif config.sae.encoder_init == "fitted":
-        sample = draw_sample(request, FIT_SAMPLES)
+        sample = draw_sample(request, fit_samples(config.init.init_samples))
         k, candidates = config.init.omp_k, config.init.omp_candidates
         model.set_encoder(*fitted_encoder(model.W_dec.detach(), sample, k, candidates))
     return time.perf_counter() - start
