@@ -28,10 +28,18 @@ TRAINING_ONLY = (
     "max_steps",
     "target_mmcs",
     "resample_every",
+    "resample_duplicates",
     "target_fvu",
     "eval_every",
     "log_every",
     "progress",
+    "lr_warmup_steps",
+    "lr_decay_fraction",
+    "l1_warmup_steps",
+    "decoder_lr_scale",
+    "auxk",
+    "auxk_coefficient",
+    "auxk_dead_samples",
 )
 """TrainConfig's settings that only training reads (the init uses their defaults); the batch
 size stays, as the data sources draw in batches (toy data's correlation, the activations'

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from saeinit.config import (
+    ConfigError,
     require_device,
     require_in_unit_interval,
     require_integer,
@@ -42,6 +43,12 @@ class TrainConfig:
     """Every this many steps, re-seed the latents that did not fire since the last time from
     the residuals of the worst-reconstructed samples seen since then (Anthropic-style
     resampling; unset: never)."""
+    resample_duplicates: float | None = None
+    """With --resample-every: also re-seed each latent whose atom has a cosine above this
+    with the atom of a latent that fired more since the last resampling. An L1 penalty costs
+    the same whether one latent or two carry a feature, so a duplicate neither dies nor is
+    resampled as dead, and holds a latent that a feature no atom has found could take (unset:
+    dead latents only)."""
     target_fvu: float | None = None
     """Record the step, samples and seconds at which the held-out FVU first falls to this
     value (checked every --eval-every steps); training goes on to its budget."""
@@ -105,6 +112,7 @@ class TrainConfig:
         require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
         require_positive("target-fvu", self.target_fvu, allow_none=True)
         require_positive("resample-every", self.resample_every, allow_none=True)
+        self._check_resample_duplicates()
         require_positive("threads", self.threads, allow_none=True)
         require_device("device", self.device)
         for option in ("lr_warmup_steps", "l1_warmup_steps"):
@@ -113,6 +121,15 @@ class TrainConfig:
         require_in_unit_interval("lr-decay-fraction", self.lr_decay_fraction)
         require_non_negative("decoder-lr-scale", self.decoder_lr_scale)
         require_non_negative("auxk-coefficient", self.auxk_coefficient)
+
+    def _check_resample_duplicates(self) -> None:
+        if self.resample_duplicates is None:
+            return
+        require_in_unit_interval("resample-duplicates", self.resample_duplicates, open_left=True)
+        if self.resample_every is None:
+            raise ConfigError(
+                "resample-duplicates", "re-seeds latents when resampling: set --resample-every too"
+            )
 
     def torch_device(self) -> torch.device:
         """The device this config resolves to (auto: cuda if available)."""

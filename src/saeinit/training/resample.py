@@ -9,6 +9,11 @@ seen once in thousands of batches still reaches it. The encoder row is the atom 
 0.2 x the mean norm of the live encoder rows, its bias 0, whatever else the architecture keeps
 per latent restarted (`SAE.reset_latent_state`: JumpReLU's threshold), and Adam's state for
 the latent is reset.
+
+With `--resample-duplicates` a latent whose atom nearly repeats the atom of a latent that fired
+more is re-seeded too: an L1 penalty costs the same whether one latent or two carry a feature,
+so such a duplicate neither dies nor is resampled as dead, and holds a latent that a feature no
+atom has found yet could take.
 """
 
 from __future__ import annotations
@@ -21,22 +26,42 @@ from saeinit.tensors import normalize_rows
 ENCODER_SCALE = 0.2
 POOL_SIZE = 4096
 """Residuals the pool keeps: the largest seen since the last resampling."""
+CHUNK_LATENTS = 4096
+"""Rows of the atoms' cosine matrix built at once when looking for duplicates."""
 
 
-class DeadLatentTracker:
-    """Which latents fired at least once since the last reset."""
+class FiringCounter:
+    """How many samples each latent fired on since the last reset."""
 
     def __init__(self, n_latents: int, device: torch.device):
-        self.fired = torch.zeros(n_latents, dtype=torch.bool, device=device)
+        self.fires = torch.zeros(n_latents, dtype=torch.long, device=device)
 
     def update(self, acts: torch.Tensor) -> None:
-        self.fired |= (acts > 0).any(dim=0)
+        self.fires += (acts > 0).sum(dim=0)
 
     def dead(self) -> torch.Tensor:
-        return (~self.fired).nonzero().squeeze(1)
+        return (self.fires == 0).nonzero().squeeze(1)
 
     def reset(self) -> None:
-        self.fired.zero_()
+        self.fires.zero_()
+
+
+@torch.no_grad()
+def duplicates(atoms: torch.Tensor, fires: torch.Tensor, max_cosine: float) -> torch.Tensor:
+    """The latents whose atom (a row of `atoms`) has a cosine above `max_cosine` with the atom
+    of a latent that fired more (`fires`; on a tie, the one of lower index): of each group of
+    near-copies, all but the most used."""
+    unit = normalize_rows(atoms)
+    index = torch.arange(len(unit), device=unit.device)
+    found = []
+    for start in range(0, len(unit), CHUNK_LATENTS):
+        rows = index[start : start + CHUNK_LATENTS]
+        close = unit[rows] @ unit.T > max_cosine
+        close[torch.arange(len(rows)), rows] = False
+        busier = fires[None, :] > fires[rows, None]
+        tie = (fires[None, :] == fires[rows, None]) & (index[None, :] < rows[:, None])
+        found.append(rows[(close & (busier | tie)).any(dim=1)])
+    return torch.cat(found)
 
 
 class ResidualPool:
@@ -54,6 +79,34 @@ class ResidualPool:
 
     def reset(self) -> None:
         self.residuals = None
+
+
+class Resampler:
+    """Every `every` steps, re-seed the latents that did not fire since the last time (and,
+    with `max_cosine`, the duplicates) from the pooled residuals."""
+
+    def __init__(self, model: SAE, every: int, max_cosine: float | None, seed: int):
+        self.every, self.max_cosine = every, max_cosine
+        self.counter = FiringCounter(model.d_sae, model.W_dec.device)
+        self.pool = ResidualPool()
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def observe(self, acts: torch.Tensor, residuals: torch.Tensor) -> None:
+        self.counter.update(acts)
+        self.pool.update(residuals)
+
+    def after_step(self, step: int, model: SAE, optimizer: torch.optim.Adam) -> int:
+        """Resample if `step` is due; returns how many latents were re-seeded."""
+        if step % self.every:
+            return 0
+        latents = self.counter.dead()
+        if self.max_cosine is not None:
+            copies = duplicates(model.W_dec, self.counter.fires, self.max_cosine)
+            latents = torch.unique(torch.cat([latents, copies]))
+        count = resample(model, optimizer, latents, self.pool.residuals, self.generator)
+        self.counter.reset()
+        self.pool.reset()
+        return count
 
 
 @torch.no_grad()

@@ -20,7 +20,7 @@ from saeinit.training.auxk import AuxK
 from saeinit.training.config import STEP_UNIT, THRESHOLDS, TrainConfig
 from saeinit.training.divergence import DivergenceCheck, TrainingDiverged
 from saeinit.training.progress import Progress
-from saeinit.training.resample import DeadLatentTracker, ResidualPool, resample
+from saeinit.training.resample import Resampler
 from saeinit.training.schedule import Schedule, build_optimizer
 
 
@@ -161,9 +161,9 @@ def train(
 
     step = samples = resampled = 0
     train_seconds = 0.0
-    tracker = DeadLatentTracker(model.d_sae, model.W_dec.device) if config.resample_every else None
-    pool = ResidualPool()
-    resample_generator = torch.Generator().manual_seed(config.seed)
+    resampler = None
+    if config.resample_every:
+        resampler = Resampler(model, config.resample_every, config.resample_duplicates, config.seed)
     reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
     progress = Progress(config.max_steps, config.progress)
     while step < config.max_steps and not reached:
@@ -173,16 +173,11 @@ def train(
         schedule.set_lr(optimizer, step)
         out, loss = _update(model, optimizer, batch, schedule.sparsity_factor(step), auxk)
         divergence.add(batch, out.mse)
-        if tracker is not None:
-            tracker.update(out.acts.detach())
-            pool.update(batch - out.x_hat.detach())
         step += 1
         samples += len(batch)
-        if tracker is not None and step % config.resample_every == 0:
-            dead = tracker.dead()
-            resampled += resample(model, optimizer, dead, pool.residuals, resample_generator)
-            tracker.reset()
-            pool.reset()
+        if resampler is not None:
+            resampler.observe(out.acts.detach(), batch - out.x_hat.detach())
+            resampled += resampler.after_step(step, model, optimizer)
         train_seconds += time.perf_counter() - start
 
         last = step == config.max_steps
