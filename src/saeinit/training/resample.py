@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 
 from saeinit.models import SAE
+from saeinit.models.base import ForwardOutput
 from saeinit.tensors import normalize_rows
 
 ENCODER_SCALE = 0.2
@@ -91,9 +92,10 @@ class Resampler:
         self.pool = ResidualPool()
         self.generator = torch.Generator().manual_seed(seed)
 
-    def observe(self, acts: torch.Tensor, residuals: torch.Tensor) -> None:
-        self.counter.update(acts)
-        self.pool.update(residuals)
+    def observe(self, batch: torch.Tensor, out: ForwardOutput) -> None:
+        """Count the batch's firings and pool its residuals."""
+        self.counter.update(out.acts.detach())
+        self.pool.update(batch - out.x_hat.detach())
 
     def after_step(self, step: int, model: SAE, optimizer: torch.optim.Adam) -> int:
         """Resample if `step` is due; returns how many latents were re-seeded."""

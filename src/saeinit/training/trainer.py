@@ -176,7 +176,7 @@ def train(
         step += 1
         samples += len(batch)
         if resampler is not None:
-            resampler.observe(out.acts.detach(), batch - out.x_hat.detach())
+            resampler.observe(batch, out)
             resampled += resampler.after_step(step, model, optimizer)
         train_seconds += time.perf_counter() - start
 
