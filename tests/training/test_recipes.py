@@ -199,6 +199,7 @@ def test_recipes_enter_the_run_key_and_their_defaults_leave_it_alone():
     assert run_key(config_from_settings({"auxk": False, "decoder_lr_scale": 1.0})) == reference
     recipes = [{"auxk": True}, {"lr_warmup_steps": 10}, {"lr_decay_fraction": 0.2},
                {"l1_warmup_steps": 10}, {"decoder_lr_scale": 0.5}, {"resample_every": 100},
-               {"resample_every": 100, "resample_duplicates": 0.9}]  # fmt: skip
+               {"resample_every": 100, "resample_duplicates": 0.9},
+               {"resample_every": 100, "resample_threshold": 0.3}]  # fmt: skip
     keys = {run_key(config_from_settings(recipe)) for recipe in recipes}
     assert len(keys) == len(recipes) and reference not in keys

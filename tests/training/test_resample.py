@@ -81,9 +81,33 @@ def test_resampling_duplicates_separates_two_latents_on_one_feature():
 
 
 @pytest.mark.parametrize(
-    "settings", [{"resample_duplicates": 0.9}, {"resample_duplicates": 0.0, "resample_every": 5}]
+    "settings, option",
+    [
+        ({"resample_duplicates": 0.9}, "resample-duplicates"),
+        ({"resample_duplicates": 0.0, "resample_every": 5}, "resample-duplicates"),
+        ({"resample_threshold": 0.3}, "resample-threshold"),
+        ({"resample_threshold": -0.1, "resample_every": 5}, "resample-threshold"),
+    ],
 )
-def test_bad_duplicate_resampling_is_refused(settings):
+def test_bad_resampling_settings_are_refused(settings, option):
     with pytest.raises(ConfigError) as err:
         TrainConfig(**settings)
-    assert err.value.option == "resample-duplicates"
+    assert err.value.option == option
+
+
+def test_a_reseeded_latent_fires_only_above_its_threshold():
+    model = ReLUSAE(2, 3, 0.1)
+    with torch.no_grad():
+        model.W_enc.copy_(torch.tensor([[2.0, 0.0, 1.0], [0.0, 4.0, 1.0]]))
+        model.b_enc.fill_(0.5)
+    optimizer = torch.optim.Adam(model.parameters())
+    dead, residual = torch.tensor([2]), torch.tensor([[3.0, 4.0]])
+    assert resample.resample(model, optimizer, dead, residual, torch.Generator(), 0.3) == 1
+    # atom (0.6, 0.8); encoder column 0.2 x 3 (the live columns' mean norm) x atom; bias
+    # -0.3 x 0.2 x 3, so that the pre-activation is 0.6 x (projection on the atom - 0.3)
+    assert model.W_dec[2].tolist() == pytest.approx([0.6, 0.8])
+    assert model.W_enc[:, 2].tolist() == pytest.approx([0.36, 0.48])
+    assert model.b_enc[2].item() == pytest.approx(-0.18)
+    atom = torch.tensor([0.6, 0.8])
+    acts = model.encode(torch.stack([0.35 * atom, 0.25 * atom]))
+    assert acts[0, 2].item() == pytest.approx(0.03, abs=1e-6) and acts[1, 2].item() == 0.0

@@ -29,6 +29,7 @@ TRAINING_ONLY = (
     "target_mmcs",
     "resample_every",
     "resample_duplicates",
+    "resample_threshold",
     "target_fvu",
     "eval_every",
     "log_every",

@@ -49,6 +49,11 @@ class TrainConfig:
     the same whether one latent or two carry a feature, so a duplicate neither dies nor is
     resampled as dead, and holds a latent that a feature no atom has found could take (unset:
     dead latents only)."""
+    resample_threshold: float = 0.0
+    """With --resample-every: a re-seeded latent's encoder bias makes it fire only where the
+    input's projection on its new atom exceeds this (in the units of the SAE's input), not on
+    the half of all inputs that correlate with the atom by chance, whose gradients pull the
+    atom off the feature it was seeded on; 0: bias 0 (Anthropic's resampling)."""
     target_fvu: float | None = None
     """Record the step, samples and seconds at which the held-out FVU first falls to this
     value (checked every --eval-every steps); training goes on to its budget."""
@@ -112,7 +117,7 @@ class TrainConfig:
         require_in_unit_interval("target-mmcs", self.target_mmcs, open_left=True)
         require_positive("target-fvu", self.target_fvu, allow_none=True)
         require_positive("resample-every", self.resample_every, allow_none=True)
-        self._check_resample_duplicates()
+        self._check_resampling()
         require_positive("threads", self.threads, allow_none=True)
         require_device("device", self.device)
         for option in ("lr_warmup_steps", "l1_warmup_steps"):
@@ -122,14 +127,20 @@ class TrainConfig:
         require_non_negative("decoder-lr-scale", self.decoder_lr_scale)
         require_non_negative("auxk-coefficient", self.auxk_coefficient)
 
-    def _check_resample_duplicates(self) -> None:
-        if self.resample_duplicates is None:
-            return
-        require_in_unit_interval("resample-duplicates", self.resample_duplicates, open_left=True)
-        if self.resample_every is None:
-            raise ConfigError(
-                "resample-duplicates", "re-seeds latents when resampling: set --resample-every too"
+    def _check_resampling(self) -> None:
+        """The options that shape resampling are refused without --resample-every."""
+        if self.resample_duplicates is not None:
+            require_in_unit_interval(
+                "resample-duplicates", self.resample_duplicates, open_left=True
             )
+        require_non_negative("resample-threshold", self.resample_threshold)
+        if self.resample_every is not None:
+            return
+        for option, off in (("resample_duplicates", None), ("resample_threshold", 0.0)):
+            if getattr(self, option) != off:
+                raise ConfigError(
+                    option.replace("_", "-"), "shapes resampling: set --resample-every too"
+                )
 
     def torch_device(self) -> torch.device:
         """The device this config resolves to (auto: cuda if available)."""

@@ -6,8 +6,9 @@ sample's *residual* x - x_hat as the new atom: the part of the data the dictiona
 which is where the features no atom has found yet (the rare ones) show up. The pool is the
 POOL_SIZE worst-reconstructed training samples since the last resampling, so a rare feature
 seen once in thousands of batches still reaches it. The encoder row is the atom scaled to
-0.2 x the mean norm of the live encoder rows, its bias 0, whatever else the architecture keeps
-per latent restarted (`SAE.reset_latent_state`: JumpReLU's threshold), and Adam's state for
+0.2 x the mean norm of the live encoder rows, its bias 0 (with --resample-threshold, what makes
+it fire only where the input's projection on the atom exceeds that threshold), whatever else the
+architecture keeps per latent restarted (`SAE.reset_latent_state`: JumpReLU's threshold), and Adam's state for
 the latent is reset.
 
 With `--resample-duplicates` a latent whose atom nearly repeats the atom of a latent that fired
@@ -23,6 +24,7 @@ import torch
 from saeinit.models import SAE
 from saeinit.models.base import ForwardOutput
 from saeinit.tensors import normalize_rows
+from saeinit.training.config import TrainConfig
 
 ENCODER_SCALE = 0.2
 POOL_SIZE = 4096
@@ -83,14 +85,15 @@ class ResidualPool:
 
 
 class Resampler:
-    """Every `every` steps, re-seed the latents that did not fire since the last time (and,
-    with `max_cosine`, the duplicates) from the pooled residuals."""
+    """Every --resample-every steps, re-seed the latents that did not fire since the last time
+    (and, with --resample-duplicates, the duplicates) from the pooled residuals."""
 
-    def __init__(self, model: SAE, every: int, max_cosine: float | None, seed: int):
-        self.every, self.max_cosine = every, max_cosine
+    def __init__(self, model: SAE, config: TrainConfig):
+        self.every, self.max_cosine = config.resample_every, config.resample_duplicates
+        self.threshold = config.resample_threshold
         self.counter = FiringCounter(model.d_sae, model.W_dec.device)
         self.pool = ResidualPool()
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator = torch.Generator().manual_seed(config.seed)
 
     def observe(self, batch: torch.Tensor, out: ForwardOutput) -> None:
         """Count the batch's firings and pool its residuals."""
@@ -105,7 +108,8 @@ class Resampler:
         if self.max_cosine is not None:
             copies = duplicates(model.W_dec, self.counter.fires, self.max_cosine)
             latents = torch.unique(torch.cat([latents, copies]))
-        count = resample(model, optimizer, latents, self.pool.residuals, self.generator)
+        residuals = self.pool.residuals
+        count = resample(model, optimizer, latents, residuals, self.generator, self.threshold)
         self.counter.reset()
         self.pool.reset()
         return count
@@ -118,9 +122,11 @@ def resample(
     dead: torch.Tensor,
     residual: torch.Tensor,
     generator: torch.Generator,
+    threshold: float = 0.0,
 ) -> int:
-    """Re-seed the `dead` latents from rows of `residual` (x - x_hat) drawn by squared loss;
-    returns how many."""
+    """Re-seed the `dead` latents from rows of `residual` (x - x_hat) drawn by squared loss,
+    each to fire where the input's projection on its new atom exceeds `threshold`; returns how
+    many."""
     if len(dead) == 0:
         return 0
     weights = residual.pow(2).sum(dim=1).pow(2)
@@ -135,7 +141,7 @@ def resample(
     scale = model.W_enc[:, alive].norm(dim=0).mean() if alive.any() else 1.0
     model.W_dec[dead] = atoms
     model.W_enc[:, dead] = atoms.T * ENCODER_SCALE * scale
-    model.b_enc[dead] = 0.0
+    model.b_enc[dead] = -threshold * ENCODER_SCALE * scale
     model.reset_latent_state(dead)
     _reset_adam_rows(optimizer, model, dead)
     return len(dead)

@@ -163,7 +163,7 @@ def train(
     train_seconds = 0.0
     resampler = None
     if config.resample_every:
-        resampler = Resampler(model, config.resample_every, config.resample_duplicates, config.seed)
+        resampler = Resampler(model, config)
     reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
     progress = Progress(config.max_steps, config.progress)
     while step < config.max_steps and not reached:
