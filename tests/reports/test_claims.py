@@ -44,7 +44,8 @@ def test_claims_from_hand_made_runs(fake_run):
     assert verdicts(runs) == [HOLDS, HOLDS, HOLDS, HOLDS]
     speedup = claims(group_runs(runs))[2].measured
     assert (
-        speedup == "128x256: centroid 900 steps vs orthogonal 1,000 steps: +10.0% speed-up (holds)"
+        speedup
+        == "128x256: to 0.99: centroid 900 steps vs orthogonal 1,000 steps: +10.0% speed-up (holds)"
     )
 
 
@@ -61,9 +62,37 @@ def test_claims_that_fail_cannot_be_decided_or_lack_runs(fake_run):
     assert verdicts(runs) == [FAILS, FAILS, FAILS, NOT_MEASURED]
     neither_reached = [
         fake_run("data", (100, None, None)),
-        fake_run("orthogonal", (200, 200, None)),
+        fake_run("orthogonal", (200, None, None)),
     ]
-    assert verdicts(neither_reached)[1] == UNDECIDED
+    assert verdicts(neither_reached)[1] == UNDECIDED  # neither reached 0.98 or 0.99
+
+
+def test_a_threshold_neither_reached_is_judged_at_the_highest_one_reached(fake_run):
+    runs = [
+        fake_run("data", (100, None, None)),
+        fake_run("orthogonal", (200, 300, None)),
+        fake_run("centroid", (150, None, None), ratio=0.05),
+        fake_run("outliers", (150, 250, None), ratio=0.01),
+        fake_run("outliers", (90, None, None), ratio=0.05),
+    ]
+    found = claims(group_runs(runs))
+    # 2: data first to 0.95, orthogonal first to 0.98 (0.99: neither); the late part stays
+    # above 0.95, so it is not judged at the threshold of the early part
+    assert found[1].verdict == HOLDS
+    assert found[1].measured == (
+        "128x256: to 0.95: data 100 steps vs orthogonal 200 steps; to 0.98 (0.99 reached by "
+        "neither): data not reached vs orthogonal 300 steps (holds)"
+    )
+    # 3: only orthogonal reached 0.98, so centroid is the slower one there
+    assert found[2].verdict == FAILS
+    assert found[2].measured.startswith("128x256: to 0.98 (0.99 reached by neither): centroid")
+    # 4: at 1%, outliers reached 0.98 and data did not; at 5%, neither reached 0.98, and at
+    # 0.95 outliers took 90 steps against data's 100
+    assert found[3].verdict == HOLDS
+    assert found[3].measured == (
+        "128x256: outliers 1% to 0.98 (0.99 reached by neither): 250 steps vs data not "
+        "reached; 5% to 0.95 (0.99 reached by neither): 90 steps vs data 100 steps (holds)"
+    )
 
 
 def test_the_centroid_claim_needs_a_five_percent_speedup(fake_run):

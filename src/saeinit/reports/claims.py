@@ -2,7 +2,10 @@
 
 Each claim is judged per scenario; the claim holds if it holds in every scenario measured.
 Speeds are median steps over seeds, a run that never reached the threshold counting as slower
-than any run that did; two medians that both never reached it decide nothing.
+than any run that did. Where both compared medians never reached the claim's threshold, the
+claim is judged at the highest lower threshold of THRESHOLDS that one of them reached, and the
+finding says so (a claim at 0.99 where no init gets there is still a claim about which init
+gets closer sooner); it is undecided only where neither reached any.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from saeinit.reports.aggregate import (
     scenarios,
 )
 from saeinit.reports.tables import format_mmcs, markdown_table
+from saeinit.training.config import THRESHOLDS
 
 HOLDS = "holds"
 FAILS = "does not hold"
@@ -87,6 +91,22 @@ def steps_to(runs: list[dict], threshold: float) -> Outcomes:
     return outcomes(runs, threshold, STEPS)
 
 
+def judged_at(ours: list[dict], theirs: list[dict], threshold: float, above: float = 0.0) -> float:
+    """`threshold`, or where neither median reached it, the highest lower threshold (above
+    `above`) that one of them reached; `threshold` again if none."""
+    for candidate in sorted((t for t in THRESHOLDS if above < t <= threshold), reverse=True):
+        medians = (steps_to(ours, candidate).median(), steps_to(theirs, candidate).median())
+        if not all(math.isinf(median) for median in medians):
+            return candidate
+    return threshold
+
+
+def threshold_label(judged: float, claimed: float) -> str:
+    """ "to 0.99" or "to 0.98 (0.99 reached by neither)"."""
+    label = f"to {judged}"
+    return label if judged == claimed else f"{label} ({claimed} reached by neither)"
+
+
 def format_median(found: Outcomes) -> str:
     """The median in steps, saying how many seeds reached the threshold if not all did."""
     steps = found.median()
@@ -121,13 +141,19 @@ def data_fast_then_slow(groups: Groups) -> Claim:
         data, orthogonal = find(groups, scenario, "data"), find(groups, scenario, "orthogonal")
         if not data or not orthogonal:
             continue
-        found = {t: (steps_to(data, t), steps_to(orthogonal, t)) for t in (0.95, 0.99)}
-        early = faster(found[0.95][0].median(), found[0.95][1].median())
-        late = faster(found[0.99][1].median(), found[0.99][0].median())
+        early_at = judged_at(data, orthogonal, 0.95)
+        late_at = judged_at(data, orthogonal, 0.99, above=early_at)
+        found = {
+            threshold_label(judged, claimed): (steps_to(data, judged), steps_to(orthogonal, judged))
+            for judged, claimed in ((early_at, 0.95), (late_at, 0.99))
+        }
+        (early_data, early_orthogonal), (late_data, late_orthogonal) = found.values()
+        early = faster(early_data.median(), early_orthogonal.median())
+        late = faster(late_orthogonal.median(), late_data.median())
         verdict = combine([verdict_of(early), verdict_of(late)])
         text = "; ".join(
-            f"to {t}: data {format_median(d)} vs orthogonal {format_median(o)}"
-            for t, (d, o) in found.items()
+            f"{label}: data {format_median(d)} vs orthogonal {format_median(o)}"
+            for label, (d, o) in found.items()
         )
         findings.append(Finding(scenario, text, verdict))
     statement = (
@@ -143,9 +169,11 @@ def centroid_speedup(groups: Groups) -> Claim:
         orthogonal = find(groups, scenario, "orthogonal")
         if not centroid or not orthogonal:
             continue
-        centroid_steps, orthogonal_steps = steps_to(centroid, 0.99), steps_to(orthogonal, 0.99)
+        judged = judged_at(centroid, orthogonal, 0.99)
+        centroid_steps = steps_to(centroid, judged)
+        orthogonal_steps = steps_to(orthogonal, judged)
         text = (
-            f"centroid {format_median(centroid_steps)} vs "
+            f"{threshold_label(judged, 0.99)}: centroid {format_median(centroid_steps)} vs "
             f"orthogonal {format_median(orthogonal_steps)}"
         )
         ours, theirs = centroid_steps.median(), orthogonal_steps.median()
@@ -178,13 +206,17 @@ def outliers_beat_data(groups: Groups) -> Claim:
         ]
         if not data or not ratios:
             continue
-        theirs = steps_to(data, 0.99)
         parts, verdicts = [], []
         for ratio in ratios:
-            ours = steps_to(find(groups, scenario, "outliers", ratio), 0.99)
+            outliers = find(groups, scenario, "outliers", ratio)
+            judged = judged_at(outliers, data, 0.99)
+            ours, theirs = steps_to(outliers, judged), steps_to(data, judged)
             verdicts.append(verdict_of(faster(ours.median(), theirs.median())))
-            parts.append(f"{format_ratio(ratio)} {format_median(ours)}")
-        text = f"outliers {', '.join(parts)} vs data {format_median(theirs)}"
+            parts.append(
+                f"{format_ratio(ratio)} {threshold_label(judged, 0.99)}: "
+                f"{format_median(ours)} vs data {format_median(theirs)}"
+            )
+        text = f"outliers {'; '.join(parts)}"
         findings.append(Finding(scenario, text, combine(verdicts)))
     statement = (
         f"Outliers init reaches 0.99 MMCS faster than raw data init at rare ratios "

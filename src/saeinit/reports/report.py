@@ -141,8 +141,10 @@ def claims_section(groups: Groups) -> str:
             "## The seed post's claims against our measurements",
             "Each claim is judged per scenario and holds only if it holds in every scenario "
             "measured. Speeds are median steps over seeds, a run that never reached the "
-            "threshold counting as slower than any run that did; where both compared medians "
-            'never reached it, the verdict is "undecided".',
+            "threshold counting as slower than any run that did. Where both compared medians "
+            "never reached the claim's threshold, the claim is judged at the highest lower "
+            "threshold (0.98, then 0.95) that one of them reached, and the finding names it; "
+            'the verdict is "undecided" only where neither reached any.',
             claims_table(groups),
         ]
     )
