@@ -7,9 +7,9 @@ which is where the features no atom has found yet (the rare ones) show up. The p
 POOL_SIZE worst-reconstructed training samples since the last resampling, so a rare feature
 seen once in thousands of batches still reaches it. The encoder row is the atom scaled to
 0.2 x the mean norm of the live encoder rows, its bias 0 (with --resample-threshold, what makes
-it fire only where the input's projection on the atom exceeds that threshold), whatever else the
-architecture keeps per latent restarted (`SAE.reset_latent_state`: JumpReLU's threshold), and Adam's state for
-the latent is reset.
+it fire only where the input's projection on the atom exceeds that threshold), whatever else
+the architecture keeps per latent restarted (`SAE.reset_latent_state`: JumpReLU's threshold),
+and Adam's state for the latent is reset.
 
 With `--resample-duplicates` a latent whose atom nearly repeats the atom of a latent that fired
 more is re-seeded too: an L1 penalty costs the same whether one latent or two carry a feature,
