@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from saeinit.config import ConfigError
+from saeinit.inits import chunks
 from saeinit.models import ReLUSAE
 from saeinit.training import resample
 from saeinit.training.config import TrainConfig
@@ -45,9 +46,11 @@ def test_the_firing_counter_counts_samples_per_latent():
     assert counter.dead().tolist() == [1]
 
 
-@pytest.mark.parametrize("chunk", [4096, 2])
-def test_of_near_copies_all_but_the_busiest_are_duplicates(monkeypatch, chunk):
-    monkeypatch.setattr(resample, "CHUNK_LATENTS", chunk)
+@pytest.mark.parametrize("chunk_rows", [None, 2])
+def test_of_near_copies_all_but_the_busiest_are_duplicates(monkeypatch, chunk_rows):
+    if chunk_rows:  # chunks of 2 rows: pairs across chunks and within them
+        monkeypatch.setattr(chunks, "MIN_ROWS", chunk_rows)
+        monkeypatch.setattr(chunks, "CHUNK_ENTRIES", chunk_rows * 5)
     # latents 0 and 1 at cosine 0.99 (1 fired more); 2 and 3 equal with equal fires (3 has the
     # higher index); 4 at cosine 0.8 with 0, below the 0.9 cut
     atoms = torch.tensor([[1.0, 0.0, 0.0], [0.99, (1 - 0.99**2) ** 0.5, 0.0],

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import torch
 
+from saeinit.inits.chunks import row_chunks
 from saeinit.models import SAE
 from saeinit.models.base import ForwardOutput
 from saeinit.tensors import normalize_rows
@@ -29,8 +30,6 @@ from saeinit.training.config import TrainConfig
 ENCODER_SCALE = 0.2
 POOL_SIZE = 4096
 """Residuals the pool keeps: the largest seen since the last resampling."""
-CHUNK_LATENTS = 4096
-"""Rows of the atoms' cosine matrix built at once when looking for duplicates."""
 
 
 class FiringCounter:
@@ -57,8 +56,7 @@ def duplicates(atoms: torch.Tensor, fires: torch.Tensor, max_cosine: float) -> t
     unit = normalize_rows(atoms)
     index = torch.arange(len(unit), device=unit.device)
     found = []
-    for start in range(0, len(unit), CHUNK_LATENTS):
-        rows = index[start : start + CHUNK_LATENTS]
+    for rows in row_chunks(index, len(unit)):
         close = unit[rows] @ unit.T > max_cosine
         close[torch.arange(len(rows)), rows] = False
         busier = fires[None, :] > fires[rows, None]

@@ -161,9 +161,7 @@ def train(
 
     step = samples = resampled = 0
     train_seconds = 0.0
-    resampler = None
-    if config.resample_every:
-        resampler = Resampler(model, config)
+    resampler = Resampler(model, config) if config.resample_every else None
     reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
     progress = Progress(config.max_steps, config.progress)
     while step < config.max_steps and not reached:
