@@ -117,6 +117,12 @@ def test_a_live_race_trains_every_run_through_its_budget():
         ({"recipe": "k=-1"}, "recipe"),
         ({"recipe": "no_such_setting=1"}, "recipe"),
         ({"measure": "fvu"}, "measure"),
+        ({"baseline_recipe": "k"}, "baseline-recipe"),
+        ({"baseline_recipe": "seed=3"}, "baseline-recipe"),
+        ({"baseline_recipe": "k=-1"}, "baseline-recipe"),
+        ({"baseline_recipe": "no_such_setting=1"}, "baseline-recipe"),
+        ({"baseline_recipe": "resample_threshold=0.3"}, "baseline-recipe"),  # needs resampling
+        ({"recipe": "no_such_setting=1", "baseline_recipe": ""}, "recipe"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_option(settings, option):
@@ -148,6 +154,27 @@ def test_a_recipe_reaches_every_run_with_its_values_typed():
         assert (sae.architecture, sae.k, train.auxk, train.lr_decay_fraction) == (
             "topk", 6, True, 0.2,
         )  # fmt: skip
+
+
+def test_a_baseline_recipe_reaches_the_baseline_alone_and_empty_means_the_reference():
+    config = RaceConfig(
+        entries="orthogonal mod+fitted data",
+        recipe="decoder_lr_scale=0.1 lr_decay_fraction=0.2",
+        baseline_recipe="resample_every=100 lr_decay_fraction=0.1",
+    )
+    trains = {entry_of(p.settings): p.config.train for p in config.spec().points()}
+    assert (trains["orthogonal"].resample_every, trains["orthogonal"].lr_decay_fraction) == (
+        100,
+        0.1,
+    )
+    assert trains["orthogonal"].decoder_lr_scale == 1.0
+    for entry in ("mod+fitted", "data"):
+        assert (trains[entry].decoder_lr_scale, trains[entry].lr_decay_fraction) == (0.1, 0.2)
+        assert trains[entry].resample_every is None
+    reference = RaceConfig(recipe="decoder_lr_scale=0.1", baseline_recipe="").spec().points()
+    plain = RaceConfig().spec().points()
+    baseline = [p for p in reference if p.settings["init"] == "orthogonal"]
+    assert [p.key for p in baseline] == [p.key for p in plain if p.settings["init"] == "orthogonal"]
 
 
 TINY = dict(scenarios="8x16", max_steps=60, log_every=20, workers=2)

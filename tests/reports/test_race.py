@@ -37,9 +37,9 @@ MOD = fake_run(0, 5.0, {95: (0, 0, 0.0), 98: (970, 248_320, 4.94), 99: (1990, 50
                0.962, 0.99)  # fmt: skip
 
 
-def fake_result(sklearn=None, sklearn_seconds=None, measure="mmcs", runs=None) -> RaceResult:
+def fake_result(sklearn=None, sklearn_seconds=None, measure="mmcs", runs=None, **recipes):
     # orthogonal, mod+fitted, 128x256
-    config = RaceConfig(sklearn_seconds=sklearn_seconds, measure=measure)
+    config = RaceConfig(sklearn_seconds=sklearn_seconds, measure=measure, **recipes)
     runs = runs or {"orthogonal": [ORTHOGONAL], "mod+fitted": [MOD]}
     numbers = {entry: entry_numbers(found, config.live()) for entry, found in runs.items()}
     return RaceResult(config, [ScenarioRace("128x256", numbers, runs, sklearn)], 2, 0)
@@ -92,6 +92,22 @@ def test_a_live_table_names_live_mmcs_and_says_the_runs_train_their_budget():
     ]
     assert lines[6] == row(
         "0.95 live MMCS: samples", ["1,323,520", "0"], "mod+fitted starts at or above it"
+    )
+
+
+def test_the_header_names_each_recipe_the_race_ran_under():
+    head = (
+        "toy 128x256, seed 0; L1 0.1, batch 256; each run stops at 0.99 MMCS or after 10,000 steps"
+    )
+    own = race_lines(
+        fake_result(recipe="decoder_lr_scale=0.1", baseline_recipe="resample_every=100")
+    )
+    assert own[1] == head + (
+        "; recipe: decoder_lr_scale=0.1; orthogonal's recipe: resample_every=100"
+    )
+    reference = race_lines(fake_result(recipe="lr_decay_fraction=0.2", baseline_recipe=""))
+    assert (
+        reference[1] == head + "; recipe: lr_decay_fraction=0.2; orthogonal's recipe: the reference"
     )
 
 

@@ -59,6 +59,11 @@ class RaceConfig:
     of saeinit train, with underscores), e.g. "architecture=jumprelu lr_warmup_steps=1000", so
     that the inits race under another recipe than the reference; the table's header prints
     them."""
+    baseline_recipe: str | None = None
+    """Training settings of the baseline entry alone, in --recipe's form ("" for the
+    reference recipe; unset: --recipe), so that each side races under the recipe that suits
+    its start: a random start and an informed one may need different ones
+    (docs/retention.md). The ratios then compare init and recipe together."""
     measure: str = "mmcs"
     """What the table, its ratios and race.png measure: mmcs (each feature's best atom,
     whatever fires) or live (live MMCS: only the atoms of latents that fire on the feature
@@ -114,15 +119,16 @@ class RaceConfig:
     def recipe_settings(self) -> dict:
         """--recipe as settings: NAME=VALUE pairs, each VALUE read as TOML (a number, true or
         false) or else kept as text."""
-        settings = {}
-        for pair in self.recipe.split():
-            name, equals, text = pair.partition("=")
-            if not (equals and name and text):
-                raise ConfigError("recipe", f"expected NAME=VALUE pairs, got {pair!r}")
-            if name in RACE_SETTINGS:
-                raise ConfigError("recipe", f"{name} is set by the race's own options")
-            settings[name] = _value(text)
-        return settings
+        return _settings(self.recipe, "recipe")
+
+    def recipes(self) -> dict[str, tuple[str, dict]]:
+        """Per entry: the option its recipe comes from, and the recipe's settings."""
+        shared = ("recipe", self.recipe_settings())
+        own = None
+        if self.baseline_recipe is not None:
+            own = ("baseline-recipe", _settings(self.baseline_recipe, "baseline-recipe"))
+        baseline = self.pair()[0]
+        return {e: own if own and e == baseline else shared for e in self.entry_list()}
 
     def live(self) -> bool:
         """Whether the race measures live MMCS (--measure live)."""
@@ -139,27 +145,46 @@ class RaceConfig:
 
     def spec(self) -> GridSpec:
         """The race's runs as a grid: one block per scenario and entry."""
-        axes = [
-            {
-                "scenario": [scenario],
-                "max_steps": [self.budget(scenario)],
-                "l1": [self.l1_of(scenario)],
-                **{name: [value] for name, value in entry_settings(entry).items()},
-                "seed": self.seed_list(),
-            }
-            for scenario in self.scenario_list()
-            for entry in self.entry_list()
-        ]
         base = {"eval_every": 10, "log_every": self.log_every}
         if self.live():
             base["target_mmcs"] = 1.0  # no stop at 0.99 MMCS, which live MMCS may not reach
-        base |= self.recipe_settings()
-        try:
-            return grid_from_dict({"title": "The race", "base": base, "axes": axes})
-        except ConfigError as err:
-            if err.option == "grid" or err.option.replace("-", "_") in self.recipe_settings():
-                raise ConfigError("recipe", f"{err.option}: {err.message}") from err
-            raise
+        blocks = []
+        for entry, (option, recipe) in self.recipes().items():
+            axes = [
+                {
+                    "scenario": [scenario],
+                    "max_steps": [self.budget(scenario)],
+                    "l1": [self.l1_of(scenario)],
+                    **{name: [value] for name, value in (base | recipe).items()},
+                    **{name: [value] for name, value in entry_settings(entry).items()},
+                    "seed": self.seed_list(),
+                }
+                for scenario in self.scenario_list()
+            ]
+            blocks += axes
+            try:  # each recipe checked with its entry, so that an error names its option
+                grid_from_dict({"title": "The race", "axes": axes})
+            except ConfigError as err:
+                if err.option == "grid" or err.option.replace("-", "_") in recipe:
+                    raise ConfigError(option, f"{err.option}: {err.message}") from err
+                raise
+        blocks.sort(key=lambda block: self.scenario_list().index(block["scenario"][0]))
+        return grid_from_dict({"title": "The race", "axes": blocks})
+
+
+def _settings(recipe: str, option: str) -> dict:
+    """A recipe as settings: NAME=VALUE pairs, each VALUE read as TOML (a number, true or
+    false) or else kept as text; a malformed pair or a setting of the race's own is an error
+    naming `option`."""
+    settings = {}
+    for pair in recipe.split():
+        name, equals, text = pair.partition("=")
+        if not (equals and name and text):
+            raise ConfigError(option, f"expected NAME=VALUE pairs, got {pair!r}")
+        if name in RACE_SETTINGS:
+            raise ConfigError(option, f"{name} is set by the race's own options")
+        settings[name] = _value(text)
+    return settings
 
 
 def _value(text: str):

@@ -55,7 +55,12 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
     lines = [
         f"toy {found.scenario}, {which}; L1 {config.l1_of(found.scenario):g}, batch "
         f"{first['train']['batch_size']}; each run {stop} {budget:,} steps"
-        + (f"; recipe: {config.recipe}" if config.recipe else ""),
+        + (f"; recipe: {config.recipe}" if config.recipe else "")
+        + (
+            f"; {names[0]}'s recipe: {config.baseline_recipe or 'the reference'}"
+            if config.baseline_recipe is not None
+            else ""
+        ),
         _row("", entries, f"{names[0]} / {names[1]}"),
     ]
     for label, column, digits in (
