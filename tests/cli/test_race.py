@@ -18,11 +18,17 @@ def test_a_tiny_race_prints_its_table_writes_its_figure_and_resumes(tmp_path, ca
         "toy 8x16, seed 0; L1 0.3, batch 256; each run stops at 0.99 MMCS or after 60 steps"
     )
     assert first[3].split() == ["orthogonal", "mod+fitted", "orthogonal", "/", "mod+fitted"]
-    labels = [line[:24].strip() for line in first[4:16]]
+    labels = [line[:24].strip() for line in first[4:22]]
     assert labels == ["MMCS at the start", "MMCS at the end", "init seconds"] + [
         label
         for threshold in ("0.95", "0.98", "0.99")
-        for label in (f"{threshold} MMCS: samples", "steps", "seconds (+init)")
+        for label in (
+            f"{threshold} MMCS: samples",
+            "steps",
+            "seconds (+init)",
+            "stays from: samples",
+            "stays from: s (+init)",
+        )  # fmt: skip
     ]
     assert first[-2] == f"wrote {out / 'race.png'}" and first[-1].startswith("race took ")
     assert (out / "race.png").read_bytes()[:4] == b"\x89PNG"

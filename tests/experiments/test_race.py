@@ -15,10 +15,20 @@ from saeinit.experiments.race import (
 from saeinit.experiments.race_config import RaceConfig, entry_of, entry_settings
 
 
-def fake_run(seed, init_seconds, crossings, start=0.3, end=0.99, fired=None, prefix=""):
-    """A stored run as ResultStore.runs() gives it; crossings: {threshold: (step, samples,
-    seconds) or None}, of MMCS or (prefix "live_") of live MMCS."""
+def fake_run(
+    seed, init_seconds, crossings, start=0.3, end=0.99, fired=None, prefix="", history=None
+):
+    """A stored run as ResultStore.runs() gives it, with its history; crossings: {threshold:
+    (step, samples, seconds) or None}, of MMCS or (prefix "live_") of live MMCS; history:
+    (step, samples, seconds, value) rows of the same (default: the start at step 0 and the end
+    at step 100, 10 s)."""
+    rows = history or [(0, 0, 0.0, start), (100, 25600, 10.0, end)]
+    other = "mmcs" if prefix else "live_mmcs"
     run = {"seed": seed, "init_seconds": init_seconds}
+    run["history"] = [
+        {"step": step, "samples": samples, "seconds": seconds, f"{prefix}mmcs": value, other: None}
+        for step, samples, seconds, value in rows
+    ]
     run |= {f"{prefix}mmcs_initial": start, f"{prefix}mmcs_final": end}
     for threshold in (95, 98, 99):
         hit = crossings.get(threshold)
@@ -73,6 +83,21 @@ def test_entry_numbers_are_medians_with_the_init_in_the_seconds():
     assert entry_numbers([fake_run(0, 1.0, {})]).fired is None  # stored before it was recorded
 
 
+def test_kept_is_where_each_run_stays_above_the_threshold_to_its_end():
+    runs = [
+        fake_run(0, 2.0, {}, history=[(0, 0, 0.0, 0.9), (10, 2560, 1.0, 0.96), (30, 7680, 3.0, 0.985)]),
+        fake_run(1, 4.0, {}, history=[(0, 0, 0.0, 0.8), (20, 5120, 2.0, 0.96), (40, 10240, 4.0, 0.97)]),
+        fake_run(2, 3.0, {}, history=[(0, 0, 0.0, 0.96), (20, 5120, 2.0, 0.94), (50, 12800, 6.0, 0.99)]),
+    ]  # fmt: skip
+    kept = entry_numbers(runs).kept
+    # 0.95: from steps 10, 20 and 50 (seed 2 starts above it, dips at step 20, is back at 50);
+    # samples 2560, 5120, 12800; seconds + init 3.0, 6.0, 9.0
+    assert kept[0.95] == Crossing(5120, 20, 6.0, 3)
+    # 0.98: seeds 0 and 2 (7680 and 12800 samples, 5.0 and 9.0 s); seed 1 ends below it
+    assert kept[0.98] == Crossing(12800, 50, 9.0, 2)
+    assert kept[0.99] == Crossing(None, None, None, 1)  # seed 2 alone: not most seeds
+
+
 def test_live_numbers_read_the_live_columns_only():
     mmcs = fake_run(0, 2.0, {95: (10, 2560, 1.0)}, 0.9, 0.99)
     live = fake_run(0, 2.0, {95: (40, 10240, 4.0)}, 0.7, 0.96, prefix="live_")
@@ -81,6 +106,8 @@ def test_live_numbers_read_the_live_columns_only():
     assert numbers.crossings[0.95] == Crossing(10240, 40, 6.0, 1)  # 4.0 s + the 2.0 s init
     assert numbers.crossings[0.98] == Crossing(None, None, None, 0)
     assert entry_numbers([mmcs | live]).crossings[0.95] == Crossing(2560, 10, 3.0, 1)
+    # the live history: 0.7 at step 0, 0.96 at step 100 (10 s, + 2 s of init)
+    assert numbers.kept[0.95] == Crossing(25600, 100, 12.0, 1)
 
 
 def test_a_live_race_trains_every_run_through_its_budget():

@@ -63,15 +63,24 @@ def test_the_table_gives_each_entry_and_the_ratios_by_threshold():
         row("0.95 MMCS: samples", ["1,323,520", "0"], "mod+fitted starts at or above it"),
         row("  steps", ["5,170", "0"]),
         row("  seconds (+init)", ["23.13", "5.00"], "4.63x"),  # 23.13 / 5.00
+        # the history rows: orthogonal 0.249 at step 0, 0.985 at 6,250 (31.25 s); mod 0.962
+        # at step 0, 0.99 at 1,990 (9.95 s)
+        row("  stays from: samples", ["1,600,000", "0"], "mod+fitted starts at or above it"),
+        row("  stays from: s (+init)", ["31.26", "5.00"], "6.25x"),  # 31.26 / 5.00
         row("0.98 MMCS: samples", ["1,600,000", "248,320"], "6.44x"),  # 1,600,000 / 248,320
         row("  steps", ["6,250", "970"]),
         row("  seconds (+init)", ["27.89", "9.94"], "2.81x"),  # 27.89 / 9.94
+        row("  stays from: samples", ["1,600,000", "509,440"], "3.14x"),  # 0.962 < 0.98
+        row("  stays from: s (+init)", ["31.26", "14.95"], "2.09x"),  # 31.26 / 14.95
         row("0.99 MMCS: samples", ["not reached", "509,440"], "not reached by orthogonal"),
         row("  steps", ["not reached", "1,990"]),
         row("  seconds (+init)", ["not reached", "15.05"], "not reached by orthogonal"),
+        row("  stays from: samples", ["not reached", "509,440"], "not reached by orthogonal"),
+        row("  stays from: s (+init)", ["not reached", "14.95"], "not reached by orthogonal"),
         row("features fired 1+, 10+", ["256, 255", "256, 255"]),
         "seconds (+init): a run's training seconds to the threshold plus its init's,",
-        "each run on one torch thread; the last column is baseline / best",
+        "each run on one torch thread; the last column is baseline / best; stays from:",
+        "the first history row from which every later one is at or above the threshold",
     ]
 
 

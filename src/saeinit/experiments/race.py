@@ -40,6 +40,10 @@ class EntryNumbers(NamedTuple):
     mmcs_end: float
     init_seconds: float
     crossings: dict[float, Crossing]
+    kept: dict[float, Crossing]
+    """From when the measure stays at or above each threshold to the end of the run (its
+    history rows, medians over seeds): a start above a threshold that training then loses
+    crosses it at step 0 but keeps it only from where it climbs back."""
     fired: tuple[float, float] | None
     """Features that fired at least 1 and 10 times in a run's samples (None: not recorded)."""
 
@@ -67,14 +71,42 @@ def entry_numbers(runs: list[dict], live: bool = False) -> EntryNumbers:
         medians = [median_or_none([run[column] for run in runs]) for column in (samples, step)]
         reached = sum(run[samples] is not None for run in runs)
         crossings[threshold] = Crossing(*medians, median_or_none(took), reached)
+    kept = {threshold: kept_from(runs, threshold, live) for threshold in THRESHOLDS}
     counted = [f for f in (run["result"].get("features_fired") for run in runs) if f]
     # runs stored before the feature ceiling was recorded have none
     fired = tuple(statistics.median(f[n] for f in counted) for n in ("1", "10") if counted)
     return EntryNumbers(
         median(f"{prefix}mmcs_initial"), median(f"{prefix}mmcs_final"), median("init_seconds"),
-        crossings,
+        crossings, kept,
         fired or None,
     )  # fmt: skip
+
+
+def kept_from(runs: list[dict], threshold: float, live: bool) -> Crossing:
+    """The history row of each run from which its MMCS (or live MMCS) stays at or above
+    `threshold` to the end (none where the last row is below), as medians over the runs; the
+    seconds include the init's."""
+    column = "live_mmcs" if live else "mmcs"
+    rows = [_stays_from(run["history"], column, threshold) for run in runs]
+    took = [
+        None if row is None else row["seconds"] + run["init_seconds"]
+        for row, run in zip(rows, runs, strict=True)
+    ]
+    samples, steps = (
+        median_or_none([None if row is None else row[part] for row in rows])
+        for part in ("samples", "step")
+    )
+    return Crossing(samples, steps, median_or_none(took), sum(row is not None for row in rows))
+
+
+def _stays_from(history: list[dict], column: str, threshold: float) -> dict | None:
+    """The earliest row from which every row's `column` is at least `threshold`."""
+    found = None
+    for row in reversed([row for row in history if row[column] is not None]):
+        if row[column] < threshold:
+            break
+        found = row
+    return found
 
 
 def ratio(baseline: float | None, best: float | None, names: tuple[str, str]) -> str:

@@ -72,20 +72,26 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
             _row(label, [f"{getattr(found.numbers[e], column):.{digits}f}" for e in entries])
         )
     for threshold in THRESHOLDS:
-        for part, label in (("samples", f"{threshold} {what}: samples"), ("steps", "  steps"),
-                            ("seconds", "  seconds (+init)")):  # fmt: skip
+        for kind, part, label in (
+            ("crossings", "samples", f"{threshold} {what}: samples"),
+            ("crossings", "steps", "  steps"),
+            ("crossings", "seconds", "  seconds (+init)"),
+            ("kept", "samples", "  stays from: samples"),
+            ("kept", "seconds", "  stays from: s (+init)"),
+        ):
             cells = [
-                crossing_cell(found.numbers[e].crossings[threshold], part, len(found.runs[e]))
+                crossing_cell(getattr(found.numbers[e], kind)[threshold], part, len(found.runs[e]))
                 for e in entries
             ]
-            pair = (getattr(n.crossings[threshold], part) for n in (baseline, best))
+            pair = (getattr(getattr(n, kind)[threshold], part) for n in (baseline, best))
             # steps have the samples' ratio (one batch per step)
             lines.append(_row(label, cells, ratio(*pair, names) if part != "steps" else ""))
     fired = [found.numbers[e].fired for e in entries]
     if all(fired):
         lines.append(_row("features fired 1+, 10+", [f"{a:.0f}, {b:.0f}" for a, b in fired]))
     lines.append("seconds (+init): a run's training seconds to the threshold plus its init's,")
-    lines.append("each run on one torch thread; the last column is baseline / best")
+    lines.append("each run on one torch thread; the last column is baseline / best; stays from:")
+    lines.append("the first history row from which every later one is at or above the threshold")
     return lines
 
 
