@@ -148,10 +148,10 @@ class RaceConfig:
         base = {"eval_every": 10, "log_every": self.log_every}
         if self.live():
             base["target_mmcs"] = 1.0  # no stop at 0.99 MMCS, which live MMCS may not reach
-        blocks = []
-        for entry, (option, recipe) in self.recipes().items():
-            axes = [
-                {
+        recipes, blocks = self.recipes(), []
+        for scenario in self.scenario_list():
+            for entry, (option, recipe) in recipes.items():
+                block = {
                     "scenario": [scenario],
                     "max_steps": [self.budget(scenario)],
                     "l1": [self.l1_of(scenario)],
@@ -159,16 +159,13 @@ class RaceConfig:
                     **{name: [value] for name, value in entry_settings(entry).items()},
                     "seed": self.seed_list(),
                 }
-                for scenario in self.scenario_list()
-            ]
-            blocks += axes
-            try:  # each recipe checked with its entry, so that an error names its option
-                grid_from_dict({"title": "The race", "axes": axes})
-            except ConfigError as err:
-                if err.option == "grid" or err.option.replace("-", "_") in recipe:
-                    raise ConfigError(option, f"{err.option}: {err.message}") from err
-                raise
-        blocks.sort(key=lambda block: self.scenario_list().index(block["scenario"][0]))
+                try:  # each block checked alone, so that an error names its recipe's option
+                    grid_from_dict({"title": "The race", "axes": [block]})
+                except ConfigError as err:
+                    if err.option == "grid" or err.option.replace("-", "_") in recipe:
+                        raise ConfigError(option, f"{err.option}: {err.message}") from err
+                    raise
+                blocks.append(block)
         return grid_from_dict({"title": "The race", "axes": blocks})
 
 
