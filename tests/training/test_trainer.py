@@ -210,3 +210,18 @@ def test_without_ground_truth_there_is_no_live_mmcs(tmp_path):
     assert (result["live_mmcs_initial"], result["live_mmcs_final"]) == (None, None)
     assert result["live_thresholds"] == {}
     assert all("live_mmcs" not in row for row in result["history"])
+
+
+@pytest.mark.parametrize(("target", "steps", "stopped"), [(0.99, 0, "target"), (1.0, 20, "budget")])
+def test_a_target_of_one_trains_the_whole_budget_even_from_the_features(
+    easy_toy, target, steps, stopped
+):
+    config = RunConfig(
+        toy=easy_toy,
+        sae=SAEConfig(l1=1.0),
+        init=InitConfig(init="oracle"),
+        train=TrainConfig(max_steps=20, target_mmcs=target, threads=1, progress=False),
+    )
+    result = run(config).result
+    assert result["mmcs_initial"] >= 1.0  # the features themselves, rounded up to 1
+    assert (result["steps"], result["stopped"]) == (steps, stopped)

@@ -38,7 +38,8 @@ class TrainConfig:
     data (a fixed dataset is gone through in shuffled epochs, its epochs reported beside the
     steps); 0 evaluates the start and stops."""
     target_mmcs: float = 0.99
-    """Stop as soon as MMCS reaches this value (needs ground-truth features)."""
+    """Stop as soon as MMCS reaches this value (needs ground-truth features); 1 never stops
+    early: a start at the features (MMCS 1 up to rounding) still trains the whole budget."""
     resample_every: int | None = None
     """Every this many steps, re-seed the latents that did not fire since the last time from
     the residuals of the worst-reconstructed samples seen since then (Anthropic-style
@@ -126,6 +127,10 @@ class TrainConfig:
         require_in_unit_interval("lr-decay-fraction", self.lr_decay_fraction)
         require_non_negative("decoder-lr-scale", self.decoder_lr_scale)
         require_non_negative("auxk-coefficient", self.auxk_coefficient)
+
+    def reached(self, mmcs: float | None) -> bool:
+        """Whether an MMCS of `mmcs` (None: no ground truth) stops training (--target-mmcs)."""
+        return mmcs is not None and self.target_mmcs < 1 and mmcs >= self.target_mmcs
 
     def _check_resampling(self) -> None:
         """The options that shape resampling are refused without --resample-every."""

@@ -162,7 +162,7 @@ def train(
     step = samples = resampled = 0
     train_seconds = 0.0
     resampler = Resampler(model, config) if config.resample_every else None
-    reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
+    reached = config.reached(mmcs_now)
     progress = Progress(config.max_steps, config.progress)
     while step < config.max_steps and not reached:
         start = time.perf_counter()
@@ -194,7 +194,7 @@ def train(
         if config.target_fvu is not None:
             fvu_now = evaluator.fvu()
             _record_fvu(fvu_crossings, config.target_fvu, fvu_now, now)
-        reached = mmcs_now is not None and mmcs_now >= config.target_mmcs
+        reached = config.reached(mmcs_now)
         if step % config.log_every == 0 or last or reached:
             history.append(evaluator.row(step, samples, train_seconds, epochs(samples)))
             divergence.check_held_out(history[-1]["mse"], step)
