@@ -12,8 +12,10 @@ from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, get, initialize
 from saeinit.inits.dictlearn import (
     DUPLICATE_COSINE,
+    HASH_DECIMALS,
     SCREEN_DIMS,
     duplicates,
+    maybe_repeated,
     optimal_directions,
     repeated_directions,
 )
@@ -34,6 +36,33 @@ def test_repeated_directions_are_the_features_seen_alone_most_often_first():
     )  # fmt: skip
     found = repeated_directions(samples)
     assert torch.allclose(found, features[[0, 2]], atol=1e-6)
+
+
+def test_repeated_directions_match_sorting_every_row_and_ties_keep_its_order():
+    """600 directions seen 1 to 4 times each (many ties) among 3,000 mixtures: the same atoms,
+    in the same order, as sorting every rounded row (what modes did before the hash)."""
+    g = torch.Generator().manual_seed(0)
+    directions = torch.randn(600, 16, generator=g)
+    repeats = torch.randint(1, 5, (600,), generator=g)
+    scales = torch.rand(int(repeats.sum()), 1, generator=g) + 0.5
+    seen = directions.repeat_interleave(repeats, dim=0) * scales
+    sample = torch.cat([seen, torch.randn(3000, 16, generator=g)])
+    sample = sample[torch.randperm(len(sample), generator=g)]
+    units = normalize_rows(sample)
+    keys = torch.round(units * 10**HASH_DECIMALS).to(torch.int32)
+    _, inverse, counts = torch.unique(keys, dim=0, return_inverse=True, return_counts=True)
+    first = torch.full((len(counts),), len(units)).scatter_reduce_(
+        0, inverse, torch.arange(len(units)), reduce="amin"
+    )
+    repeated = (counts >= 2).nonzero().squeeze(1)
+    expected = units[first[repeated[torch.argsort(counts[repeated], descending=True, stable=True)]]]
+    assert len(expected) == int((repeats >= 2).sum())
+    assert torch.equal(repeated_directions(sample), expected)
+
+
+def test_maybe_repeated_keeps_every_repeated_row_and_drops_the_unique_ones():
+    keys = torch.tensor([[1, 2], [3, 4], [1, 2], [-1000, 1000], [5, 6], [-1000, 1000], [0, 0]])
+    assert maybe_repeated(keys.double()).tolist() == [0, 2, 3, 5]
 
 
 def test_optimal_directions_match_the_direct_least_squares_solve():

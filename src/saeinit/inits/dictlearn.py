@@ -63,16 +63,34 @@ whatever the scale)."""
 
 
 def repeated_directions(sample: torch.Tensor) -> torch.Tensor:
-    """Unit directions that occur at least twice in the sample, most repeated first."""
+    """Unit directions that occur at least twice in the sample, most repeated first (ties in
+    the order of their rounded coordinates)."""
     units = normalize_rows(sample)
-    keys = torch.round(units * 10**HASH_DECIMALS).to(torch.int32)
+    keys = torch.round(units * 10**HASH_DECIMALS)
+    rows = maybe_repeated(keys)
+    keys = keys[rows].to(torch.int32)
     _, inverse, counts = torch.unique(keys, dim=0, return_inverse=True, return_counts=True)
-    rows = torch.arange(len(units), device=units.device)
     first = torch.full((len(counts),), len(units), dtype=torch.long, device=units.device)
     first.scatter_reduce_(0, inverse, rows, reduce="amin")
     repeated = (counts >= 2).nonzero().squeeze(1)
     by_count = repeated[torch.argsort(counts[repeated], descending=True, stable=True)]
     return units[first[by_count]]
+
+
+def maybe_repeated(keys: torch.Tensor) -> torch.Tensor:
+    """Indices of the rows of `keys` (integers of at most 10**HASH_DECIMALS in magnitude) whose
+    hash occurs more than once: every row that repeats, and the few others that share a hash.
+    A row's hash is its dot product with random integer weights (from SCREEN_SEED), exact in
+    float64 whatever the order of the sum (every partial sum is an integer below 2**53), so
+    equal rows hash alike on any device. Sorting one number per row costs far less than
+    sorting the rows themselves, which then happens for these rows only."""
+    bound = 2**53 // (keys.shape[1] * 10**HASH_DECIMALS)
+    generator = torch.Generator().manual_seed(SCREEN_SEED)
+    weights = torch.randint(bound, (keys.shape[1],), generator=generator, dtype=torch.float64)
+    weights = weights.to(keys.device)
+    hashes = torch.cat([chunk.double() @ weights for chunk in row_chunks(keys, keys.shape[1])])
+    _, inverse, counts = torch.unique(hashes, return_inverse=True, return_counts=True)
+    return (counts[inverse] > 1).nonzero().squeeze(1)
 
 
 def modes_dictionary(
