@@ -111,17 +111,18 @@ def candidate_steps(
     [c, w] of each row's picked candidate with its candidates. Returns the picks (columns of
     alpha, in the order picked) and their coefficients, both [c, min(k, w)]."""
     steps, width = min(k, alpha.shape[1]), alpha.shape[1]
-    picks = torch.empty(len(alpha), 0, dtype=torch.long, device=alpha.device)
+    picks = torch.empty(len(alpha), steps, dtype=torch.long, device=alpha.device)
     grams = torch.empty(len(alpha), steps, width, device=alpha.device)  # picks x candidates
+    explained = torch.empty(len(alpha), 1, width, device=alpha.device)
     scores, coef = alpha.clone(), torch.empty(len(alpha), 0, device=alpha.device)
     for step in range(steps):
-        pick = scores.scatter_(1, picks, -torch.inf).argmax(dim=1, keepdim=True)
-        picks = torch.cat([picks, pick], dim=1)
+        pick = scores.scatter_(1, picks[:, :step], -torch.inf).argmax(dim=1, keepdim=True)
+        picks[:, step : step + 1] = pick
         grams[:, step] = gram_row(pick)
-        known = grams[:, : step + 1]  # [c, s, candidates]
-        gram = known.gather(2, picks.unsqueeze(1).expand(-1, step + 1, -1))  # [c, s, s]
+        known, chosen = grams[:, : step + 1], picks[:, : step + 1]  # [c, s, candidates], [c, s]
+        gram = known.gather(2, chosen.unsqueeze(1).expand(-1, step + 1, -1))  # [c, s, s]
         gram.diagonal(dim1=1, dim2=2).add_(ridge)
-        target = alpha.gather(1, picks).unsqueeze(2)
+        target = alpha.gather(1, chosen).unsqueeze(2)
         coef = torch.cholesky_solve(target, torch.linalg.cholesky(gram)).squeeze(2)
-        scores = alpha - torch.bmm(coef.unsqueeze(1), known).squeeze(1)
+        torch.sub(alpha, torch.bmm(coef.unsqueeze(1), known, out=explained).squeeze(1), out=scores)
     return picks, coef
