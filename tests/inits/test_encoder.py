@@ -57,8 +57,18 @@ def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time(mo
     assert fitted["init_seconds"] >= FIT_DELAY  # the fit's time counts in the init's
 
 
-@pytest.mark.parametrize("init_samples", [None, 1000, FIT_SAMPLES + 3000])
-def test_the_encoder_is_fitted_on_init_samples_when_they_are_more(monkeypatch, init_samples):
+@pytest.mark.parametrize(
+    ("init_samples", "encoder_samples", "expected"),
+    [
+        (None, None, FIT_SAMPLES),
+        (1000, None, FIT_SAMPLES),
+        (FIT_SAMPLES + 3000, None, FIT_SAMPLES + 3000),  # as many as the init sample
+        (FIT_SAMPLES + 3000, 500, 500),  # --encoder-samples, whatever the init sample
+    ],
+)
+def test_the_encoder_is_fitted_on_encoder_samples_else_init_samples_when_they_are_more(
+    monkeypatch, init_samples, encoder_samples, expected
+):
     import saeinit.training.run as run_module
 
     rows = []
@@ -69,9 +79,24 @@ def test_the_encoder_is_fitted_on_init_samples_when_they_are_more(monkeypatch, i
 
     monkeypatch.setattr(run_module, "fitted_encoder", spy)
     settings = dict(scenario="8x16", init="data", encoder_init="fitted", omp_k=2, max_steps=0,
-                    init_samples=init_samples, threads=1, progress=False)  # fmt: skip
+                    init_samples=init_samples, encoder_samples=encoder_samples, threads=1,
+                    progress=False)  # fmt: skip
     run(config_from_settings(settings))
-    assert rows == [max(FIT_SAMPLES, init_samples or 0)]
+    assert rows == [expected]
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"encoder_samples": 0, "encoder_init": "fitted"}, "must be"),
+        ({"encoder_samples": 500, "encoder_init": "tied"}, "--encoder-init is tied"),
+        ({"encoder_samples": 500}, "--encoder-init is default"),
+    ],
+)
+def test_bad_encoder_samples_are_refused_naming_the_option(settings, words):
+    with pytest.raises(ConfigError) as err:
+        config_from_settings({"scenario": "8x16", **settings})
+    assert err.value.option == "encoder-samples" and words in err.value.message
 
 
 FIT_DELAY = 2.0

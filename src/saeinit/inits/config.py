@@ -30,7 +30,12 @@ class InitConfig:
     """How many data samples an informed init may look at (unset: the init's own default, smaller
     for outliers, whose LocalOutlierFactor costs the square of it, and larger for mod; raised to
     what the init needs for the atoms it takes from its sample). The fitted encoder is fitted on
-    as many samples when that is more than its own default."""
+    as many samples when that is more than its own default, unless --encoder-samples says."""
+    encoder_samples: int | None = None
+    """Samples the fitted encoder (--encoder-init fitted) is fitted on (unset: 16,384, or
+    --init-samples when more). Each latent's read-out is regressed on the samples whose codes
+    use it, so the sample must hold the rarest features wanted often enough; beyond that, more
+    samples only cost time (linear in their number)."""
     svd_fill: str = "blocks"
     """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
     samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
@@ -72,6 +77,7 @@ class InitConfig:
     def __post_init__(self) -> None:
         get(self.init)
         require_positive("init-samples", self.init_samples, allow_none=True)
+        require_positive("encoder-samples", self.encoder_samples, allow_none=True)
         require_choice("svd-fill", self.svd_fill, SVD_FILLS)
         require_in_unit_interval("rare-ratio", self.rare_ratio)
         if self.rare_base not in names():

@@ -26,12 +26,13 @@ RIDGE = 1e-6
 when the data spans fewer than d directions)."""
 
 
-def fit_samples(init_samples: int | None) -> int:
-    """How many samples the encoder is fitted on: FIT_SAMPLES, or --init-samples when larger.
-    A latent's column is regressed on the samples whose codes use it, so a feature rare enough
-    to need a large init sample for its atom needs as many samples for a read-out that fires on
-    it: fitted on fewer, its column is fitted to codes that are almost all zero."""
-    return max(FIT_SAMPLES, init_samples or 0)
+def fit_samples(init_samples: int | None, encoder_samples: int | None = None) -> int:
+    """How many samples the encoder is fitted on: --encoder-samples, else FIT_SAMPLES or
+    --init-samples when larger. A latent's column is regressed on the samples whose codes use
+    it, so a feature rare enough to need a large init sample for its atom needs enough samples
+    for a read-out that fires on it: fitted on too few, its column is fitted to codes that are
+    almost all zero."""
+    return encoder_samples or max(FIT_SAMPLES, init_samples or 0)
 
 
 def fitted_encoder(

@@ -131,7 +131,9 @@ def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
     if config.sae.encoder_init == "tied":
         model.tie_encoder()
     elif config.sae.encoder_init == "fitted":
-        sample = draw_sample(request, fit_samples(config.init.init_samples))
+        sample = draw_sample(
+            request, fit_samples(config.init.init_samples, config.init.encoder_samples)
+        )
         k, candidates = config.init.omp_k, config.init.omp_candidates
         model.set_encoder(*fitted_encoder(model.W_dec.detach(), sample, k, candidates))
     return time.perf_counter() - start
