@@ -39,12 +39,6 @@ class RunConfig:
                 f"{batch} is above --dataset-size {size}: every batch would hold the whole "
                 f"dataset ({size} samples); give --batch-size {size} or less",
             )
-        if self.init.encoder_samples is not None and self.sae.encoder_init != "fitted":
-            raise ConfigError(
-                "encoder-samples",
-                f"sizes the fitted encoder's sample, but --encoder-init is "
-                f"{self.sae.encoder_init}; give --encoder-init fitted or drop it",
-            )
 
 
 SECTIONS: dict[str, type] = {
