@@ -32,8 +32,8 @@ class InitConfig:
     what the init needs for the atoms it takes from its sample). The fitted encoder is fitted on
     as many samples when that is more than its own default, unless --encoder-samples says."""
     encoder_samples: int | None = None
-    """Samples the fitted encoder is fitted on (unset: 16,384, or --init-samples when more;
-    only --encoder-init fitted reads it, as only their init reads the other init options). Each latent's read-out is regressed on the samples whose codes
+    """Samples the fitted encoder (--encoder-init fitted) is fitted on (unset: 16,384, or
+    --init-samples when more). Each latent's read-out is regressed on the samples whose codes
     use it, so the sample must hold the rarest features wanted often enough; beyond that, more
     samples only cost time (linear in their number)."""
     svd_fill: str = "blocks"
