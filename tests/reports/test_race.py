@@ -127,6 +127,13 @@ def test_a_crossing_missed_by_some_seeds_says_how_many_reached_it():
     assert crossing_cell(Crossing(None, None, None, 1), "samples", 3) == "not reached"
 
 
+def test_a_cell_wider_than_its_column_stays_apart_from_the_one_before():
+    from saeinit.reports.race import _row
+
+    line = _row("  stays from: samples", ["not reached", "4,710,400 (3/5)"])
+    assert line == "  stays from: samples   " + "   not reached" + " 4,710,400 (3/5)"
+
+
 def test_scikit_learn_lines_only_when_asked_for():
     assert sklearn_lines(fake_result().scenarios[0], fake_result()) == []
     asked = fake_result(sklearn_seconds=30.0)

@@ -135,7 +135,7 @@ def sklearn_lines(found: ScenarioRace, result: RaceResult) -> list[str]:
 
 
 def _row(label: str, cells: list[str], ratio_text: str = "") -> str:
-    line = f"{label:<{LABEL}}" + "".join(f"{cell:>{CELL}}" for cell in cells)
+    line = f"{label:<{LABEL}}" + "".join(f" {cell:>{CELL - 1}}" for cell in cells)
     return f"{line}   {ratio_text}".rstrip()
 
 
