@@ -94,6 +94,8 @@ BAD_OPTIONS = [
     ("init", "nope"),
     ("init_samples", 0),
     ("init_samples", -1),
+    ("encoder_samples", 0),
+    ("encoder_samples", -1),
     ("svd_fill", "both"),
     ("rare_ratio", -0.1),
     ("rare_ratio", 1.5),

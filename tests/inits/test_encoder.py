@@ -85,12 +85,6 @@ def test_the_encoder_is_fitted_on_encoder_samples_else_init_samples_when_they_ar
     assert rows == [expected]
 
 
-def test_encoder_samples_below_one_are_refused_naming_the_option():
-    with pytest.raises(ConfigError) as err:
-        config_from_settings({"scenario": "8x16", "encoder_init": "fitted", "encoder_samples": 0})
-    assert err.value.option == "encoder-samples" and "must be" in err.value.message
-
-
 FIT_DELAY = 2.0
 
 
