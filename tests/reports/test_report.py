@@ -12,7 +12,13 @@ from saeinit.experiments.sweep import sweep
 from saeinit.reports import write_report
 from saeinit.reports.aggregate import Condition, group_runs
 from saeinit.reports.claims import FAILS, HOLDS, NOT_MEASURED
-from saeinit.reports.report import budget_text, claims_section, figure_panels, file_slug
+from saeinit.reports.report import (
+    budget_text,
+    claims_section,
+    figure_panels,
+    file_slug,
+    stopping_rule,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_STEPS, BATCH = 300, 128
@@ -187,6 +193,22 @@ def test_the_budget_says_whether_runs_drew_fresh_samples_or_a_fixed_dataset():
         "1,000 steps of 64 samples (64,000 samples; batches of shuffled epochs of a fixed dataset)"
     )
     assert budget_text(run("batch", toy={"dataset_size": 500})) == batches
+
+
+@pytest.mark.parametrize(
+    ("targets", "rule"),
+    [
+        ([0.99], "runs stop once MMCS reaches 0.99"),
+        ([1.0], "runs train their whole budget"),
+        (
+            [0.95, 1.0],
+            "runs stop once MMCS reaches 0.95; runs with a target of 1 train their whole budget",
+        ),
+    ],
+)
+def test_the_stopping_rule_says_a_target_of_one_trains_the_whole_budget(targets, rule):
+    runs = [{"result": {"config": {"train": {"target_mmcs": target}}}} for target in targets]
+    assert stopping_rule(runs) == rule
 
 
 def test_a_scenario_with_few_conditions_gets_one_figure_and_many_get_one_per_variant():

@@ -98,12 +98,23 @@ def budget_text(run: dict) -> str:
     return f"{steps:,} steps of {batch} samples ({steps * batch:,} samples{where})"
 
 
+def stopping_rule(runs: list[dict]) -> str:
+    """When the runs stopped: at their --target-mmcs, or at the end of their budget for a
+    target of 1, which never stops a run early."""
+    targets = distinct(runs, lambda run: config_value(run, "train", "target_mmcs"))
+    stopping = [target for target in targets if target < 1]
+    rule = f"runs stop once MMCS reaches {joined(stopping)}" if stopping else ""
+    if len(stopping) < len(targets):
+        whole = "runs with a target of 1 train their whole budget"
+        rule = f"{rule}; {whole}" if rule else "runs train their whole budget"
+    return rule
+
+
 def measurement_notes(runs: list[dict]) -> list[str]:
     evals = distinct(runs, lambda run: config_value(run, "train", "eval_every"))
-    targets = distinct(runs, lambda run: config_value(run, "train", "target_mmcs"))
     notes = [
         f"MMCS was checked every {joined(evals)} steps, so a crossing step is exact to within "
-        f"that; runs stop once MMCS reaches {joined(targets)}. Seconds are training time on "
+        f"that; {stopping_rule(runs)}. Seconds are training time on "
         "the machine that ran the sweep, evaluation excluded; init seconds are reported "
         "separately and added where a column says so."
     ]
