@@ -96,6 +96,7 @@ BAD_OPTIONS = [
     ("init_samples", -1),
     ("encoder_samples", 0),
     ("encoder_samples", -1),
+    ("encoder_sigmas", -0.5),
     ("svd_fill", "both"),
     ("rare_ratio", -0.1),
     ("rare_ratio", 1.5),

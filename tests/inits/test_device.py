@@ -4,6 +4,7 @@ without data), where an operation mixing in a tensor made on the CPU fails, and 
 import pytest
 import torch
 
+import saeinit.inits.encoder as encoder_module
 import saeinit.inits.pursuit as pursuit
 import saeinit.training.run as run_module
 from saeinit.inits import InitConfig, InitRequest, draw_sample
@@ -46,7 +47,7 @@ def test_a_run_asks_the_init_and_the_encoder_fit_for_its_training_device(monkeyp
     """`saeinit train --device D` builds its init request for D (here the CPU) with the data as
     the source draws it (minus b_dec), and the fitted encoder gets --omp-candidates."""
     seen = {}
-    real_initialize, real_fit = run_module.initialize, run_module.fitted_encoder
+    real_initialize, real_fit = run_module.initialize, encoder_module.fitted_encoder
 
     def recording_initialize(request):
         seen["device"], seen["sample"] = request.device, draw_sample(request, 8)
@@ -57,7 +58,7 @@ def test_a_run_asks_the_init_and_the_encoder_fit_for_its_training_device(monkeyp
         return real_fit(atoms, sample, k, candidates)
 
     monkeypatch.setattr(run_module, "initialize", recording_initialize)
-    monkeypatch.setattr(run_module, "fitted_encoder", recording_fit)
+    monkeypatch.setattr(encoder_module, "fitted_encoder", recording_fit)
     settings = dict(scenario="8x16", init="data", encoder_init="fitted", omp_k=2,
                     omp_candidates=4, b_dec="mean", device="cpu", max_steps=0, threads=1,
                     progress=False)  # fmt: skip

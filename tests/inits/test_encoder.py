@@ -41,7 +41,7 @@ def test_fitted_encoder_is_deterministic():
 def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time(monkeypatch):
     import time
 
-    import saeinit.training.run as run_module
+    import saeinit.inits.encoder as encoder_module
 
     def slow_fit(*args):  # the real fit, made to take at least FIT_DELAY seconds
         time.sleep(FIT_DELAY)
@@ -50,7 +50,7 @@ def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time(mo
     base = dict(scenario="16x32", mean_active=2.0, init="mod", mod_iters=3, omp_k=3, seed=0,
                 max_steps=1, threads=1, progress=False)  # fmt: skip
     default = run(config_from_settings(base)).result
-    monkeypatch.setattr(run_module, "fitted_encoder", slow_fit)
+    monkeypatch.setattr(encoder_module, "fitted_encoder", slow_fit)
     fitted = run(config_from_settings(base | {"encoder_init": "fitted"})).result
     assert fitted["mmcs_initial"] == default["mmcs_initial"]  # the same dictionary
     assert fitted["history"][0]["mse"] < 0.5 * default["history"][0]["mse"]
@@ -69,7 +69,7 @@ def test_run_with_fitted_encoder_starts_with_a_lower_loss_and_counts_its_time(mo
 def test_the_encoder_is_fitted_on_encoder_samples_else_init_samples_when_they_are_more(
     monkeypatch, init_samples, encoder_samples, expected
 ):
-    import saeinit.training.run as run_module
+    import saeinit.inits.encoder as encoder_module
 
     rows = []
 
@@ -77,7 +77,7 @@ def test_the_encoder_is_fitted_on_encoder_samples_else_init_samples_when_they_ar
         rows.append(len(sample))
         return fitted_encoder(atoms, sample, *args)
 
-    monkeypatch.setattr(run_module, "fitted_encoder", spy)
+    monkeypatch.setattr(encoder_module, "fitted_encoder", spy)
     settings = dict(scenario="8x16", init="data", encoder_init="fitted", omp_k=2, max_steps=0,
                     init_samples=init_samples, encoder_samples=encoder_samples, threads=1,
                     progress=False)  # fmt: skip

@@ -29,13 +29,6 @@ def test_topk_keeps_the_k_largest_relu_latents_and_its_loss_is_the_mse(randomize
     assert torch.allclose(out.loss, ((out.acts @ model.W_dec - x) ** 2).mean())
 
 
-def test_tie_encoder_makes_the_encoder_the_decoder_transpose():
-    model = build_sae(SAEConfig(), 5, 7)
-    model.set_decoder(torch.randn(7, 5, generator=torch.Generator().manual_seed(0)))
-    model.tie_encoder()
-    assert torch.equal(model.W_enc, model.W_dec.T) and not model.b_enc.any()
-
-
 def test_tied_topk_run_starts_from_the_tied_dictionary_and_trains(fast_train):
     settings = dict(scenario="16x32", architecture="topk", k=4, encoder_init="tied", init="mod")
     out = run(config_from_settings(settings | fast_train | {"max_steps": 30, "target_mmcs": 1.0}))

@@ -68,7 +68,7 @@ def test_resampling_duplicates_separates_two_latents_on_one_feature():
     def run(max_cosine):
         model = ReLUSAE(6, 8, 0.1)
         model.set_decoder(torch.cat([features[:7], features[:1]]))  # latent 7 copies latent 0
-        model.tie_encoder()  # every latent reads its own atom, so none is dead
+        model.set_encoder(model.W_dec.detach().T, torch.zeros(8))  # each reads its own atom
         generator = torch.Generator().manual_seed(2)
         batches = iter(lambda: torch.rand(64, 8, generator=generator) @ features, None)
         config = TrainConfig(max_steps=2, resample_every=2, resample_duplicates=max_cosine,

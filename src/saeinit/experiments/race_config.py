@@ -18,7 +18,7 @@ from saeinit.config import (
 )
 from saeinit.data.toy_config import parse_scenario
 from saeinit.experiments.grid import GridSpec, grid_from_dict
-from saeinit.models.config import ENCODER_INITS
+from saeinit.inits.encoders import ENCODER_INITS
 
 BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
 """Step budget and L1 per scenario (elsewhere 20,000 and 0.3): the L1 that served orthogonal init
@@ -80,7 +80,7 @@ class RaceConfig:
         for init, plus, encoder in (entry.partition("+") for entry in entries):
             require_choice("entries", init, tuple(inits.names()))
             if plus:
-                require_choice("entries", encoder, ENCODER_INITS)
+                require_choice("entries", encoder, tuple(ENCODER_INITS))
         lists = {"entries": entries, "scenarios": self.scenario_list(), "seeds": self.seed_list()}
         for option, values in lists.items():
             repeated = sorted({str(v) for v in values if values.count(v) > 1})

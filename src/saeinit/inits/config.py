@@ -32,10 +32,16 @@ class InitConfig:
     what the init needs for the atoms it takes from its sample). The fitted encoder is fitted on
     as many samples when that is more than its own default, unless --encoder-samples says."""
     encoder_samples: int | None = None
-    """Samples the fitted encoder (--encoder-init fitted) is fitted on (unset: 16,384, or
-    --init-samples when more). Each latent's read-out is regressed on the samples whose codes
-    use it, so the sample must hold the rarest features wanted often enough; beyond that, more
-    samples only cost time (linear in their number)."""
+    """Samples the fitted or whitened encoder (--encoder-init) is built from (unset: 16,384, or
+    --init-samples when more). The fitted encoder regresses each latent's read-out on the
+    samples whose codes use it, so its sample must hold the rarest features wanted often
+    enough; the whitened one needs only the data's second moment. Beyond that, more samples
+    only cost time (linear in their number)."""
+    encoder_sigmas: float = 1.5
+    """Bias of the whitened encoder (--encoder-init whitened): each latent fires where its
+    pre-activation stands this many robust standard deviations (1.4826 x the median absolute
+    deviation) above its median over the encoder's sample, so that the other features'
+    interference alone rarely reaches it (0: at its median)."""
     svd_fill: str = "blocks"
     """How svd fills n > d atoms: blocks (singular vectors of disjoint samples), data (then data
     samples, as scikit-learn does), signed (both signs of each singular vector, blocks after)."""
@@ -78,6 +84,7 @@ class InitConfig:
         get(self.init)
         require_positive("init-samples", self.init_samples, allow_none=True)
         require_positive("encoder-samples", self.encoder_samples, allow_none=True)
+        require_non_negative("encoder-sigmas", self.encoder_sigmas)
         require_choice("svd-fill", self.svd_fill, SVD_FILLS)
         require_in_unit_interval("rare-ratio", self.rare_ratio)
         if self.rare_base not in names():

@@ -55,3 +55,14 @@ def fitted_encoder(
     if not torch.isfinite(solution).all():
         raise unsolvable(OPTION, "the fitted encoder's regression", sample)
     return solution[:-1].contiguous(), solution[-1].contiguous()
+
+
+def fitted(atoms: torch.Tensor, sample: torch.Tensor, config) -> tuple[torch.Tensor, torch.Tensor]:
+    """--encoder-init fitted: `fitted_encoder` with the InitConfig's --omp-k and
+    --omp-candidates."""
+    return fitted_encoder(atoms, sample, config.omp_k, config.omp_candidates)
+
+
+def check_fitted(config, n_atoms: int) -> None:
+    """Refuse an --omp-k the dictionary cannot hold, before the dictionary init runs."""
+    check_omp_k(config.omp_k, n_atoms)

@@ -197,12 +197,6 @@ class SAE(nn.Module):
         self.b_enc.copy_(b_enc)
 
     @torch.no_grad()
-    def tie_encoder(self) -> None:
-        """W_enc = W_dec^T and b_enc = 0: each latent starts as its atom's projection."""
-        self.W_enc.copy_(self.W_dec.T)
-        self.b_enc.zero_()
-
-    @torch.no_grad()
     def fold_scaling(self, factor: float) -> None:
         """Turn an SAE trained on inputs scaled by `factor` into one that takes unscaled inputs
         and returns unscaled outputs (SAELens' fold_activation_norm_scaling_factor); the

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from saeinit.config import require_choice, require_positive
+from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.models.registry import ARCHITECTURES
 
 B_DEC_INITS = ("none", "zeros", "mean", "geometric_median")
 NORMALIZATIONS = ("none", "expected_average_only_in")
-ENCODER_INITS = ("default", "tied", "fitted")
 
 
 @dataclass
@@ -26,10 +26,13 @@ class SharedSAEOptions:
     dict_size: int | None = None
     """Number of dictionary atoms n (unset: as many as ground-truth features)."""
     encoder_init: str = "default"
-    """default: nn.Linear's uniform init, as the reference; tied: W_enc = W_dec^T and b_enc = 0
-    (Anthropic 2024, OpenAI's TopK); fitted: the least-squares read-out of the matching-pursuit
-    codes (--omp-k atoms) of a fresh init sample, from whatever dictionary the init built (its
-    time counts in the init's)."""
+    """How the encoder starts, from whatever dictionary the init built (its time counts in the
+    init's): default: nn.Linear's uniform init, as the reference; tied: W_enc = W_dec^T and
+    b_enc = 0 (Anthropic 2024, OpenAI's TopK); fitted: the least-squares read-out of the
+    matching-pursuit codes (--omp-k atoms) of a fresh init sample; whitened: each latent reads
+    its atom at scale 1 through the sample's inverse second moment, with a bias at
+    --encoder-sigmas (a rare feature's latent fires on it from the start, where the fitted
+    read-out shrinks with the feature's frequency)."""
     b_dec: str = "none"
     """Decoder bias: none (the reference SAE has none), or a trained b_dec initialised to zeros,
     the mean or the geometric median of a data sample (SAELens' b_dec init methods); with a
@@ -53,7 +56,7 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
         for arch in ARCHITECTURES.values():
             arch.options.check_options(self)
         ARCHITECTURES[self.architecture].options.check_selected(self)
-        require_choice("encoder-init", self.encoder_init, ENCODER_INITS)
+        require_choice("encoder-init", self.encoder_init, tuple(ENCODER_INITS))
         require_choice("b-dec", self.b_dec, B_DEC_INITS)
         require_choice("normalize-activations", self.normalize_activations, NORMALIZATIONS)
 
@@ -62,7 +65,7 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
         """The allowed values of the choice-valued fields, for the CLI."""
         return {
             "architecture": tuple(ARCHITECTURES),
-            "encoder_init": ENCODER_INITS,
+            "encoder_init": tuple(ENCODER_INITS),
             "b_dec": B_DEC_INITS,
             "normalize_activations": NORMALIZATIONS,
         }

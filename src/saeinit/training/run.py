@@ -13,8 +13,9 @@ from saeinit.config import ConfigError, to_dict
 from saeinit.cpu import configure_cpu
 from saeinit.data.source import Source, scaled
 from saeinit.inits import InitRequest, draw_sample, initialize
-from saeinit.inits.dictlearn import check_omp_k
-from saeinit.inits.encoder import fit_samples, fitted_encoder
+from saeinit.inits.encoder import fit_samples
+from saeinit.inits.encoders import ENCODER_INITS
+from saeinit.lazy import load
 from saeinit.models.base import SAE
 from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
@@ -100,8 +101,9 @@ def initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
     `saeinit init` and `interop.initial_weights` use it too."""
     n_atoms = resolve_dict_size(config, source)
     _check_size(config, n_atoms, "one per ground-truth feature, as --dict-size is unset")
-    if config.sae.encoder_init == "fitted":
-        check_omp_k(config.init.omp_k, n_atoms)
+    encoder = ENCODER_INITS[config.sae.encoder_init]
+    if encoder.check:
+        load(encoder.check)(config.init, n_atoms)
     generator = torch_generator(config.train.seed, "init")
     model = build_sae(config.sae, source.dim, n_atoms)
     model.reset_encoder(generator)
@@ -128,14 +130,11 @@ def initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
 def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
     """Apply --encoder-init to the model; returns the seconds it took."""
     start = time.perf_counter()
-    if config.sae.encoder_init == "tied":
-        model.tie_encoder()
-    elif config.sae.encoder_init == "fitted":
-        sample = draw_sample(
-            request, fit_samples(config.init.init_samples, config.init.encoder_samples)
-        )
-        k, candidates = config.init.omp_k, config.init.omp_candidates
-        model.set_encoder(*fitted_encoder(model.W_dec.detach(), sample, k, candidates))
+    encoder = ENCODER_INITS[config.sae.encoder_init]
+    if encoder.function:
+        samples = fit_samples(config.init.init_samples, config.init.encoder_samples)
+        sample = draw_sample(request, samples) if encoder.uses_sample else None
+        model.set_encoder(*encoder.fn(model.W_dec.detach(), sample, config.init))
     return time.perf_counter() - start
 
 

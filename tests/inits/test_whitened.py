@@ -1,0 +1,57 @@
+import pytest
+import torch
+
+from saeinit.config import ConfigError
+from saeinit.data import ToyConfig, ToyData
+from saeinit.inits.encoder import fitted_encoder
+from saeinit.inits.whitened import whitened_encoder
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
+
+
+def test_whitened_encoder_matches_the_hand_derived_weights():
+    # M = E[x x^T] = [[6, 1], [1, 6]] / 5, M^-1 = [[6, -1], [-1, 6]] / 7. Atom (1, 0):
+    # M^-1 d = (6, -1) / 7, d . M^-1 d = 6 / 7, column (1, -1/6); atom (0, 1): (-1/6, 1).
+    # Column 1 reads 2, -1, -1/3, 1/6, 5/6: median 1/6; deviations 11/6, 7/6, 1/2, 0, 2/3:
+    # median 2/3. Column 2 reads the same five values in another order.
+    sample = torch.tensor([[2.0, 0.0], [-1.0, 0.0], [0.0, 2.0], [0.0, -1.0], [1.0, 1.0]])
+    W_enc, b_enc = whitened_encoder(torch.eye(2), sample, sigmas=2.0)
+    assert torch.allclose(W_enc, torch.tensor([[1.0, -1 / 6], [-1 / 6, 1.0]]), atol=1e-5)
+    expected_bias = -(1 / 6 + 2.0 * 1.4826 * 2 / 3)
+    assert torch.allclose(b_enc, torch.full((2,), expected_bias), atol=1e-5)
+
+
+def rare_toy(seed=0):
+    """Toy data whose frequencies fall 100-fold from the first feature to the last."""
+    return ToyData(ToyConfig(dim=16, features=64, decay=0.93, mean_active=2.0, seed=seed))
+
+
+def test_every_latent_reads_its_atom_at_scale_one_where_the_fitted_read_out_shrinks():
+    toy = rare_toy()
+    sample = toy.sample(16384, torch.Generator().manual_seed(1)).x
+    W_enc, b_enc = whitened_encoder(toy.features, sample, sigmas=1.5)
+    assert torch.allclose((toy.features.T * W_enc).sum(0), torch.ones(64), atol=1e-4)
+    assert (b_enc < 0).all()
+    fitted, _ = fitted_encoder(toy.features, sample, 3)
+    reads = (toy.features.T * fitted).sum(0)  # the fitted latent's read of its own feature
+    assert reads[-8:].mean() < 0.5 * reads[:8].mean()  # the rarest read far weaker
+    # A feature presented alone at 0.5 fires its own latent under the whitened encoder.
+    own = torch.relu(0.5 * toy.features @ W_enc + b_enc).diagonal()
+    assert (own > 0).all()
+
+
+def test_an_empty_direction_is_a_config_error_naming_the_option():
+    sample = torch.zeros(100, 4)
+    with pytest.raises(ConfigError) as err:
+        whitened_encoder(torch.eye(4), sample, sigmas=1.0)
+    assert err.value.option == "encoder-init"
+
+
+def test_a_run_builds_the_whitened_encoder_from_its_sigmas():
+    settings = dict(scenario="8x16", init="data", encoder_init="whitened", encoder_sigmas=0.0,
+                    max_steps=0, threads=1, progress=False)  # fmt: skip
+    at_zero = run(config_from_settings(settings)).model
+    at_two = run(config_from_settings(settings | {"encoder_sigmas": 2.0})).model
+    assert torch.equal(at_zero.W_enc, at_two.W_enc)  # the sigmas move the bias only
+    assert (at_two.b_enc < at_zero.b_enc).all()
+    assert torch.allclose((at_two.W_dec.T * at_two.W_enc).sum(0), torch.ones(16), atol=1e-4)
