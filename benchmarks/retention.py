@@ -1,7 +1,7 @@
 """Retention: how much of a perfect start each training recipe keeps (issue 12, item 4).
 
 Every run starts from the oracle init (the ground-truth features plus a little noise, the
-fitted encoder) and trains on fresh toy batches for one budget of samples; the tables give
+fitted encoder or --encoder-init's) and trains on fresh toy batches for one budget of samples; the tables give
 live MMCS (a feature counts only through a latent that fires on it) at fixed steps, and the
 dead latents and L0 at the end. Runs go through the resumable result store, so an interrupted
 benchmark picks up where it stopped.
@@ -69,6 +69,8 @@ class Knobs(NamedTuple):
     l1_warmup_fraction: float = WARMUP_FRACTION
     batch: int = BATCH
     """The batch of every recipe but batch-1024 (the steps are the budget over it)."""
+    encoder_init: str = "fitted"
+    """How the oracle start's encoder starts (--encoder-init)."""
 
 
 DEFAULTS = Knobs()
@@ -127,6 +129,7 @@ def cells(
             for seed in seeds:
                 settings = START | {"scenario": scenario, "max_steps": steps, "seed": seed}
                 settings |= recipe(name, scenario, steps, knobs)
+                settings["encoder_init"] = knobs.encoder_init
                 if batch != BATCH:
                     settings["batch_size"] = batch
                 key = run_key(config_from_settings(settings))
@@ -136,7 +139,8 @@ def cells(
 
 def spec(runs: list[Cell], samples: int) -> GridSpec:
     seeds = ", ".join(str(seed) for seed in sorted({cell.seed for cell in runs}))
-    note = f"Oracle start, fitted encoder, {samples:,} samples per run, seeds {seeds}."
+    encoders = ", ".join(sorted({cell.settings["encoder_init"] for cell in runs}))
+    note = f"Oracle start, {encoders} encoder, {samples:,} samples per run, seeds {seeds}."
     axes = [{name: [value] for name, value in cell.settings.items()} for cell in runs]
     return grid_from_dict({"title": "Retention from the oracle start", "note": note, "axes": axes})
 
@@ -204,7 +208,7 @@ def best(store: ResultStore, runs: list[Cell], scenario: str) -> str:
 def describe(knobs: Knobs) -> str:
     """The constants of the recipes that differ from their defaults, or that none do."""
     changed = [
-        f"{name} {value:g}"
+        f"{name} {value:g}" if isinstance(value, float | int) else f"{name} {value}"
         for name, value in knobs._asdict().items()
         if name != "l1" and value != getattr(DEFAULTS, name)
     ]
@@ -230,12 +234,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--batch", type=int, default=BATCH, help="every recipe's but batch-1024 (same samples)"
     )
+    parser.add_argument(
+        "--encoder-init", default="fitted", help="the oracle start's (default: fitted)"
+    )
     parser.add_argument("--store", default="retention.sqlite", help="result store (resumed)")
     parser.add_argument("--report-only", action="store_true", help="print the store, run nothing")
     parser.add_argument("--workers", type=int, default=allowed_cores(), help="default: cores")
     args = parser.parse_args(argv)
     samples = QUICK_SAMPLES if args.quick else FULL_SAMPLES
-    knobs = Knobs(args.l1, args.decoder_lr_scale, args.l1_warmup_fraction, args.batch)
+    knobs = Knobs(
+        args.l1, args.decoder_lr_scale, args.l1_warmup_fraction, args.batch, args.encoder_init
+    )
     runs = cells(args.scenarios, args.recipes, samples, knobs, tuple(args.seeds))
     with ResultStore(args.store) as store:
         if not args.report_only:

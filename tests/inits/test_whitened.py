@@ -3,7 +3,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
-from saeinit.inits.encoder import fitted_encoder
+from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
 from saeinit.inits.whitened import whitened_encoder
 from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
@@ -55,3 +55,26 @@ def test_a_run_builds_the_whitened_encoder_from_its_sigmas():
     assert torch.equal(at_zero.W_enc, at_two.W_enc)  # the sigmas move the bias only
     assert (at_two.b_enc < at_zero.b_enc).all()
     assert torch.allclose((at_two.W_dec.T * at_two.W_enc).sum(0), torch.ones(16), atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("init_samples", "encoder_samples", "expected"),
+    [(FIT_SAMPLES + 3000, None, FIT_SAMPLES), (None, 500, 500)],
+)
+def test_the_whitened_sample_does_not_grow_with_the_init_sample(
+    monkeypatch, init_samples, encoder_samples, expected
+):
+    import saeinit.inits.whitened as whitened_module
+
+    rows = []
+
+    def spy(atoms, sample, sigmas):
+        rows.append(len(sample))
+        return whitened_encoder(atoms, sample, sigmas)
+
+    monkeypatch.setattr(whitened_module, "whitened_encoder", spy)
+    settings = dict(scenario="8x16", init="data", encoder_init="whitened", max_steps=0,
+                    init_samples=init_samples, encoder_samples=encoder_samples, threads=1,
+                    progress=False)  # fmt: skip
+    run(config_from_settings(settings))
+    assert rows == [expected]

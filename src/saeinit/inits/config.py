@@ -32,11 +32,11 @@ class InitConfig:
     what the init needs for the atoms it takes from its sample). The fitted encoder is fitted on
     as many samples when that is more than its own default, unless --encoder-samples says."""
     encoder_samples: int | None = None
-    """Samples the fitted or whitened encoder (--encoder-init) is built from (unset: 16,384, or
-    --init-samples when more). The fitted encoder regresses each latent's read-out on the
-    samples whose codes use it, so its sample must hold the rarest features wanted often
-    enough; the whitened one needs only the data's second moment. Beyond that, more samples
-    only cost time (linear in their number)."""
+    """Samples the fitted or whitened encoder (--encoder-init) is built from (unset: 16,384; for
+    the fitted encoder --init-samples when more). The fitted encoder regresses each latent's
+    read-out on the samples whose codes use it, so its sample must hold the rarest features
+    wanted often enough; the whitened one needs only the data's second moment. Beyond that,
+    more samples only cost time (linear in their number)."""
     encoder_sigmas: float = 1.5
     """Bias of the whitened encoder (--encoder-init whitened): each latent fires where its
     pre-activation stands this many robust standard deviations (1.4826 x the median absolute

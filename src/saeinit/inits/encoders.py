@@ -21,6 +21,9 @@ class EncoderSpec(NamedTuple):
     """Where its function is: "saeinit.inits.module:function" (None: nn.Linear's init stays)."""
     uses_sample: bool = False
     """True when it reads a fresh data sample (of `encoder.fit_samples` rows)."""
+    follows_init_samples: bool = False
+    """True when its sample grows to --init-samples where that is more than its default: a
+    read-out fitted to codes needs the rare features the init's sample holds."""
     check: str | None = None
     """A function `(InitConfig, n_atoms)` refusing settings it cannot run with, called before
     the dictionary init so that a bad setting fails fast."""
@@ -48,6 +51,7 @@ _ENCODER_INITS = (
         "init sample",
         "saeinit.inits.encoder:fitted",
         uses_sample=True,
+        follows_init_samples=True,
         check="saeinit.inits.encoder:check_fitted",
     ),
     EncoderSpec(

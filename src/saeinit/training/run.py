@@ -132,7 +132,8 @@ def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
     start = time.perf_counter()
     encoder = ENCODER_INITS[config.sae.encoder_init]
     if encoder.function:
-        samples = fit_samples(config.init.init_samples, config.init.encoder_samples)
+        init_samples = config.init.init_samples if encoder.follows_init_samples else None
+        samples = fit_samples(init_samples, config.init.encoder_samples)
         sample = draw_sample(request, samples) if encoder.uses_sample else None
         model.set_encoder(*encoder.fn(model.W_dec.detach(), sample, config.init))
     return time.perf_counter() - start
