@@ -2,7 +2,8 @@
 
     python benchmarks/other_trainers.py [--layers 2 4] [--seeds 0 1 2] [--steps 2000]
         [--arms saelens mod sparsify sparsify-mod] [--l1 2.5] [--target-fvu 0.3] [--jobs 2]
-        [--quick] [--out runs/other-trainers] [--figures docs/real-activations]
+        [--encoder-init fitted] [--quick] [--out runs/other-trainers]
+        [--figures docs/real-activations]
 
 For every layer and seed, a trainer trains an SAE with `--dict-size` latents on the
 activations `saeinit collect` stored in `--activations-pattern` (runs/minilm-L{layer}), from
@@ -11,7 +12,7 @@ two starts. SAELens' `SAETrainer` trains a standard (ReLU + L1) SAE:
 * saelens: SAELens' own init (kaiming rows scaled to norm 0.1, W_enc = W_dec^T, zero biases),
   under torch.manual_seed(seed);
 * mod: `saeinit.initial_weights(sample, dict_size, init="mod", encoder_init="fitted",
-  b_dec="geometric_median", seed=seed)` on rows of the training part of the collection (the
+  b_dec="geometric_median", seed=seed)` (`--encoder-init` another encoder) on rows of the training part of the collection (the
   seed's init stream), written into the same SAELens SAE by `fill_saelens`. Its seconds (the
   draw of the sample included) are the arm's init seconds.
 
@@ -70,6 +71,7 @@ class Task:
     stats_samples: int = 8192
     init_rows: int = 65536
     sparsify_optimizer: str = "adam"
+    encoder_init: str = "fitted"
 
     def path(self, out: Path) -> Path:
         return out / f"L{self.layer}-{self.arm}-seed{self.seed}.json"
@@ -177,7 +179,7 @@ def train_saelens(task: Task, weights_for) -> dict:
 
 
 def informed_weights(task: Task, source, factor: float, cache: Path):
-    """saeinit's mod + fitted encoder weights on a sample of the seed's training rows (scaled
+    """saeinit's mod + --encoder-init weights on a sample of the seed's training rows (scaled
     as the batches are), and their seconds, the draw of the sample included. Kept in `cache`
     so that the SAELens and sparsify arms of a seed start from the same weights, each charged
     the seconds it took to build them once."""
@@ -185,7 +187,8 @@ def informed_weights(task: Task, source, factor: float, cache: Path):
 
     from saeinit import InitialWeights, initial_weights
 
-    path = cache / f"init-L{task.layer}-seed{task.seed}.pt"
+    encoder = "" if task.encoder_init == "fitted" else f"-{task.encoder_init}"
+    path = cache / f"init-L{task.layer}-seed{task.seed}{encoder}.pt"
     if path.exists():
         saved = torch.load(path)
         return InitialWeights(**saved["weights"]), saved["seconds"]
@@ -195,7 +198,7 @@ def informed_weights(task: Task, source, factor: float, cache: Path):
         sample,
         task.dict_size,
         init="mod",
-        encoder_init="fitted",
+        encoder_init=task.encoder_init,
         b_dec="geometric_median",
         seed=task.seed,
     )
@@ -234,6 +237,7 @@ def tasks(args: argparse.Namespace) -> list[Task]:
             dict_size=args.dict_size,
             eval_every=args.eval_every,
             sparsify_optimizer=args.sparsify_optimizer,
+            encoder_init=args.encoder_init,
         )
         for layer in args.layers
         for seed in args.seeds
@@ -264,6 +268,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("adam", "signum", "muon"),
         default="adam",
         help="sparsify's optimizer (its default, signum, is built for far larger batches)",
+    )
+    parser.add_argument(
+        "--encoder-init",
+        choices=("fitted", "whitened", "tied"),
+        default="fitted",
+        help="the encoder of saeinit's arms (default: fitted)",
     )
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time")
     parser.add_argument("--activations-pattern", default="runs/minilm-L{layer}")

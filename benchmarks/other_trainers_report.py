@@ -15,10 +15,18 @@ from pathlib import Path
 
 LABELS = {
     "saelens": "SAELens default init",
-    "mod": "saeinit mod + fitted",
+    "mod": "saeinit mod + {encoder}",
     "sparsify": "sparsify default init",
-    "sparsify-mod": "saeinit mod + fitted",
+    "sparsify-mod": "saeinit mod + {encoder}",
 }
+"""Each arm's name in tables and figures ({encoder}: the run's --encoder-init)."""
+
+
+def label(run: dict) -> str:
+    """The name of a run's arm; runs saved before --encoder-init existed had the fitted one."""
+    return LABELS[run["arm"]].format(encoder=run.get("encoder_init", "fitted"))
+
+
 COLOURS = {
     "saelens": "tab:blue",
     "mod": "tab:red",
@@ -65,7 +73,7 @@ def arm_row(runs: list[dict], target: float) -> tuple[str, dict]:
     """The table row of one arm on one layer, and its median (steps, seconds) to the target
     first and to staying there ({"first": ..., "stays": ...}; None unless every seed got
     there)."""
-    cells = [LABELS[runs[0]["arm"]], spread([run["init_seconds"] for run in runs], 1)]
+    cells = [label(runs[0]), spread([run["init_seconds"] for run in runs], 1)]
     cells.append(spread([run["history"][0][2] for run in runs], 3))
     medians = {}
     for kind in ("first", "stays"):
@@ -125,7 +133,7 @@ def fvu_along_lines(results: list[dict], steps=(0, 25, 100, 250, 500, 1000, 2000
                 for step in steps:
                     at = [row[2] for run in runs for row in run["history"] if row[0] == step]
                     cells.append(f"{statistics.median(at):.3f}" if at else "–")
-                name = f"{LABELS[arm]} ({trainer.split(' ')[0]})"
+                name = f"{label(runs[0])} ({trainer.split(' ')[0]})"
                 lines.append(f"| {layer} | {name} | " + " | ".join(cells) + " |")
     return lines
 
