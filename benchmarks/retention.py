@@ -24,6 +24,7 @@ from saeinit.cpu import allowed_cores
 from saeinit.experiments.grid import GridSpec, grid_from_dict
 from saeinit.experiments.race_config import L1
 from saeinit.experiments.store import ResultStore
+from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.experiments.sweep import sweep
 from saeinit.training.settings import config_from_settings, run_key
 
@@ -235,7 +236,10 @@ def main(argv: list[str] | None = None) -> None:
         "--batch", type=int, default=BATCH, help="every recipe's but batch-1024 (same samples)"
     )
     parser.add_argument(
-        "--encoder-init", default="fitted", help="the oracle start's (default: fitted)"
+        "--encoder-init",
+        default="fitted",
+        choices=list(ENCODER_INITS),
+        help="the oracle start's (default: fitted)",
     )
     parser.add_argument("--store", default="retention.sqlite", help="result store (resumed)")
     parser.add_argument("--report-only", action="store_true", help="print the store, run nothing")
