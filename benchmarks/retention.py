@@ -24,8 +24,8 @@ from saeinit.cpu import allowed_cores
 from saeinit.experiments.grid import GridSpec, grid_from_dict
 from saeinit.experiments.race_config import L1
 from saeinit.experiments.store import ResultStore
-from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.experiments.sweep import sweep
+from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.training.settings import config_from_settings, run_key
 
 SCENARIOS = ("128x256", "128x512", "128x1024")
