@@ -11,9 +11,10 @@ for toy data at that size, drawn before the init starts: n random unit features 
 dimensions, each sample a non-negative mix of about ACTIVE of them picked with power-law
 frequencies. Each init draws what it needs from that pool (its default init sample). Beyond
 the registered inits, VARIANTS: `centroid-torch` is centroid with --centroid-backend torch,
-`fitted` the fitted encoder over the `data` init's atoms (its FIT_SAMPLES samples).
+`fitted` and `whitened` those encoder inits over the `data` init's atoms (on FIT_SAMPLES
+samples).
 
-Seconds are the init's as `initialize` times them (for `fitted`, the fit's), with
+Seconds are the init's as `initialize` times them (for an encoder, its own), with
 scikit-learn imported before. Memory: on the
 CPU, the peak resident set of the process during the init (VmHWM, reset after the data is
 drawn) minus its resident set before; on a GPU, torch.cuda.max_memory_allocated during the init
@@ -45,7 +46,12 @@ SLOTS = 8
 """Features a sample may mix (the first always active, the others with ACTIVE / SLOTS odds)."""
 DECAY = 0.5
 """Feature i is picked with weight (i + 1) ** -DECAY: frequent and rare features, all seen."""
-VARIANTS = {"centroid-torch": ("centroid", {"centroid_backend": "torch"}), "fitted": ("data", {})}
+ENCODERS = ("fitted", "whitened")
+"""Cases that time an encoder init (over the `data` init's atoms) instead of a dictionary init."""
+VARIANTS = {
+    "centroid-torch": ("centroid", {"centroid_backend": "torch"}),
+    **{encoder: ("data", {}) for encoder in ENCODERS},
+}
 """Cases that are not a registered init with its defaults: name -> (init, InitConfig options)."""
 SKLEARN = ("sklearn.cluster", "sklearn.ensemble", "sklearn.mixture", "sklearn.neighbors")
 """The scikit-learn modules the inits import on first use (seconds of import, not of init)."""
@@ -99,7 +105,7 @@ def pool_size(case: str, n: int) -> int:
 
     init = VARIANTS.get(case, (case,))[0]
     needed = max(size(init), size(InitConfig(init=init).rare_base))
-    return max(needed, FIT_SAMPLES) if case == "fitted" else needed
+    return max(needed, FIT_SAMPLES) if case in ENCODERS else needed
 
 
 class Memory:
@@ -135,7 +141,8 @@ def run_case(case: str, n: int, d: int, device_name: str, threads: int, timeout:
     import torch
 
     from saeinit.inits import InitConfig, InitRequest, initialize
-    from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
+    from saeinit.inits.encoder import FIT_SAMPLES
+    from saeinit.inits.encoders import ENCODER_INITS
     from saeinit.inits.request import elapsed
 
     torch.set_num_threads(threads)
@@ -148,7 +155,7 @@ def run_case(case: str, n: int, d: int, device_name: str, threads: int, timeout:
     config = InitConfig(init=init, **options)
     request = InitRequest(n, d, torch.Generator().manual_seed(0), draw, config, features, device)
 
-    if case == "fitted":  # the dictionary and sample the fit reads, drawn before it starts
+    if case in ENCODERS:  # the dictionary and sample the encoder reads, drawn before it starts
         atoms, sample = initialize(request).W_dec, draw(FIT_SAMPLES)
 
     def over(*_):
@@ -158,9 +165,9 @@ def run_case(case: str, n: int, d: int, device_name: str, threads: int, timeout:
     signal.alarm(math.ceil(timeout))
     memory = Memory(device)
     try:
-        if case == "fitted":
+        if case in ENCODERS:
             start = time.perf_counter()
-            W_enc, _ = fitted_encoder(atoms, sample, 6, config.omp_candidates)
+            W_enc, _ = ENCODER_INITS[case].fn(atoms, sample, config)
             seconds = elapsed(start, W_enc)
         else:
             seconds = initialize(request).seconds
