@@ -145,12 +145,16 @@ def test_progress_without_a_terminal_is_a_few_lines_not_an_update_per_check(caps
     assert capsys.readouterr().err == ""
 
 
-def test_inits_lists_each_registered_init(capsys):
+def test_inits_lists_each_registered_init_then_each_encoder_init(capsys):
     from saeinit import inits
+    from saeinit.inits.encoders import ENCODER_INITS
 
     assert main(["inits"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[0] for line in lines] == inits.names()
+    dictionary, encoders = capsys.readouterr().out.strip().split("\n\n")
+    assert [line.split()[0] for line in dictionary.splitlines()] == inits.names()
+    header, *rows = encoders.splitlines()
+    assert header == "encoder inits (--encoder-init):"
+    assert [row.split()[0] for row in rows] == list(ENCODER_INITS)
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from saeinit.cli.options import config_options
 from saeinit.cli.outputs import with_suffix, writable_file
 from saeinit.config import ConfigError
 from saeinit.data.toy_config import ToyConfig
+from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.training.settings import config_from_settings
 
 
@@ -47,7 +48,10 @@ def data(samples: int, seed: int, out: str, **values) -> None:
 
 @cli.command(name="inits")
 def list_inits() -> None:
-    """List the registered dictionary inits."""
-    width = max(len(name) for name in inits.names())
+    """List the registered dictionary inits (--init), then the encoder inits (--encoder-init)."""
+    width = max(len(name) for name in [*inits.names(), *ENCODER_INITS])
     for spec in inits.available():
+        click.echo(f"{spec.name:<{width}}  {spec.description}")
+    click.echo("\nencoder inits (--encoder-init):")
+    for spec in ENCODER_INITS.values():
         click.echo(f"{spec.name:<{width}}  {spec.description}")

@@ -57,8 +57,8 @@ _ENCODER_INITS = (
     EncoderSpec(
         "whitened",
         "each latent reads its atom at scale 1 through the inverse second moment of a fresh "
-        "init sample, its bias --encoder-sigmas standard deviations of its pre-activation "
-        "below its mean",
+        "init sample, firing --encoder-sigmas robust deviations above its median "
+        "pre-activation",
         "saeinit.inits.whitened:whitened",
         uses_sample=True,
     ),
