@@ -30,8 +30,8 @@ def test_each_init_trains_and_records_its_time(init, tmp_path, tiny_cli, capsys)
 
 def test_inits_lists_every_init_of_the_seed_post(capsys):
     assert main(["inits"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    names = [line.split()[0] for line in lines]
+    dictionary_inits = capsys.readouterr().out.split("\n\n")[0].splitlines()
+    names = [line.split()[0] for line in dictionary_inits]
     assert names == inits.names()
     assert set(names) >= {"orthogonal", "xavier", "data", "svd", "average", "centroid", "outliers"}
 
