@@ -244,3 +244,18 @@ def test_a_store_from_before_live_mmcs_opens_and_gets_its_columns(tmp_path):
     assert runs[1]["live_mmcs_initial"] is not None
     with ResultStore(path) as store:
         assert all(row["live_mmcs"] is not None for row in store.history(runs[1]["key"]))
+
+
+def test_a_store_whose_creation_failed_half_way_opens_as_a_new_one(tmp_path, monkeypatch):
+    """The tables and the schema row are created in one transaction: a creation stopped after
+    the first table (here by an error in the last) leaves no store without its schema."""
+    import saeinit.experiments.store as store_module
+
+    path = tmp_path / "half.sqlite"
+    columns = store_module.HISTORY_COLUMNS
+    monkeypatch.setattr(store_module, "HISTORY_COLUMNS", ["not valid sql ("])
+    with pytest.raises(StoreError, match="syntax error"):
+        ResultStore(path)
+    monkeypatch.setattr(store_module, "HISTORY_COLUMNS", columns)
+    with ResultStore(path) as store:
+        assert store.keys() == set()

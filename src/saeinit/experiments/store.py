@@ -123,7 +123,10 @@ class ResultStore:
         columns = ", ".join([*RUN_COLUMNS, *_threshold_columns(), "settings", "result"])
         history = ", ".join(HISTORY_COLUMNS)
         with self.db:
+            # One transaction (sqlite3 would commit each CREATE on its own): a process that
+            # opens the store meanwhile, or a kill half-way, never sees meta without its schema.
             # IF NOT EXISTS: two processes may open a new store at the same moment.
+            self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, {columns})")
