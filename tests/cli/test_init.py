@@ -105,3 +105,15 @@ def test_activations_give_an_sae_that_records_their_hook(tmp_path, minilm_acts):
     assert cfg["hook_name"] == "blocks.1.hook_resid_post" and cfg["d_sae"] == 32
     record = json.loads((tmp_path / "sae" / "init.json").read_text())
     assert record["data_info"]["hook_name"] == "blocks.1.hook_resid_post" and record["mmcs"] is None
+
+
+@pytest.mark.parametrize("option", ["--init-samples", "--encoder-samples"])
+def test_a_sample_above_the_dataset_is_refused_naming_the_option(tmp_path, capsys, option):
+    x = np.random.default_rng(0).normal(size=(500, 6)).astype(np.float32)
+    np.savez(tmp_path / "x.npz", x=x)
+    args = ["init", "--data", str(tmp_path / "x.npz"), "--dict-size", "12", *MOD, "--threads", "1"]
+    assert main([*args, option, "501", "--save", str(tmp_path / "sae")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"saeinit: error: {option}: asks for 501 samples but the data holds 500")
+    assert err.count("\n") == 1 and not (tmp_path / "sae").exists()
+    assert main([*args, option, "500", "--save", str(tmp_path / "sae")]) == 0

@@ -107,6 +107,6 @@ def test_bad_settings_are_refused_naming_the_argument(toy):
     refused("omp_k", "more than the 32 atoms", x, 32, omp_k=40, omp_candidates=64)
     refused("lr", "is not an init setting", x, 32, lr=0.1)
     refused("samples", ">= 1", iter([x]), 32, samples=0)
-    refused("init_samples", "asks for 2001 samples but the activations give 2000", x, 32,
+    refused("init_samples", "asks for 2001 samples but the data holds 2000", x, 32,
             init_samples=2001)  # fmt: skip
-    refused("encoder_samples", "give 1000", iter([x]), 32, samples=1000, encoder_samples=4096)
+    refused("encoder_samples", "holds 1000", iter([x]), 32, samples=1000, encoder_samples=4096)

@@ -62,10 +62,9 @@ def initial_weights(
                 "[G, d_in], or choose another init",
             )
         x = _sample(activations, samples, dict_size)
-        _check_sample_options(init_options, len(x))
         dataset = ArrayDataset(x, features)
         source = dataset_source(dataset, config.train.batch_size, seed, config.train.eval_samples)
-        model, _ = initialised_model(config, source)
+        model, _ = initialised_model(config, source, len(x))
     return sae_weights(model)
 
 
@@ -88,19 +87,6 @@ def _config(
             raise ConfigError(name, f"is not an init setting; the init takes {', '.join(known)}")
     settings = {"dict_size": dict_size, "encoder_init": encoder_init, "b_dec": b_dec}
     return config_from_settings(settings | {"init": init, "seed": seed, **init_options})
-
-
-def _check_sample_options(init_options: dict, rows: int) -> None:
-    """Refuse an init_samples or encoder_samples above the rows given: the init would silently
-    see fewer samples than asked for."""
-    for name in ("init_samples", "encoder_samples"):
-        asked = init_options.get(name)
-        if asked is not None and asked > rows:
-            raise ConfigError(
-                name,
-                f"asks for {asked} samples but the activations give {rows}; pass more rows "
-                f"(an iterator reads `samples` of them) or a smaller {name}",
-            )
 
 
 def _sample(activations, samples: int, dict_size: int) -> torch.Tensor:

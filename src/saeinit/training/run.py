@@ -57,7 +57,7 @@ def run(config: RunConfig) -> RunOutput:
     if config.start_from is not None:
         model, init_seconds = _resumed_model(config, source, factor), 0.0
     else:
-        model, init_seconds = initialised_model(config, source)
+        model, init_seconds = initialised_model(config, source, size)
     model.to(config.train.torch_device())
     coefficient = live_coefficient(config) * (factor or 1.0)
     result = train(
@@ -96,9 +96,13 @@ def _stats(source: Source) -> torch.Tensor:
     return source.stats(STATS_SAMPLES).float()
 
 
-def initialised_model(config: RunConfig, source: Source) -> tuple[SAE, float]:
+def initialised_model(
+    config: RunConfig, source: Source, rows: int | None = None
+) -> tuple[SAE, float]:
     """The SAE a run starts from (dictionary init, b_dec, encoder init) and the init's seconds;
-    `saeinit init` and `interop.initial_weights` use it too."""
+    `saeinit init` and `interop.initial_weights` use it too. `rows`: the samples of a fixed
+    dataset (None for a stream)."""
+    _check_sample_sizes(config, rows)
     n_atoms = resolve_dict_size(config, source)
     _check_size(config, n_atoms, "one per ground-truth feature, as --dict-size is unset")
     encoder = ENCODER_INITS[config.sae.encoder_init]
@@ -137,6 +141,20 @@ def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
         sample = draw_sample(request, samples) if encoder.uses_sample else None
         model.set_encoder(*encoder.fn(model.W_dec.detach(), sample, config.init))
     return time.perf_counter() - start
+
+
+def _check_sample_sizes(config: RunConfig, rows: int | None) -> None:
+    """Refuse an --init-samples or --encoder-samples above the rows of a fixed dataset: its
+    draws would silently give fewer samples than asked for."""
+    for option in ("init_samples", "encoder_samples"):
+        asked = getattr(config.init, option)
+        if rows is not None and asked is not None and asked > rows:
+            name = option.replace("_", "-")
+            raise ConfigError(
+                name,
+                f"asks for {asked} samples but the data holds {rows}; give more data or a "
+                f"smaller --{name}",
+            )
 
 
 def _check_size(config: RunConfig, n_atoms: int, whence: str) -> None:
