@@ -121,18 +121,14 @@ class ResultStore:
 
     def _create(self) -> None:
         columns = ", ".join([*RUN_COLUMNS, *_threshold_columns(), "settings", "result"])
-        history = ", ".join(HISTORY_COLUMNS)
-        with self.db:
-            # One transaction (sqlite3 would commit each CREATE on its own): a process that
-            # opens the store meanwhile, or a kill half-way, never sees meta without its schema.
+        history = ", ".join([*HISTORY_COLUMNS, "PRIMARY KEY (key, step)"])
+        with self.db:  # one transaction: no opener, nor a kill, sees meta without its schema
+            self.db.execute("BEGIN IMMEDIATE")  # sqlite3 would commit each CREATE on its own
             # IF NOT EXISTS: two processes may open a new store at the same moment.
-            self.db.execute("BEGIN IMMEDIATE")
             self.db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
             self.db.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA,))
             self.db.execute(f"CREATE TABLE IF NOT EXISTS runs (key TEXT PRIMARY KEY, {columns})")
-            self.db.execute(
-                f"CREATE TABLE IF NOT EXISTS history (key TEXT, {history}, PRIMARY KEY (key, step))"
-            )
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS history (key TEXT, {history})")
 
     def _check(self) -> None:
         """Refuse a damaged file, a foreign one and one of another schema; reads only."""
