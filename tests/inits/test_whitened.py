@@ -4,7 +4,7 @@ import torch
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
-from saeinit.inits.whitened import whitened_encoder
+from saeinit.inits.whitened import row_medians, whitened_encoder
 from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
 
@@ -19,6 +19,15 @@ def test_whitened_encoder_matches_the_hand_derived_weights():
     assert torch.allclose(W_enc, torch.tensor([[1.0, -1 / 6], [-1 / 6, 1.0]]), atol=1e-5)
     expected_bias = -(1 / 6 + 2.0 * 1.4826 * 2 / 3)
     assert torch.allclose(b_enc, torch.full((2,), expected_bias), atol=1e-5)
+
+
+@pytest.mark.parametrize(("width", "median"), [(5, 2.0), (6, 1.5)])
+def test_row_medians_are_the_lower_medians_torch_gives(width, median):
+    # -1, 0.5, 2, 3, 4: the middle value 2; with 1.5 added, the lower of 1.5 and 2.
+    values = torch.tensor([[4.0, -1.0, 3.0, 0.5, 2.0, 1.5][:width], [7.0] * width])
+    assert torch.equal(row_medians(values), torch.tensor([median, 7.0]))
+    many = torch.randn(7, 1000 + width, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(row_medians(many), many.median(dim=1).values)
 
 
 def rare_toy(seed=0):

@@ -21,6 +21,7 @@ d x d second moment and the pre-activations of a capped part of it: no matching 
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from saeinit.inits.chunks import row_chunks
@@ -76,8 +77,18 @@ def _levels(sample: torch.Tensor, read: torch.Tensor) -> tuple[torch.Tensor, tor
     rows = sample[:LEVEL_ROWS]
     medians, spreads = [], []
     for columns in row_chunks(read.T.to(sample.dtype), len(rows)):
-        pre = rows @ columns.T
-        median = pre.median(dim=0).values
+        pre = columns @ rows.T  # a latent's pre-activations in a row
+        median = row_medians(pre)
         medians.append(median)
-        spreads.append(MAD_TO_STD * (pre - median).abs().median(dim=0).values)
+        spreads.append(MAD_TO_STD * row_medians(pre.sub_(median[:, None]).abs_()))
     return torch.cat(medians), torch.cat(spreads)
+
+
+def row_medians(values: torch.Tensor) -> torch.Tensor:
+    """Each row's lower median, as torch.median gives it. On the CPU by numpy's partition
+    (a selection per row, a few times faster there than torch's median), elsewhere by torch."""
+    if values.device.type != "cpu":
+        return values.median(dim=1).values
+    middle = (values.shape[1] - 1) // 2
+    selected = np.partition(values.contiguous().numpy(), middle, axis=1)[:, middle]
+    return torch.from_numpy(np.ascontiguousarray(selected))
