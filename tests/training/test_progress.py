@@ -2,7 +2,9 @@ import io
 import re
 import time
 
-from saeinit.training.progress import Progress
+from saeinit.training.progress import Progress, StageLog
+from saeinit.training.run import run
+from saeinit.training.settings import config_from_settings
 
 
 def test_a_log_without_a_terminal_gets_a_progress_line_every_few_seconds(
@@ -48,3 +50,34 @@ def test_a_terminal_gets_the_progress_bar():
     lines = Progress(100, stream=log, interval=0.0)
     lines.update(50, mmcs="0.5000")
     assert lines.bar is None and log.getvalue().startswith("step 50/100 (50%)  mmcs 0.5000  ")
+
+
+def test_a_stage_log_reports_only_the_stages_reached_after_its_quiet_seconds():
+    log = io.StringIO()
+    stages = StageLog("init mod", stream=log, quiet=0.05)
+    stages("round 1/2")  # at once: quiet
+    time.sleep(0.06)
+    stages("round 2/2")
+    assert re.fullmatch(r"init mod: round 2/2  0 s\n", log.getvalue())
+    silent = io.StringIO()
+    disabled = StageLog("init mod", enabled=False, stream=silent, quiet=0.0)
+    disabled("round 1/2")
+    assert silent.getvalue() == ""
+
+
+def test_a_long_init_reports_mod_rounds_and_the_encoder_unless_progress_is_off(capsys, monkeypatch):
+    from saeinit.training import progress
+
+    monkeypatch.setattr(progress, "QUIET_SECONDS", 0.0)  # every init counts as long
+    settings = dict(scenario="8x16", init="mod", mod_iters=2, omp_k=2, max_steps=0, threads=1)
+    settings |= dict(encoder_init="fitted")
+    run(config_from_settings(settings | {"progress": True}))
+    lines = [re.sub(r"  \d+ s$", "", line) for line in capsys.readouterr().err.splitlines()]
+    assert lines == [
+        "init mod: round 1/2",
+        "init mod: round 2/2",
+        "init mod: 16 atoms",
+        "init mod: encoder fitted",
+    ]
+    run(config_from_settings(settings | {"progress": False}))
+    assert capsys.readouterr().err == ""

@@ -33,7 +33,6 @@ TRAINING_ONLY = (
     "target_fvu",
     "eval_every",
     "log_every",
-    "progress",
     "lr_warmup_steps",
     "lr_decay_fraction",
     "l1_warmup_steps",
@@ -78,9 +77,7 @@ def init_command(save_dir: str, layout: str, overwrite: bool, **values) -> None:
     from saeinit.interop.sparsify import check_architecture
     from saeinit.training.run import run
 
-    config = config_from_settings(
-        capped_threads(explicit(values)) | {"max_steps": 0, "progress": False}
-    )
+    config = config_from_settings(capped_threads(explicit(values)) | {"max_steps": 0})
     if layout == "sparsify":
         check_architecture(config.sae.architecture)
     folder = Path(save_dir)

@@ -193,8 +193,9 @@ def mod(request: InitRequest) -> InitWeights:
     sample = drawn / scale if scale != 1.0 else drawn
     atoms = modes_dictionary(sample, request.n_atoms, request.generator)
     try:
-        for _ in range(config.mod_iters):
+        for done in range(1, config.mod_iters + 1):
             atoms = mod_step(sample, atoms, config.omp_k, config.omp_candidates)
+            request.report(f"round {done}/{config.mod_iters}")
     except ConfigError as err:  # name the data's own scale, not the rescaled one
         raise unsolvable("init", "the mod init", drawn) from err
     if not torch.isfinite(atoms).all():

@@ -64,6 +64,8 @@ class InitRequest:
     features), else None; only an init registered with needs_ground_truth reads them."""
     device: torch.device | str = torch.device("cpu")
     """Where the init computes and returns its atoms (its samples are moved there)."""
+    report: Callable[[str], None] = lambda stage: None  # noqa: E731
+    """Told each stage a long init reaches ("round 2/5"), for its progress lines."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.draw, FiniteDraw):

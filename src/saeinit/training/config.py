@@ -73,8 +73,8 @@ class TrainConfig:
     device: str = "cpu"
     """Where training, data generation and metrics run: cpu, cuda, or auto (cuda if present)."""
     progress: bool = True
-    """Show progress on stderr: a bar on a terminal, else (a log, CI) a line every few
-    seconds."""
+    """Show progress on stderr: training's as a bar on a terminal, else (a log, CI) a line
+    every few seconds; a long init's as a line per stage (mod's rounds, the encoder)."""
     mcc: bool = False
     """Also record MCC in every history row: the mean |cosine| over a one-to-one (Hungarian)
     matching of features and atoms, as SAELens' synthetic benchmark reports it. Off by default:

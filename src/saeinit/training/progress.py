@@ -1,5 +1,6 @@
-"""Training progress on stderr: a live bar on a terminal, a plain line every few seconds in a
-log (stderr redirected to a file, a pipe, CI), nothing with --no-progress."""
+"""Progress on stderr, nothing with --no-progress. Training: a live bar on a terminal, a plain
+line every few seconds in a log (stderr redirected to a file, a pipe, CI). An init, which has
+stages rather than steps: a line per stage once it has run a few seconds."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import TextIO
 
 LOG_INTERVAL = 5.0
 """Seconds between two progress lines when stderr is not a terminal."""
+QUIET_SECONDS = 2.0
+"""Work with stages prints none of those it reaches sooner than this: a quick init is silent."""
 
 
 def is_terminal(stream: TextIO) -> bool:
@@ -61,3 +64,26 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class StageLog:
+    """The stages of work that has no step count (an init), one line each on stderr:
+    "WHAT: STAGE  T s", T the seconds since the log was made. Stages reached within `quiet`
+    seconds print nothing, so that only long work reports, and shows where it is."""
+
+    def __init__(
+        self,
+        what: str,
+        enabled: bool = True,
+        stream: TextIO | None = None,
+        quiet: float | None = None,
+    ):
+        self.what, self.enabled = what, enabled
+        self.quiet = QUIET_SECONDS if quiet is None else quiet
+        self.stream = stream if stream is not None else sys.stderr
+        self.start = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        seconds = time.perf_counter() - self.start
+        if self.enabled and seconds >= self.quiet:
+            print(f"{self.what}: {stage}  {seconds:.0f} s", file=self.stream, flush=True)

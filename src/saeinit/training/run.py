@@ -21,6 +21,7 @@ from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
 from saeinit.models.registry import ARCHITECTURES, build_sae
 from saeinit.seeding import torch_generator
+from saeinit.training.progress import StageLog
 from saeinit.training.settings import RunConfig, run_folder_name
 from saeinit.training.sources import dataset_size, make_source, resolve_dict_size
 from saeinit.training.trainer import train
@@ -123,11 +124,13 @@ def initialised_model(
         draw = lambda n: source.draw(n).to(device) - shift  # noqa: E731
     # The init runs on the training device (its scikit-learn steps copy their sample to the
     # CPU); the model, built on the CPU, takes its weights and moves there after.
+    log = StageLog(f"init {config.init.init}", config.train.progress)
     request = InitRequest(
-        n_atoms, source.dim, generator, draw, config.init, source.features, device
+        n_atoms, source.dim, generator, draw, config.init, source.features, device, log
     )
     init = initialize(request)
     model.set_decoder(init.W_dec)
+    log(f"{n_atoms:,} atoms")
     return model, init.seconds + _init_encoder(config, model, request)
 
 
@@ -140,6 +143,7 @@ def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
         samples = fit_samples(init_samples, config.init.encoder_samples)
         sample = draw_sample(request, samples) if encoder.uses_sample else None
         model.set_encoder(*encoder.fn(model.W_dec.detach(), sample, config.init))
+        request.report(f"encoder {encoder.name}")
     return time.perf_counter() - start
 
 

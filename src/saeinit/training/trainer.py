@@ -163,7 +163,7 @@ def train(
     train_seconds = 0.0
     resampler = Resampler(model, config) if config.resample_every else None
     reached = config.reached(mmcs_now)
-    progress = Progress(config.max_steps, config.progress)
+    progress = Progress(config.max_steps, config.progress and config.max_steps > 0)
     while step < config.max_steps and not reached:
         start = time.perf_counter()
         batch = next(batches)
