@@ -49,11 +49,20 @@ def test_every_latent_reads_its_atom_at_scale_one_where_the_fitted_read_out_shri
     assert (own > 0).all()
 
 
-def test_an_empty_direction_is_a_config_error_naming_the_option():
+def test_a_zero_sample_is_a_config_error_naming_the_option():
     sample = torch.zeros(100, 4)
     with pytest.raises(ConfigError) as err:
         whitened_encoder(torch.eye(4), sample, sigmas=1.0)
-    assert err.value.option == "encoder-init"
+    assert err.value.option == "encoder-init" and "100 samples" in str(err.value)
+    assert "all zero" in str(err.value)
+
+
+def test_data_beyond_float32_s_range_is_a_config_error_naming_the_option():
+    # Squares of 1e20 overflow float32's second moment: the error names the data's scale.
+    sample = torch.randn(100, 4, generator=torch.Generator().manual_seed(0)) * 1e20
+    with pytest.raises(ConfigError) as err:
+        whitened_encoder(torch.eye(4), sample, sigmas=1.0)
+    assert err.value.option == "encoder-init" and "rescale the data" in str(err.value)
 
 
 def test_a_run_builds_the_whitened_encoder_from_its_sigmas():

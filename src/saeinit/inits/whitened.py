@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from saeinit.config import ConfigError
 from saeinit.inits.chunks import row_chunks
 from saeinit.inits.pursuit import unsolvable
 
@@ -51,6 +52,12 @@ def whitened_encoder(
     for rows in row_chunks(sample, sample.shape[1]):
         second += (rows.T @ rows).double()
     second /= len(sample)
+    if not second.diagonal().any():
+        raise ConfigError(
+            OPTION,
+            f"the whitened encoder reads the data through its second moment, and the "
+            f"{len(sample)} samples drawn for it are all zero; choose another --{OPTION}",
+        )
     second.diagonal().add_(RIDGE * second.diagonal().mean())
     try:
         read = torch.cholesky_solve(atoms.T, torch.linalg.cholesky(second))  # M^-1 d_j, [d, n]
