@@ -5,6 +5,9 @@ import pytest
 from safetensors.torch import load_file
 
 from saeinit.cli import main
+from saeinit.data.toy import ToyData
+from saeinit.seeding import torch_generator
+from saeinit.training.settings import config_from_settings
 
 
 def test_train_writes_json_and_saelens_files(tmp_path, capsys, tiny_cli):
@@ -183,3 +186,15 @@ def test_bad_input_gives_one_line_and_exit_2(args, option, capsys):
 def test_data_rejects_bad_sample_count(capsys):
     assert main(["data", "--samples", "0", "--out", "x.npz"]) == 2
     assert "--samples" in capsys.readouterr().err
+    assert main(["data", "--batch-size", "0", "--out", "x.npz"]) == 2
+    assert "--batch-size" in capsys.readouterr().err
+
+
+def test_data_is_drawn_in_training_batches_each_with_its_own_copula(tmp_path, capsys):
+    # 300 samples in batches of 128: 128, 128 and 44, as toy training draws them.
+    path = tmp_path / "toy.npz"
+    args = ["--scenario", "8x16", "--samples", "300", "--seed", "3", "--out", str(path)]
+    assert main(["data", *args, "--batch-size", "128"]) == 0
+    toy = ToyData(config_from_settings({"scenario": "8x16", "seed": 3}).toy)
+    expected = toy.sample_batches(300, torch_generator(3, "train"), 128)
+    assert np.array_equal(np.load(path)["coefficients"], expected.coefficients.numpy())

@@ -121,6 +121,21 @@ def test_sampler_draws_each_batch_with_its_own_copula_draw():
     assert torch.equal(x, expected)
 
 
+def test_sample_batches_gives_each_batch_its_own_copula_draw():
+    toy = ToyData(ToyConfig(dim=8, features=64, decay=0.97))
+    batch = toy.sample_batches(250, torch.Generator().manual_seed(0), 100)
+    g = torch.Generator().manual_seed(0)
+    parts = [toy.sample(n, g) for n in (100, 100, 50)]
+    assert torch.equal(batch.x, torch.cat([p.x for p in parts]))
+    assert torch.equal(batch.coefficients, torch.cat([p.coefficients for p in parts]))
+    # One draw for all 2,560 samples pushes each feature's probability towards 0 or 1: far more
+    # features never fire than when each batch of 256 draws its own probabilities.
+    one_draw = toy.sample(2560, torch.Generator().manual_seed(1)).coefficients
+    batched = toy.sample_batches(2560, torch.Generator().manual_seed(1), 256).coefficients
+    silent = [int(((c > 0).sum(dim=0) == 0).sum()) for c in (one_draw, batched)]
+    assert silent[0] > 2 * silent[1]
+
+
 def test_coefficients_and_noise_are_bounded_so_that_squared_norms_stay_finite():
     limit = MAX_SQUARED_NORM**0.5
     with pytest.raises(ConfigError, match="overflow float32") as err:

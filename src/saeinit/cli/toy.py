@@ -11,6 +11,7 @@ from saeinit.cli.outputs import with_suffix, writable_file
 from saeinit.config import ConfigError
 from saeinit.data.toy_config import ToyConfig
 from saeinit.inits.encoders import ENCODER_INITS
+from saeinit.training.config import TrainConfig
 from saeinit.training.settings import config_from_settings
 
 
@@ -24,12 +25,21 @@ from saeinit.training.settings import config_from_settings
     "--seed", type=int, default=0, show_default=True, help="Seed of features and samples."
 )
 @click.option(
+    "--batch-size",
+    type=int,
+    default=TrainConfig.batch_size,
+    show_default=True,
+    help="Draw the samples in batches of this size, each with its own copula draw, as training "
+    "draws its batches (one draw for the whole dataset would give every sample the same "
+    "feature probabilities).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False),
     required=True,
     help="Output .npz file (.npz is added to a name without it).",
 )
-def data(samples: int, seed: int, out: str, **values) -> None:
+def data(samples: int, seed: int, batch_size: int, out: str, **values) -> None:
     """Export a toy dataset: x (N x d), coefficients (N x G) and features (G x d)."""
     from saeinit.data.dataset import save_npz
     from saeinit.data.toy import ToyData
@@ -37,10 +47,12 @@ def data(samples: int, seed: int, out: str, **values) -> None:
 
     if samples < 1:
         raise ConfigError("samples", f"must be an integer >= 1, got {samples}")
+    if batch_size < 1:
+        raise ConfigError("batch-size", f"must be an integer >= 1, got {batch_size}")
     config = config_from_settings(explicit(values) | {"seed": seed}).toy
     path = writable_file(with_suffix(out, ".npz"), "out")
     toy = ToyData(config)
-    batch = toy.sample(samples, torch_generator(seed, "train"))
+    batch = toy.sample_batches(samples, torch_generator(seed, "train"), batch_size)
     path.parent.mkdir(parents=True, exist_ok=True)
     save_npz(path, batch.x, batch.coefficients, toy.features)
     click.echo(f"wrote {samples} samples of {toy.config.scenario} to {path}")

@@ -131,12 +131,15 @@ class ToyData:
         """A function n -> [n, d] drawing fresh samples from its own seeded stream, in batches
         of `batch_size` so that, as in training, each batch has its own copula draw."""
         g = torch_generator(seed, stream, self.device)
+        return lambda n: self._counted(self.sample_batches(n, g, batch_size), fired)
 
-        def draw(n: int) -> torch.Tensor:
-            sizes = [batch_size] * (n // batch_size) + [n % batch_size] * bool(n % batch_size)
-            return torch.cat([self._counted(self.sample(size, g), fired) for size in sizes])
-
-        return draw
+    def sample_batches(self, n: int, generator: torch.Generator, batch_size: int) -> ToyBatch:
+        """n samples drawn as training draws them: in batches of `batch_size`, each with its
+        own copula draw. (`sample(n)` shares one draw among all n: a dataset drawn that way
+        would hold one set of feature probabilities, pushed towards 0 or 1.)"""
+        sizes = [batch_size] * (n // batch_size) + [n % batch_size] * bool(n % batch_size)
+        batches = [self.sample(size, generator) for size in sizes]
+        return ToyBatch(*(torch.cat(parts) for parts in zip(*batches, strict=True)))
 
     @staticmethod
     def _counted(batch: ToyBatch, fired: torch.Tensor | None) -> torch.Tensor:

@@ -67,8 +67,9 @@ class ToyConfig:
     noise: float = 0.0
     """Standard deviation of Gaussian noise added to each observed coordinate."""
     dataset_size: int | None = None
-    """Train on a fixed dataset of this many samples, in batches of shuffled epochs; unset: a
-    fresh batch per step."""
+    """Train on a fixed dataset of this many samples (drawn in --batch-size batches, each with
+    its own copula draw, as fresh batches are), in batches of shuffled epochs; unset: a fresh
+    batch per step."""
     seed: int = 0
     """Seed of the ground-truth features and of every batch drawn from them."""
 

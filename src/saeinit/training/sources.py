@@ -28,7 +28,8 @@ def make_source(config: RunConfig) -> Source:
     toy = ToyData(config.toy, device)
     fired = torch.zeros(config.toy.features, dtype=torch.long, device=device)
     if config.toy.dataset_size is not None:
-        fixed = toy.sample(config.toy.dataset_size, torch_generator(seed, "train", device))
+        generator = torch_generator(seed, "train", device)
+        fixed = toy.sample_batches(config.toy.dataset_size, generator, config.train.batch_size)
         dataset = ArrayDataset(fixed.x, toy.features)
         source = dataset_source(dataset, config.train.batch_size, seed, eval_n)
         return source._replace(fired=fired + (fixed.coefficients > 0).sum(dim=0))
