@@ -3,6 +3,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
+from saeinit.inits import chunks
 from saeinit.inits.encoder import FIT_SAMPLES, fitted_encoder
 from saeinit.inits.whitened import row_medians, whitened_encoder
 from saeinit.training.run import run
@@ -96,3 +97,14 @@ def test_the_whitened_sample_does_not_grow_with_the_init_sample(
                     progress=False)  # fmt: skip
     run(config_from_settings(settings))
     assert rows == [expected]
+
+
+def test_the_read_out_solved_a_chunk_of_atoms_at_a_time_is_the_same(monkeypatch):
+    g = torch.Generator().manual_seed(0)
+    sample, atoms = torch.randn(1000, 8, generator=g).relu(), torch.randn(600, 8, generator=g)
+    whole = whitened_encoder(atoms, sample, sigmas=1.5)
+    monkeypatch.setattr(chunks, "CHUNK_ENTRIES", 8 * 256)  # chunks of 256 atoms: three
+    assert len(chunks.row_chunks(atoms, 8)) == 3
+    parts = whitened_encoder(atoms, sample, sigmas=1.5)
+    # The second moment's sums, chunked too, round differently: equal to float32 rounding.
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(whole, parts, strict=True))

@@ -45,11 +45,24 @@ def whitened_encoder(
     """W_enc [d, n] and b_enc [n] on the sample's device for `atoms` [n, d], from `sample`
     [N, d]: each column reads its atom at scale 1 through the sample's inverse second moment,
     each bias minus the median of its pre-activation less `sigmas` robust deviations."""
-    atoms = atoms.to(sample.device, torch.float64)
-    second = torch.zeros(
-        sample.shape[1], sample.shape[1], dtype=torch.float64, device=sample.device
-    )
-    for rows in row_chunks(sample, sample.shape[1]):
+    second = _second_moment(sample)
+    try:
+        factor = torch.linalg.cholesky(second)
+    except torch.linalg.LinAlgError as err:
+        raise unsolvable(OPTION, "the whitened encoder's second moment", sample) from err
+    chunks = row_chunks(atoms.to(sample.device), sample.shape[1])
+    read = torch.cat([_unit_reads(chunk, factor) for chunk in chunks], dim=1)
+    if not torch.isfinite(read).all():
+        raise unsolvable(OPTION, "the whitened encoder's read-out", sample)
+    median, spread = _levels(sample, read)
+    return read.contiguous(), (-(median + sigmas * spread)).float().contiguous()
+
+
+def _second_moment(sample: torch.Tensor) -> torch.Tensor:
+    """M = E[x x^T] over the sample [d, d], in float64, with RIDGE; a zero sample refused."""
+    dim = sample.shape[1]
+    second = torch.zeros(dim, dim, dtype=torch.float64, device=sample.device)
+    for rows in row_chunks(sample, dim):
         second += (rows.T @ rows).double()
     second /= len(sample)
     if not second.diagonal().any():
@@ -59,15 +72,16 @@ def whitened_encoder(
             f"{len(sample)} samples drawn for it are all zero; choose another --{OPTION}",
         )
     second.diagonal().add_(RIDGE * second.diagonal().mean())
-    try:
-        read = torch.cholesky_solve(atoms.T, torch.linalg.cholesky(second))  # M^-1 d_j, [d, n]
-    except torch.linalg.LinAlgError as err:
-        raise unsolvable(OPTION, "the whitened encoder's second moment", sample) from err
-    read /= (atoms.T * read).sum(0)
-    if not torch.isfinite(read).all():
-        raise unsolvable(OPTION, "the whitened encoder's read-out", sample)
-    median, spread = _levels(sample, read)
-    return read.float().contiguous(), (-(median + sigmas * spread)).float().contiguous()
+    return second
+
+
+def _unit_reads(atoms: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """M^-1 d_j / (d_j^T M^-1 d_j) for a chunk of atoms [c, d] (`factor`: M's Cholesky
+    factor), solved in float64 and returned as float32 columns [d, c]: the whole read-out
+    is never held in float64."""
+    atoms = atoms.double()
+    read = torch.cholesky_solve(atoms.T, factor)
+    return (read / (atoms.T * read).sum(0)).float()
 
 
 def whitened(
