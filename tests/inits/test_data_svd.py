@@ -7,6 +7,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.inits import initialize
+from saeinit.inits.svd import block_directions
 
 X = torch.randn(400, 12, generator=torch.Generator().manual_seed(1)) + 0.5
 
@@ -66,3 +67,12 @@ def test_svd_refuses_blocks_without_enough_directions(request_for):
     with pytest.raises(ConfigError) as err:  # 3 blocks of 6 or 7 samples: 20 directions < 30
         initialize(request_for(X, 30, init="svd", init_samples=20))
     assert err.value.option == "init-samples"
+
+
+def test_svd_blocks_report_every_tenth_of_the_blocks_and_the_last():
+    # 25 blocks of 4 dimensions: a line every ceil(25 / 10) = 3 blocks, and one for the 25th.
+    sample = torch.randn(25 * 8, 4, generator=torch.Generator().manual_seed(0))
+    stages = []
+    atoms = block_directions(sample, 100, 4, signed=False, report=stages.append)
+    assert atoms.shape == (100, 4)
+    assert stages == [f"block {done}/25" for done in (3, 6, 9, 12, 15, 18, 21, 24, 25)]

@@ -26,6 +26,9 @@ from saeinit.config import ConfigError
 from saeinit.inits.data_samples import init_sample, pick_rows
 from saeinit.inits.request import InitRequest, InitWeights
 
+REPORTS = 10
+"""Progress lines of a long svd init: one per tenth of its blocks."""
+
 
 def singular_directions(sample: torch.Tensor) -> torch.Tensor:
     """Right singular vectors of a sample [r, d], most significant first, for its rank r,
@@ -37,13 +40,18 @@ def singular_directions(sample: torch.Tensor) -> torch.Tensor:
     return (Vh * signs[:, None]).to(sample.dtype)
 
 
-def block_directions(sample: torch.Tensor, n: int, per_block: int, signed: bool) -> torch.Tensor:
-    """n directions from the singular vectors of ceil(n / per_block) disjoint blocks."""
+def block_directions(
+    sample: torch.Tensor, n: int, per_block: int, signed: bool, report=lambda stage: None
+) -> torch.Tensor:
+    """n directions from the singular vectors of ceil(n / per_block) disjoint blocks; `report`
+    is told of every REPORTS-th share of the blocks done."""
     blocks = math.ceil(n / per_block)
     directions = []
-    for block in torch.tensor_split(sample, blocks):
+    for done, block in enumerate(torch.tensor_split(sample, blocks), start=1):
         vectors = singular_directions(block) if len(block) else block
         directions.append(torch.cat([vectors, -vectors]) if signed else vectors)
+        if done % math.ceil(blocks / REPORTS) == 0 or done == blocks:
+            report(f"block {done}/{blocks}")
     atoms = torch.cat(directions)
     if len(atoms) < n:
         fill = "signed" if signed else "blocks"
@@ -70,4 +78,5 @@ def svd(request: InitRequest) -> InitWeights:
         rest = pick_rows(sample, n - len(directions), request.generator, "svd (data fill)")
         return InitWeights(torch.cat([directions, rest]))
     signed = fill == "signed"
-    return InitWeights(block_directions(sample, n, 2 * d if signed else d, signed))
+    per_block = 2 * d if signed else d
+    return InitWeights(block_directions(sample, n, per_block, signed, request.report))
