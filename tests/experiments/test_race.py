@@ -11,6 +11,7 @@ from saeinit.experiments.race import (
     median_or_none,
     race,
     ratio,
+    sklearn_race,
 )
 from saeinit.experiments.race_config import RaceConfig, entry_of, entry_settings
 
@@ -262,3 +263,10 @@ def test_a_second_call_computes_nothing(tiny_race):
     assert (again.computed, again.stored) == (0, 2)
     assert lines == [f"2 SAE runs: 2 from {config.store_path()}, 0 to train"]
     assert again.scenarios[0].numbers == first.scenarios[0].numbers
+
+
+def test_scikit_learn_runs_whole_partial_fit_calls_and_counts_them():
+    # The budget is checked between calls: a budget shorter than one call still runs one.
+    outcome = sklearn_race("8x16", seed=0, budget_s=1e-6)
+    assert outcome.batches == 1 and outcome.ran_seconds > 1e-6
+    assert 0.0 < outcome.mmcs <= 1.0

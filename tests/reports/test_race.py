@@ -140,14 +140,15 @@ def test_scikit_learn_lines_only_when_asked_for():
     assert sklearn_lines(asked.scenarios[0], asked) == [
         "scikit-learn: not raced (mod+fitted did not reach 0.95 MMCS)"
     ]
-    missed = fake_result([SklearnOutcome(0, None, 0.5491)], 30.0)
+    missed = fake_result([SklearnOutcome(0, None, 0.5491, 1, 41.25)], 30.0)
     assert sklearn_lines(missed.scenarios[0], missed)[1:] == [
         "  seconds to 0.95 MMCS: not reached; MMCS at the end: 0.5491",
+        "  partial_fit calls (seconds they ran): 1 (41.2 s)",  # one call outlasted the budget
         "  wall-clock to 0.95 MMCS, scikit-learn / mod+fitted: not reached by scikit-learn",
     ]
-    reached = fake_result([SklearnOutcome(0, 20.0, 0.951)], 30.0)
+    reached = fake_result([SklearnOutcome(0, 20.0, 0.951, 7, 20.0)], 30.0)
     assert sklearn_lines(reached.scenarios[0], reached)[-1].endswith(": 4.00x")  # 20 / 5.00
-    live = fake_result([SklearnOutcome(0, 20.0, 0.951)], 30.0, measure="live")
+    live = fake_result([SklearnOutcome(0, 20.0, 0.951, 7, 20.0)], 30.0, measure="live")
     assert sklearn_lines(live.scenarios[0], live)[-1].endswith(
         ": 4.00x (mod+fitted to 0.95 live MMCS; scikit-learn has no encoder)"
     )
