@@ -206,6 +206,23 @@ def test_a_run_whose_steps_were_epochs_stops_the_sweep(tmp_path):
         tiny_result(path, dataset_size=512, batch_size=64)
 
 
+def test_a_run_on_a_one_draw_toy_dataset_stops_the_sweep(tmp_path):
+    import json
+
+    path = tmp_path / "r.sqlite"
+    tiny_result(path, dataset_size=512, batch_size=64)
+    tiny_result(path, dataset_size=512, batch_size=64)  # resumes over its own run
+    db = sqlite3.connect(path)
+    (key, text) = db.execute("SELECT key, result FROM runs").fetchone()
+    result = json.loads(text)
+    del result["toy_dataset_draw"]  # as stored when the dataset shared one copula draw
+    with db:
+        db.execute("UPDATE runs SET result = ? WHERE key = ?", (json.dumps(result), key))
+    db.close()
+    with pytest.raises(ConfigError, match="one copula draw for all its samples"):
+        tiny_result(path, dataset_size=512, batch_size=64)
+
+
 def test_live_mmcs_is_stored_with_its_crossings_beside_mmcs(tmp_path):
     path = tmp_path / "r.sqlite"
     _, (run,) = tiny_result(path, init="oracle", encoder_init="tied")

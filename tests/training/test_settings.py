@@ -5,6 +5,7 @@ import pytest
 from saeinit.config import ConfigError
 from saeinit.training.settings import (
     config_from_settings,
+    one_draw_toy_dataset,
     run_folder_name,
     run_key,
     setting_names,
@@ -82,3 +83,15 @@ def test_init_settings_with_start_from_are_refused_for_the_cli_and_grids_alike()
         config_from_settings({"start_from": "sae", "encoder_init": "tied"})
     assert err.value.option == "encoder-init"
     assert config_from_settings({"start_from": "sae", "seed": 2}).start_from == "sae"
+
+
+def test_only_a_fixed_toy_dataset_result_without_its_draw_is_a_one_draw_dataset():
+    def result(toy: dict, data_file=None, **fields) -> dict:
+        config = {"toy": {"dim": 8} | toy, "data_file": data_file, "acts": {"activations": None}}
+        return {"config": config} | fields
+
+    assert one_draw_toy_dataset(result({"dataset_size": 500}))
+    assert not one_draw_toy_dataset(result({"dataset_size": 500}, toy_dataset_draw="batches"))
+    assert not one_draw_toy_dataset(result({"dataset_size": None}))  # a stream
+    assert not one_draw_toy_dataset(result({"dataset_size": None}, data_file="/d/x.npz"))
+    assert one_draw_toy_dataset({"config": {"data": {"dataset_size": 500}}})  # before the rename

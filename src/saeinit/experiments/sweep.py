@@ -11,7 +11,7 @@ from saeinit.experiments.executors import EXECUTORS, run_local, run_ray
 from saeinit.experiments.grid import GridPoint, GridSpec
 from saeinit.experiments.store import ResultStore
 from saeinit.identity import differing, identity
-from saeinit.training.settings import step_unit
+from saeinit.training.settings import one_draw_toy_dataset, step_unit
 
 
 class SweepSummary(NamedTuple):
@@ -78,6 +78,13 @@ def check_stored(points: list[GridPoint], store: ResultStore, done: set[str]) ->
                 "store",
                 f"{store.path} holds run {point.key} made when a step on a fixed dataset was a "
                 "whole epoch (now one batch); use a new store for this grid",
+            )
+        if one_draw_toy_dataset(stored[point.key]):
+            raise ConfigError(
+                "store",
+                f"{store.path} holds run {point.key} trained on a fixed toy dataset drawn with "
+                "one copula draw for all its samples (now one per batch, as training draws "
+                "them); use a new store for this grid",
             )
 
 

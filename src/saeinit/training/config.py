@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 
 THRESHOLDS = (0.95, 0.98, 0.99)
 """The MMCS thresholds whose first crossing every run records."""
+TOY_DATASET_DRAW = "batches"
+"""How a fixed toy dataset (--dataset-size) is drawn: in training batches, each with its own
+copula draw; results record it as "toy_dataset_draw" (earlier ones shared one draw among all
+the dataset's samples)."""
 STEP_UNIT = "batch"
 """A step is one optimiser update on one batch of --batch-size, whatever the data (a fixed
 dataset's last batch of an epoch may be shorter); results record it as "step_unit"."""

@@ -21,6 +21,7 @@ from saeinit.models.io import load_sae, save_sae
 from saeinit.models.preprocess import initial_b_dec, norm_scaling_factor
 from saeinit.models.registry import ARCHITECTURES, build_sae
 from saeinit.seeding import torch_generator
+from saeinit.training.config import TOY_DATASET_DRAW
 from saeinit.training.progress import StageLog
 from saeinit.training.settings import RunConfig, run_folder_name
 from saeinit.training.sources import dataset_size, make_source, resolve_dict_size
@@ -66,6 +67,7 @@ def run(config: RunConfig) -> RunOutput:
     )
     output = {"config": to_dict(config), "dict_size": model.d_sae, "threads": threads}
     output |= {"init_seconds": init_seconds, "norm_scaling_factor": factor}
+    output["toy_dataset_draw"] = TOY_DATASET_DRAW
     output |= {"data_info": source.info} | result.to_dict()
     output["features_fired"] = feature_ceiling(source.fired)
     metadata = saelens_metadata(source.info)

@@ -10,7 +10,7 @@ from saeinit.data.toy_config import ToyConfig, parse_scenario
 from saeinit.identity import changed, digest, identity
 from saeinit.inits import InitConfig
 from saeinit.models import SAEConfig
-from saeinit.training.config import STEP_UNIT, TrainConfig
+from saeinit.training.config import STEP_UNIT, TOY_DATASET_DRAW, TrainConfig
 
 
 @dataclass
@@ -117,6 +117,16 @@ def step_unit(result: dict) -> str:
     config = stored_config(result.get("config") or {})
     fixed = config.get("data_file") or (config.get("toy") or {}).get("dataset_size")
     return "epoch" if fixed else STEP_UNIT
+
+
+def one_draw_toy_dataset(result: dict) -> bool:
+    """True for a stored result trained on a fixed toy dataset (--dataset-size) before such a
+    dataset was drawn in training batches: one copula draw shared by all its samples, so other
+    data than the same settings give now."""
+    config = stored_config(result.get("config") or {})
+    toy_fixed = (config.get("toy") or {}).get("dataset_size") and not config.get("data_file")
+    toy_fixed = toy_fixed and not (config.get("acts") or {}).get("activations")
+    return bool(toy_fixed) and result.get("toy_dataset_draw") != TOY_DATASET_DRAW
 
 
 def run_key(config: RunConfig) -> str:
