@@ -19,6 +19,7 @@ projection of its sample: the side where the data lies.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -41,7 +42,11 @@ def singular_directions(sample: torch.Tensor) -> torch.Tensor:
 
 
 def block_directions(
-    sample: torch.Tensor, n: int, per_block: int, signed: bool, report=lambda stage: None
+    sample: torch.Tensor,
+    n: int,
+    per_block: int,
+    signed: bool,
+    report: Callable[[str], None] = lambda stage: None,
 ) -> torch.Tensor:
     """n directions from the singular vectors of ceil(n / per_block) disjoint blocks; `report`
     is told of every REPORTS-th share of the blocks done."""
