@@ -141,6 +141,10 @@ def test_scikit_learn_lines_only_when_asked_for():
         "scikit-learn: not raced (mod+fitted did not reach 0.95 MMCS)"
     ]
     missed = fake_result([SklearnOutcome(0, None, 0.5491, 1, 41.25)], 30.0)
+    assert sklearn_lines(missed.scenarios[0], missed)[0] == (
+        "scikit-learn MiniBatchDictionaryLearning (alpha 0.1, cd, 1024 samples per partial_fit, "
+        "one thread, 30 s a seed, checked between calls):"
+    )
     assert sklearn_lines(missed.scenarios[0], missed)[1:] == [
         "  seconds to 0.95 MMCS: not reached; MMCS at the end: 0.5491",
         "  partial_fit calls (seconds they ran): 1 (41.2 s)",  # one call outlasted the budget

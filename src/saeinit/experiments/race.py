@@ -17,7 +17,13 @@ import torch
 from saeinit import metrics
 from saeinit.data.toy import ToyData
 from saeinit.data.toy_config import ToyConfig, parse_scenario
-from saeinit.experiments.race_config import SKLEARN_BATCH, SKLEARN_TARGET, RaceConfig, entry_of
+from saeinit.experiments.race_config import (
+    SKLEARN_BATCH,
+    SKLEARN_FIT,
+    SKLEARN_TARGET,
+    RaceConfig,
+    entry_of,
+)
 from saeinit.experiments.store import CROSSING_PARTS, ResultStore, threshold_column
 from saeinit.experiments.sweep import sweep
 from saeinit.training.config import THRESHOLDS
@@ -135,7 +141,7 @@ class SklearnOutcome(NamedTuple):
 
 
 def sklearn_race(scenario: str, seed: int, budget_s: float) -> SklearnOutcome:
-    """MiniBatchDictionaryLearning (alpha 0.1, one thread) fed fresh batches of the scenario's
+    """MiniBatchDictionaryLearning (alpha 0.1, SKLEARN_FIT, one thread) fed fresh batches of the scenario's
     toy data, SKLEARN_BATCH samples per partial_fit, its components scored by MMCS after each
     until 0.95 or `budget_s` seconds."""
     from sklearn.decomposition import MiniBatchDictionaryLearning
@@ -144,7 +150,9 @@ def sklearn_race(scenario: str, seed: int, budget_s: float) -> SklearnOutcome:
     dim, features = parse_scenario(scenario)
     toy = ToyData(ToyConfig(dim=dim, features=features, seed=seed))
     stream = toy.stream(SKLEARN_BATCH, seed)
-    learner = MiniBatchDictionaryLearning(n_components=features, alpha=0.1, random_state=seed)
+    learner = MiniBatchDictionaryLearning(
+        n_components=features, alpha=0.1, fit_algorithm=SKLEARN_FIT, random_state=seed
+    )
     start, score, batches, elapsed = time.perf_counter(), 0.0, 0, 0.0
     with threadpool_limits(1), warnings.catch_warnings():
         warnings.simplefilter("ignore")

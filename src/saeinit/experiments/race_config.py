@@ -24,6 +24,10 @@ BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
 """Step budget and L1 per scenario (elsewhere 20,000 and 0.3): the L1 that served orthogonal init
 best in the project's sweeps, and a budget that lets it reach 0.99 MMCS where it can."""
 SKLEARN_TARGET, SKLEARN_BATCH = 0.95, 1024
+SKLEARN_FIT = "cd"
+"""MiniBatchDictionaryLearning's fit_algorithm in the race: coordinate descent, which runs
+several partial_fit calls in the time scikit-learn's default (lars) takes for one
+(docs/retention.md)."""
 MEASURES = ("mmcs", "live")
 """What a race can measure: MMCS, or live MMCS (`RaceConfig.measure`)."""
 RACE_SETTINGS = ("scenario", "seed", "init", "encoder_init", "max_steps", "l1", "log_every")

@@ -14,7 +14,7 @@ from saeinit.experiments.race import (
     race,
     ratio,
 )
-from saeinit.experiments.race_config import SKLEARN_BATCH, SKLEARN_TARGET, RaceConfig
+from saeinit.experiments.race_config import SKLEARN_BATCH, SKLEARN_FIT, SKLEARN_TARGET, RaceConfig
 from saeinit.experiments.store import threshold_column
 from saeinit.training.config import THRESHOLDS
 
@@ -120,7 +120,8 @@ def sklearn_lines(found: ScenarioRace, result: RaceResult) -> list[str]:
     ours = found.numbers[best].crossings[SKLEARN_TARGET].seconds
     theirs = median_or_none([o.seconds for o in found.sklearn])
     return [
-        f"scikit-learn MiniBatchDictionaryLearning (alpha 0.1, {SKLEARN_BATCH} samples per "
+        f"scikit-learn MiniBatchDictionaryLearning (alpha 0.1, {SKLEARN_FIT}, {SKLEARN_BATCH} "
+        "samples per "
         f"partial_fit, one thread, {config.sklearn_seconds:g} s a seed, checked between "
         "calls):",
         f"  seconds to {SKLEARN_TARGET} MMCS: {times}; MMCS at the end: "
