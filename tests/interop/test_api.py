@@ -58,6 +58,23 @@ def test_init_options_reach_the_init(toy):
     assert not torch.equal(few.W_dec, more.W_dec)
 
 
+def test_a_long_init_prints_its_stages_unless_progress_is_off(toy, capsys, monkeypatch):
+    from saeinit.training import progress
+
+    monkeypatch.setattr(progress, "QUIET_SECONDS", 0.0)  # every init counts as long
+    quiet = initial_weights(toy[0], 32, "mod", "fitted", mod_iters=2, progress=False)
+    assert capsys.readouterr().err == ""
+    loud = initial_weights(toy[0], 32, "mod", "fitted", mod_iters=2)
+    stages = [line.split("  ")[0] for line in capsys.readouterr().err.splitlines()]
+    assert stages == [
+        "init mod: round 1/2",
+        "init mod: round 2/2",
+        "init mod: 32 atoms",
+        "init mod: encoder fitted",
+    ]
+    assert torch.equal(quiet.W_dec, loud.W_dec)  # the weights do not depend on it
+
+
 def test_the_oracle_takes_the_features_given(toy):
     x, features = toy
     weights = initial_weights(x, 32, "oracle", "tied", features=features)

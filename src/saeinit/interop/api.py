@@ -41,6 +41,7 @@ def initial_weights(
     seed: int = 0,
     samples: int = ITERATOR_SAMPLES,
     features: torch.Tensor | None = None,
+    progress: bool = True,
     **init_options,
 ) -> InitialWeights:
     """The initial weights of an SAE with `dict_size` latents for `activations` [n, d_in].
@@ -50,11 +51,12 @@ def initial_weights(
     inits`; the oracle needs the ground truth `features` [G, d_in]), `encoder_init` default,
     tied or fitted, `b_dec` zeros, mean or geometric_median; `init_options` are the init's own
     settings (InitConfig's fields: mod_iters, omp_k, init_samples, ...). The same seed and rows
-    give the weights `saeinit init --data` builds. The weights fit the activations as given:
+    give the weights `saeinit init --data` builds. An init that runs more than a few seconds
+    prints a line per stage on stderr unless `progress` is False. The weights fit the activations as given:
     for a trainer that rescales its inputs (SAELens' normalize_activations), pass them
     rescaled."""
     with named_as_arguments():
-        config = _config(dict_size, init, encoder_init, b_dec, seed, init_options)
+        config = _config(dict_size, init, encoder_init, b_dec, seed, progress, init_options)
         if get(init).needs_ground_truth and features is None:
             raise ConfigError(
                 "features",
@@ -79,14 +81,21 @@ def named_as_arguments() -> Iterator[None]:
 
 
 def _config(
-    dict_size: int, init: str, encoder_init: str, b_dec: str, seed: int, init_options: dict
+    dict_size: int,
+    init: str,
+    encoder_init: str,
+    b_dec: str,
+    seed: int,
+    progress: bool,
+    init_options: dict,
 ) -> RunConfig:
     known = [f.name for f in fields(InitConfig)]
     for name in init_options:
         if name not in known:
             raise ConfigError(name, f"is not an init setting; the init takes {', '.join(known)}")
     settings = {"dict_size": dict_size, "encoder_init": encoder_init, "b_dec": b_dec}
-    return config_from_settings(settings | {"init": init, "seed": seed, **init_options})
+    settings |= {"init": init, "seed": seed, "progress": progress}
+    return config_from_settings(settings | init_options)
 
 
 def _sample(activations, samples: int, dict_size: int) -> torch.Tensor:
