@@ -12,9 +12,9 @@ two starts. SAELens' `SAETrainer` trains a standard (ReLU + L1) SAE:
 * saelens: SAELens' own init (kaiming rows scaled to norm 0.1, W_enc = W_dec^T, zero biases),
   under torch.manual_seed(seed);
 * mod: `saeinit.initial_weights(sample, dict_size, init="mod", encoder_init="fitted",
-  b_dec="geometric_median", seed=seed)` (`--encoder-init` another encoder) on rows of the training part of the collection (the
-  seed's init stream), written into the same SAELens SAE by `fill_saelens`. Its seconds (the
-  draw of the sample included) are the arm's init seconds.
+  b_dec="geometric_median", seed=seed)` (`--encoder-init` another encoder) on rows of the
+  training part of the collection (the seed's init stream), written into the same SAELens SAE
+  by `fill_saelens`. Its seconds (the draw of the sample included) are the arm's init seconds.
 
 sparsify's `Trainer` trains its TopK SparseCoder from its own init (`sparsify`) and from the
 same saeinit weights (`sparsify-mod`); see other_trainers_sparsify.py for how it is fed.
@@ -28,9 +28,10 @@ constant schedule, no warm-up, gradient clipping at norm 1) except the budget, t
 and lr_end (SAELens' runner sets lr / 10; a constant schedule ignores it), and
 StandardTrainingSAEConfig's defaults except the sizes and `--l1` (its l1_coefficient).
 
-The trainer pulls its batches from `EvaluatedBatches` (other_trainers_saelens.py), which before every `--eval-every`-th
-batch measures FVU and L0 of the trainer's SAE on the held-out tokens (the collection's last
-`eval_samples`) under no_grad, with its own time off the training clock. Each run is a JSON
+The trainer pulls its batches from `EvaluatedBatches` (other_trainers_saelens.py), which
+before every `--eval-every`-th batch measures FVU and L0 of the trainer's SAE on the held-out
+tokens (the collection's last `eval_samples`) under no_grad, with its own time off the
+training clock. Each run is a JSON
 file in `--out` (a rerun skips finished runs); runs go `--jobs` at a time, one torch thread
 each, the arms of a seed next to each other in the queue so that load hits both alike. The
 summary (steps and seconds to the target FVU, init included, medians over seeds, ratios) is

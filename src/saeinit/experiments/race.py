@@ -141,9 +141,9 @@ class SklearnOutcome(NamedTuple):
 
 
 def sklearn_race(scenario: str, seed: int, budget_s: float) -> SklearnOutcome:
-    """MiniBatchDictionaryLearning (alpha 0.1, SKLEARN_FIT, one thread) fed fresh batches of the scenario's
-    toy data, SKLEARN_BATCH samples per partial_fit, its components scored by MMCS after each
-    until 0.95 or `budget_s` seconds."""
+    """MiniBatchDictionaryLearning (alpha 0.1, SKLEARN_FIT, one thread) fed fresh batches of
+    the scenario's toy data, SKLEARN_BATCH samples per partial_fit, its components scored by
+    MMCS after each until 0.95 or `budget_s` seconds (checked between calls)."""
     from sklearn.decomposition import MiniBatchDictionaryLearning
     from threadpoolctl import threadpool_limits
 

@@ -46,7 +46,7 @@ def block_directions(
     n: int,
     per_block: int,
     signed: bool,
-    report: Callable[[str], None] = lambda stage: None,
+    report: Callable[[str], None],
 ) -> torch.Tensor:
     """n directions from the singular vectors of ceil(n / per_block) disjoint blocks; `report`
     is told of every REPORTS-th share of the blocks done."""

@@ -52,9 +52,9 @@ def initial_weights(
     tied or fitted, `b_dec` zeros, mean or geometric_median; `init_options` are the init's own
     settings (InitConfig's fields: mod_iters, omp_k, init_samples, ...). The same seed and rows
     give the weights `saeinit init --data` builds. An init that runs more than a few seconds
-    prints a line per stage on stderr unless `progress` is False. The weights fit the activations as given:
-    for a trainer that rescales its inputs (SAELens' normalize_activations), pass them
-    rescaled."""
+    prints a line per stage on stderr unless `progress` is False. The weights fit the
+    activations as given: for a trainer that rescales its inputs (SAELens'
+    normalize_activations), pass them rescaled."""
     with named_as_arguments():
         config = _config(dict_size, init, encoder_init, b_dec, seed, progress, init_options)
         if get(init).needs_ground_truth and features is None:

@@ -121,9 +121,8 @@ def sklearn_lines(found: ScenarioRace, result: RaceResult) -> list[str]:
     theirs = median_or_none([o.seconds for o in found.sklearn])
     return [
         f"scikit-learn MiniBatchDictionaryLearning (alpha 0.1, {SKLEARN_FIT}, {SKLEARN_BATCH} "
-        "samples per "
-        f"partial_fit, one thread, {config.sklearn_seconds:g} s a seed, checked between "
-        "calls):",
+        f"samples per partial_fit, one thread, {config.sklearn_seconds:g} s a seed, checked "
+        "between calls):",
         f"  seconds to {SKLEARN_TARGET} MMCS: {times}; MMCS at the end: "
         + ", ".join(f"{o.mmcs:.4f}" for o in found.sklearn),
         "  partial_fit calls (seconds they ran): "
