@@ -106,8 +106,9 @@ def _levels(sample: torch.Tensor, read: torch.Tensor) -> tuple[torch.Tensor, tor
 
 
 def row_medians(values: torch.Tensor) -> torch.Tensor:
-    """Each row's lower median, as torch.median gives it. On the CPU by numpy's partition
-    (a selection per row, a few times faster there than torch's median), elsewhere by torch."""
+    """Each row's lower median, as torch.median gives it. On the CPU by numpy's partition (a
+    selection per row, faster there than torch's median: docs/init-scale.md), elsewhere by
+    torch."""
     if values.device.type != "cpu":
         return values.median(dim=1).values
     middle = (values.shape[1] - 1) // 2
