@@ -51,6 +51,17 @@ def test_an_iterator_of_batches_reads_its_first_rows_as_one_sample_and_an_array_
     assert torch.equal(from_array.W_dec, from_tensor.W_dec)
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a GPU")
+def test_the_device_reaches_the_run_and_the_weights_come_back_on_the_cpu(toy):
+    x = toy[0][:600]
+    refused("device", "torch sees no CUDA GPU", x, 32, device="cuda")
+    on_cpu = initial_weights(x, 32, "mod", "tied", device="cpu")
+    auto = initial_weights(x, 32, "mod", "tied", device="auto")  # the CPU here
+    assert all(
+        torch.equal(a, b) and b.device.type == "cpu" for a, b in zip(on_cpu, auto, strict=True)
+    )
+
+
 def test_init_options_reach_the_init(toy):
     x = toy[0]
     few = initial_weights(x, 32, "mod", "default", mod_iters=0)
@@ -123,6 +134,7 @@ def test_bad_settings_are_refused_naming_the_argument(toy):
     refused("encoder_init", "must be one of", x, 32, encoder_init="nope")
     refused("omp_k", "more than the 32 atoms", x, 32, omp_k=40, omp_candidates=64)
     refused("lr", "is not an init setting", x, 32, lr=0.1)
+    refused("device", "must be one of cpu, cuda, auto", x, 32, device="tpu")
     refused("samples", ">= 1", iter([x]), 32, samples=0)
     refused("init_samples", "asks for 2001 samples but the data holds 2000", x, 32,
             init_samples=2001)  # fmt: skip

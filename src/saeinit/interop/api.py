@@ -41,6 +41,7 @@ def initial_weights(
     seed: int = 0,
     samples: int = ITERATOR_SAMPLES,
     features: torch.Tensor | None = None,
+    device: str = "cpu",
     progress: bool = True,
     **init_options,
 ) -> InitialWeights:
@@ -51,12 +52,15 @@ def initial_weights(
     inits`; the oracle needs the ground truth `features` [G, d_in]), `encoder_init` default,
     tied or fitted, `b_dec` zeros, mean or geometric_median; `init_options` are the init's own
     settings (InitConfig's fields: mod_iters, omp_k, init_samples, ...). The same seed and rows
-    give the weights `saeinit init --data` builds. An init that runs more than a few seconds
+    give the weights `saeinit init --data` builds. `device` (cpu, cuda or auto) is where the
+    init runs, as `saeinit init --device`; the weights come back on the CPU, whatever the
+    device. An init that runs more than a few seconds
     prints a line per stage on stderr unless `progress` is False. The weights fit the
     activations as given: for a trainer that rescales its inputs (SAELens'
     normalize_activations), pass them rescaled."""
     with named_as_arguments():
-        config = _config(dict_size, init, encoder_init, b_dec, seed, progress, init_options)
+        run = {"seed": seed, "device": device, "progress": progress}
+        config = _config(dict_size, init, encoder_init, b_dec, run, init_options)
         if get(init).needs_ground_truth and features is None:
             raise ConfigError(
                 "features",
@@ -85,8 +89,7 @@ def _config(
     init: str,
     encoder_init: str,
     b_dec: str,
-    seed: int,
-    progress: bool,
+    run: dict,
     init_options: dict,
 ) -> RunConfig:
     known = [f.name for f in fields(InitConfig)]
@@ -94,7 +97,7 @@ def _config(
         if name not in known:
             raise ConfigError(name, f"is not an init setting; the init takes {', '.join(known)}")
     settings = {"dict_size": dict_size, "encoder_init": encoder_init, "b_dec": b_dec}
-    settings |= {"init": init, "seed": seed, "progress": progress}
+    settings |= {"init": init} | run
     return config_from_settings(settings | init_options)
 
 
