@@ -143,7 +143,7 @@ def run_case(case: str, n: int, d: int, device_name: str, threads: int, timeout:
     from saeinit.inits import InitConfig, InitRequest, initialize
     from saeinit.inits.encoder import FIT_SAMPLES
     from saeinit.inits.encoders import ENCODER_INITS
-    from saeinit.inits.request import elapsed
+    from saeinit.tensors import elapsed
 
     torch.set_num_threads(threads)
     for module in SKLEARN:  # imported before the clock starts: the estimators are timed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 
 import torch
 
@@ -28,3 +29,11 @@ def non_finite_rows(values: torch.Tensor) -> int:
     if all_finite(values):
         return 0
     return int((~torch.isfinite(values)).any(dim=1).sum())
+
+
+def elapsed(start: float, result: torch.Tensor) -> float:
+    """Seconds since `start` (time.perf_counter), once the device has computed `result`
+    (CUDA runs asynchronously)."""
+    if result.device.type == "cuda":
+        torch.cuda.synchronize(result.device)
+    return time.perf_counter() - start

@@ -20,7 +20,7 @@ import torch
 from saeinit.config import ConfigError
 from saeinit.inits.config import InitConfig
 from saeinit.inits.registry import get
-from saeinit.tensors import non_finite_rows, normalize_rows
+from saeinit.tensors import elapsed, non_finite_rows, normalize_rows
 
 
 def finite_sample(sample: torch.Tensor) -> torch.Tensor:
@@ -131,14 +131,6 @@ def sklearn_threads():
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=torch.get_num_threads())
-
-
-def elapsed(start: float, result: torch.Tensor) -> float:
-    """Seconds since `start` (time.perf_counter), once the device has computed `result`
-    (CUDA runs asynchronously)."""
-    if result.device.type == "cuda":
-        torch.cuda.synchronize(result.device)
-    return time.perf_counter() - start
 
 
 def initialize(request: InitRequest) -> InitResult:

@@ -15,7 +15,7 @@ import torch
 from saeinit import metrics
 from saeinit.models import SAE
 from saeinit.models.base import ForwardOutput
-from saeinit.tensors import normalize_rows
+from saeinit.tensors import elapsed, normalize_rows
 from saeinit.training.auxk import AuxK
 from saeinit.training.config import STEP_UNIT, THRESHOLDS, TrainConfig
 from saeinit.training.divergence import DivergenceCheck, TrainingDiverged
@@ -176,11 +176,11 @@ def train(
         if resampler is not None:
             resampler.observe(batch, out)
             resampled += resampler.after_step(step, model, optimizer)
-        train_seconds += time.perf_counter() - start
-
         last = step == config.max_steps
         if step % config.eval_every and not last:
+            train_seconds += time.perf_counter() - start
             continue
+        train_seconds += elapsed(start, loss)  # a GPU's queued steps count as training
         eval_start = time.perf_counter()
         if not torch.isfinite(loss):
             raise TrainingDiverged(
