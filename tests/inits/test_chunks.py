@@ -41,6 +41,14 @@ def test_row_chunks_cover_the_rows_within_the_budget(monkeypatch):
     assert [len(part) for part in row_chunks(x[:10], 1000)] == [10]
 
 
+def test_chunks_off_the_cpu_take_the_device_budget(monkeypatch):
+    monkeypatch.setattr(chunks, "CHUNK_ENTRIES", 1000 * 300)
+    monkeypatch.setattr(chunks, "DEVICE_CHUNK_ENTRIES", 1000 * 1000)
+    elsewhere = row_chunks(torch.empty(5000, 1, device="meta"), 1000)
+    assert sum(len(part) for part in elsewhere) == 5000
+    assert all(500 < len(part) <= 1000 for part in elsewhere)
+
+
 @pytest.mark.parametrize(
     "n_atoms,candidates",
     [(64, 0), (64, 8), (600, 8)],

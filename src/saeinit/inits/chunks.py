@@ -13,8 +13,11 @@ import math
 import torch
 
 CHUNK_ENTRIES = 2**23
-"""Entries of the largest rows x width matrix an init holds at once (32 MiB in float32: small
-enough for a CPU to reduce a chunk while it is in its cache)."""
+"""Entries of the largest rows x width matrix an init holds at once on a CPU (32 MiB in
+float32: small enough for a CPU to reduce a chunk while it is in its cache)."""
+DEVICE_CHUNK_ENTRIES = 2**27
+"""The same on a GPU (512 MiB in float32): it has no such cache to fit, and each chunk costs
+a few dozen kernel launches, which small chunks would multiply."""
 MIN_ROWS = 256
 """The fewest rows a chunk is limited to (a wider matrix than CHUNK_ENTRIES / MIN_ROWS may
 exceed CHUNK_ENTRIES): products of a few rows run other kernels, which are slower and round
@@ -24,7 +27,9 @@ whatever the chunk size."""
 
 def row_chunks(x: torch.Tensor, width: int) -> tuple[torch.Tensor, ...]:
     """`x` split into nearly equal chunks of consecutive rows, each of at most
-    max(MIN_ROWS, CHUNK_ENTRIES / width) rows, so that a chunk's product with `width` columns
-    holds at most CHUNK_ENTRIES entries (past MIN_ROWS rows)."""
-    rows = max(MIN_ROWS, CHUNK_ENTRIES // max(width, 1))
+    max(MIN_ROWS, entries / width) rows, so that a chunk's product with `width` columns holds at
+    most `entries` (past MIN_ROWS rows): CHUNK_ENTRIES on a CPU, DEVICE_CHUNK_ENTRIES
+    elsewhere."""
+    entries = CHUNK_ENTRIES if x.device.type == "cpu" else DEVICE_CHUNK_ENTRIES
+    rows = max(MIN_ROWS, entries // max(width, 1))
     return torch.tensor_split(x, max(1, math.ceil(len(x) / rows)))
