@@ -9,7 +9,7 @@
 #   1. mod's seconds and memory on the GPU at n 4,096 / 16,384 / 65,536 x d 768 / 2,048,
 #      ending with its targets' lines (16,384 x 768 and 65,536 x 2,048);
 #   2. every init on the GPU against the same init on the CPU, from one toy dataset file;
-#   3. the other torch inits' seconds on the GPU at n 4,096 and 65,536.
+#   3. the other torch inits' seconds on the GPU at n 4,096 and 65,536, d 2,048.
 # DEVICE, SCENARIO and INITS override the device, the toy scenario of part 2 and the inits of
 # part 3; further arguments go to init_scale.py in parts 1 and 3 (e.g. --quick for a smoke run
 # on the CPU).
@@ -41,4 +41,4 @@ part 2 "${PART_SECONDS[1]}" python3 benchmarks/device_agreement.py --device "$DE
     --scenario "$SCENARIO"
 # shellcheck disable=SC2086  # INITS is a list of names
 part 3 "${PART_SECONDS[2]}" python3 benchmarks/init_scale.py --device "$DEVICE" \
-    --threads "$THREADS" --timeout 30 --inits $INITS --atoms 4096 65536 "$@"
+    --threads "$THREADS" --timeout 30 --inits $INITS --atoms 4096 65536 --dims 2048 "$@"
