@@ -58,7 +58,7 @@ def duplicates(atoms: torch.Tensor, fires: torch.Tensor, max_cosine: float) -> t
     found = []
     for rows in row_chunks(index, len(unit)):
         close = unit[rows] @ unit.T > max_cosine
-        close[torch.arange(len(rows)), rows] = False
+        close[torch.arange(len(rows), device=rows.device), rows] = False
         busier = fires[None, :] > fires[rows, None]
         tie = (fires[None, :] == fires[rows, None]) & (index[None, :] < rows[:, None])
         found.append(rows[(close & (busier | tie)).any(dim=1)])
