@@ -47,7 +47,7 @@ def toy_file(scenario: str, samples: int, folder: Path) -> tuple[Path, int]:
     toy = ToyData(config)
     batch = toy.sample_batches(samples, torch.Generator().manual_seed(0), TrainConfig.batch_size)
     path = folder / "toy.npz"
-    save_npz(path, batch.x, batch.coefficients, toy.features)
+    save_npz(path, batch.x, batch.coefficients, toy.features, TrainConfig.batch_size)
     return path, config.features
 
 

@@ -198,3 +198,4 @@ def test_data_is_drawn_in_training_batches_each_with_its_own_copula(tmp_path, ca
     toy = ToyData(config_from_settings({"scenario": "8x16", "seed": 3}).toy)
     expected = toy.sample_batches(300, torch_generator(3, "train"), 128)
     assert np.array_equal(np.load(path)["coefficients"], expected.coefficients.numpy())
+    assert int(np.load(path)["draw_batch_size"]) == 128  # the file says how it was drawn

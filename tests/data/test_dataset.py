@@ -1,4 +1,5 @@
 import struct
+import warnings
 import zipfile
 
 import numpy as np
@@ -56,10 +57,20 @@ def test_sampler_draws_distinct_rows():
 def test_npz_round_trip(tmp_path):
     toy = ToyData(ToyConfig(dim=4, features=6))
     batch = toy.sample(50, torch.Generator().manual_seed(0))
-    save_npz(tmp_path / "d.npz", batch.x, batch.coefficients, toy.features)
-    loaded = load_npz(tmp_path / "d.npz")
+    save_npz(tmp_path / "d.npz", batch.x, batch.coefficients, toy.features, 25)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a file that records its draw loads without a warning
+        loaded = load_npz(tmp_path / "d.npz")
     assert torch.equal(loaded.x, batch.x)
     assert torch.equal(loaded.features, toy.features)
+    assert int(np.load(tmp_path / "d.npz")["draw_batch_size"]) == 25
+
+
+def test_a_toy_file_that_does_not_record_its_draw_warns(tmp_path):
+    x, coefficients = np.random.default_rng(0).random((2, 50, 4))
+    np.savez(tmp_path / "old.npz", x=x, coefficients=coefficients, features=np.eye(4))
+    with pytest.warns(UserWarning, match="old.npz looks like a toy dataset from `saeinit data`"):
+        assert len(load_npz(tmp_path / "old.npz").x) == 50
 
 
 def test_npz_without_features_and_bad_files(tmp_path):

@@ -54,7 +54,7 @@ def data(samples: int, seed: int, batch_size: int, out: str, **values) -> None:
     toy = ToyData(config)
     batch = toy.sample_batches(samples, torch_generator(seed, "train"), batch_size)
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_npz(path, batch.x, batch.coefficients, toy.features)
+    save_npz(path, batch.x, batch.coefficients, toy.features, batch_size)
     click.echo(f"wrote {samples} samples of {toy.config.scenario} to {path}")
 
 

@@ -4,6 +4,7 @@ format."""
 from __future__ import annotations
 
 import copy
+import warnings
 import zipfile
 import zlib
 from pathlib import Path
@@ -24,6 +25,10 @@ TORCH_DTYPES = (np.float16, np.float32, np.float64)
 DAMAGED = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, RuntimeError)
 """What numpy and zipfile raise on a damaged archive: a truncated or corrupt zip, a member that
 does not inflate, a short read, an encrypted member, a compression method not supported."""
+DRAW_MEMBER = "draw_batch_size"
+"""The member of a toy dataset file that records the batch size it was drawn in (one copula draw
+per batch, as training draws them). Files `saeinit data` wrote before it existed (2026-12-01)
+drew every sample with one copula draw: loading a toy file without it warns."""
 CHUNK_ROWS = 1 << 16
 VARIANCE_ROWS = 1 << 12
 """Rows a dataset's variance check reads at a time: a block that stays in cache, since whole
@@ -174,12 +179,17 @@ def _checked_features(features: torch.Tensor, dim: int) -> torch.Tensor:
 
 
 def save_npz(
-    path: Path, x: torch.Tensor, coefficients: torch.Tensor, features: torch.Tensor
+    path: Path,
+    x: torch.Tensor,
+    coefficients: torch.Tensor,
+    features: torch.Tensor,
+    draw_batch_size: int,
 ) -> None:
-    """Write a toy dataset: x [N, d], coefficients [N, G], features [G, d]."""
-    np.savez_compressed(
-        path, x=x.numpy(), coefficients=coefficients.numpy(), features=features.numpy()
-    )
+    """Write a toy dataset: x [N, d], coefficients [N, G], features [G, d], and the batch size
+    it was drawn in (DRAW_MEMBER)."""
+    arrays = {"x": x, "coefficients": coefficients, "features": features}
+    arrays = {name: values.numpy() for name, values in arrays.items()}
+    np.savez_compressed(path, **arrays, **{DRAW_MEMBER: np.array(draw_batch_size)})
 
 
 def load_npz(path: Path) -> ArrayDataset:
@@ -194,6 +204,13 @@ def load_npz(path: Path) -> ArrayDataset:
                 raise ConfigError("data", f"{path} has no array named 'x' (found {arrays.files})")
             x = _member(path, arrays, "x")
             features = _member(path, arrays, "features") if "features" in arrays.files else None
+            if "coefficients" in arrays.files and DRAW_MEMBER not in arrays.files:
+                warnings.warn(
+                    f"{path} looks like a toy dataset from `saeinit data` before 2026-12-01, "
+                    "which drew all its samples with one copula draw (one set of feature "
+                    "probabilities, unlike training's batches); write it again",
+                    stacklevel=2,
+                )
     except ConfigError:
         raise
     except DAMAGED as err:
