@@ -2,14 +2,19 @@
 
 import importlib
 import json
+import sqlite3
 import subprocess
 import sys
 import time
 
+import pytest
+
 from saeinit.experiments import ResultStore, grid_from_dict
+from saeinit.experiments.store import StoreError
 from saeinit.experiments.sweep import sweep
 
 sweep_module = importlib.import_module("saeinit.experiments.sweep")
+store_module = importlib.import_module("saeinit.experiments.store")
 
 OPEN_TOGETHER = """
 import json, pathlib, sys, time
@@ -126,3 +131,36 @@ def test_two_sweep_commands_on_one_store_at_once_both_succeed(tmp_path):
     with ResultStore(store) as opened:
         (run,) = opened.runs()
         assert [row["step"] for row in opened.history(run["key"])] == [0, 10, 20]
+
+
+def locked_for(calls: int):
+    """ResultStore._open that finds the database locked on its first `calls` calls (as SQLite
+    answers a connection that would deadlock with another), then opens it."""
+    opened = ResultStore._open
+    seen = []
+
+    def open_(self):
+        seen.append(self.path)
+        if len(seen) <= calls:
+            self.db = sqlite3.connect(self.path)  # an attempt's connection is closed after it
+            raise sqlite3.OperationalError("database is locked")
+        opened(self)
+
+    return open_, seen
+
+
+def test_opening_retries_while_the_database_is_locked(tmp_path, monkeypatch):
+    open_, seen = locked_for(2)
+    monkeypatch.setattr(ResultStore, "_open", open_)
+    with ResultStore(tmp_path / "r.sqlite") as store:
+        assert store.keys() == set()
+    assert len(seen) == 3
+
+
+def test_a_lock_held_past_the_retries_is_refused_in_one_line(tmp_path, monkeypatch):
+    open_, seen = locked_for(10**6)
+    monkeypatch.setattr(ResultStore, "_open", open_)
+    monkeypatch.setattr(store_module, "LOCKED_RETRY_SECONDS", 0.3)
+    with pytest.raises(StoreError, match="not a readable saeinit result store: database is locked"):
+        ResultStore(tmp_path / "r.sqlite")
+    assert 2 <= len(seen) < 20

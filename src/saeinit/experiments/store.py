@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from itertools import product
+import time
+from itertools import count, product
 from pathlib import Path
 
+from saeinit.experiments.sqlite_files import connect_readonly, is_locked, one_line
 from saeinit.inits import get as get_init
 from saeinit.training.config import THRESHOLDS
 from saeinit.training.settings import data_label, stored_config
@@ -29,6 +31,9 @@ RUN_COLUMNS = (
 
 
 CROSSING_PARTS = ("step", "samples", "seconds")
+LOCKED_RETRY_SECONDS = 60.0
+"""How long opening a store retries while SQLite answers "database is locked" without waiting
+(two sweeps opening one new store at once can each hold the lock the other needs)."""
 
 
 def threshold_column(threshold: float, part: str, live: bool = False) -> str:
@@ -43,32 +48,6 @@ def _threshold_columns() -> list[str]:
 
 _INTEGRITY_CHECK = "PRAGMA integrity_check(10)"
 """At most ten problems: the first is enough to refuse the file, and the check stays short."""
-
-
-def _line(error: BaseException, limit: int = 200) -> str:
-    """An error as one line of at most `limit` characters."""
-    text = " ".join(str(error).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _connect_readonly(path: Path) -> sqlite3.Connection:
-    """Open `path` for reading only (SQLite's mode=ro: it cannot write to the file)."""
-    uri = path.resolve().as_uri()
-    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60)
-    try:
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return db
-    except sqlite3.OperationalError as err:
-        db.close()
-        code = getattr(err, "sqlite_errorname", "")
-        if not code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
-            raise
-        if path.with_name(path.name + "-wal").exists():
-            raise
-    # A WAL store in a folder this user cannot write: a reader cannot create the -shm file it
-    # needs there. With no -wal file, no process has the store open for writing, and the file
-    # alone is the whole store: read it as immutable.
-    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
 
 
 class StoreError(RuntimeError):
@@ -88,16 +67,23 @@ class ResultStore:
         self.path = Path(path)
         self.readonly = readonly
         self.db: sqlite3.Connection | None = None
-        try:
-            self._open()
-        except BaseException as err:
-            if self.db is not None:
-                self.db.close()
-            if isinstance(err, sqlite3.DatabaseError):
-                raise StoreError(
-                    f"{self.path} is not a readable saeinit result store: {_line(err)}"
-                ) from err
-            raise
+        deadline = time.monotonic() + LOCKED_RETRY_SECONDS
+        for attempt in count(1):
+            try:
+                self._open()
+                return
+            except BaseException as err:
+                if self.db is not None:
+                    self.db.close()
+                    self.db = None
+                if is_locked(err) and time.monotonic() < deadline:  # opening is idempotent
+                    time.sleep(min(0.05 * attempt, 1.0))
+                    continue
+                if isinstance(err, sqlite3.DatabaseError):
+                    raise StoreError(
+                        f"{self.path} is not a readable saeinit result store: {one_line(err)}"
+                    ) from err
+                raise
 
     def _open(self) -> None:
         if self.readonly:
@@ -105,7 +91,7 @@ class ResultStore:
                 raise StoreError(f"{self.path} does not exist, so it holds no results")
             if self.path.is_file() and self.path.stat().st_size == 0:
                 raise StoreError(f"{self.path} is empty, not a result store")
-            self.db = _connect_readonly(self.path)
+            self.db = connect_readonly(self.path)
             self._check()
         else:
             is_new = not self.path.exists() or self.path.stat().st_size == 0
@@ -135,7 +121,7 @@ class ResultStore:
         problems = self._damage(lambda: [row[0] for row in self.db.execute(_INTEGRITY_CHECK)])
         if problems != ["ok"]:
             found = "; ".join(problems).replace("*** in database main ***", "").replace("\n", "; ")
-            self._refuse_damaged(f"SQLite's integrity check: {_line(found.strip('; '))}")
+            self._refuse_damaged(f"SQLite's integrity check: {one_line(found.strip('; '))}")
         tables = {row[0] for row in self.db.execute("SELECT name FROM sqlite_master")}
         if "meta" not in tables:
             raise StoreError(f"{self.path} is an SQLite file but not a saeinit result store")
@@ -168,9 +154,9 @@ class ResultStore:
             corrupt = getattr(err, "sqlite_errorname", "").startswith("SQLITE_CORRUPT")
             if not corrupt and "could not decode" not in str(err).lower():
                 raise  # not a readable store (not SQLite, busy...), not damage
-            self._refuse_damaged(_line(err))
+            self._refuse_damaged(one_line(err))
         except (ValueError, TypeError) as err:  # text that is not UTF-8 or not JSON
-            self._refuse_damaged(f"a stored run cannot be read back: {_line(err)}")
+            self._refuse_damaged(f"a stored run cannot be read back: {one_line(err)}")
 
     def _refuse_damaged(self, why: str) -> None:
         raise StoreError(
