@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> list[str]:
     with tempfile.TemporaryDirectory() as folder:
         data, features = toy_file(args.scenario, args.samples, Path(folder))
         if args.device != "cpu":  # the device's libraries load on first use: not in a row
-            start(data, features, WARM_UP[0], WARM_UP[1], args.device)
+            start(data, features, *WARM_UP, args.device)
         for init, encoder in cases(args.inits, args.encoders):
             lines.append(compared(data, features, init, encoder, args.device))
             print(lines[-1], flush=True)

@@ -72,8 +72,9 @@ def report(inits: list[str], atoms: list[int], dim: int) -> list[str]:
         for init in inits:
             for n in atoms:
                 seconds = prepared(init, n, dim, torch.device("cpu"))()
-                lines += [f"{init} n {n:,} d {dim}: {seconds:.1f} s", *LOG]
-                print(*lines[-1 - len(LOG) :], sep="\n", flush=True)
+                case = [f"{init} n {n:,} d {dim}: {seconds:.1f} s", *LOG]
+                print(*case, sep="\n", flush=True)
+                lines += case
                 LOG.clear()
     return lines
 
