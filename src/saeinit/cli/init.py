@@ -19,6 +19,7 @@ from saeinit.cli.options import config_options
 from saeinit.cli.outputs import write_text
 from saeinit.cli.train import check_save
 from saeinit.config import DEVICES
+from saeinit.data.synthetic.config import SyntheticConfig
 from saeinit.models import SAEConfig
 
 FORMATS = ("saelens", "sparsify")
@@ -53,6 +54,7 @@ buffer)."""
 @config_options(inits.InitConfig, choices=inits.choices())
 @config_options(TrainConfig, exclude=TRAINING_ONLY, choices={"device": DEVICES})
 @config_options(ActivationsConfig)
+@config_options(SyntheticConfig)
 @data_options
 @click.option(
     "--save",

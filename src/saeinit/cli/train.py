@@ -15,6 +15,7 @@ from saeinit.cli.outputs import writable_file, writable_folder, write_text
 from saeinit.config import DEVICES, ConfigError
 from saeinit.data import ToyConfig
 from saeinit.data.activations import ActivationsConfig
+from saeinit.data.synthetic.config import SyntheticConfig
 from saeinit.models import SAEConfig
 from saeinit.training.config import THRESHOLDS, TrainConfig
 from saeinit.training.settings import config_from_settings, step_unit
@@ -27,6 +28,7 @@ from saeinit.training.settings import config_from_settings, step_unit
 @config_options(inits.InitConfig, choices=inits.choices())
 @config_options(TrainConfig, choices={"device": DEVICES})
 @config_options(ActivationsConfig)
+@config_options(SyntheticConfig)
 @data_options
 @click.option(
     "--start-from",
@@ -86,6 +88,8 @@ def summary(result: dict) -> str:
         if info.get("hook_name")
         else config["data_file"] or f"toy {config['toy']['dim']}x{config['toy']['features']}"
     )
+    if info.get("synthetic"):
+        source = synthetic_label(info)
     start_from = config.get("start_from")
     start = f"start {start_from}" if start_from else f"init {config['init']['init']}"
     lines = [
@@ -111,11 +115,36 @@ def summary(result: dict) -> str:
     for target, hit in result.get("fvu_thresholds", {}).items():
         lines.append(f"  FVU <= {target}: {crossing(hit, result)}")
     final = result["final"]
+    if "f1" in final:
+        lines.append(synthetic_line(result["history"][0], final))
     lines.append(
         f"final FVU {final['fvu']:.4f}  L0 {final['l0']:.2f}  dead {final['dead']} "
         f"({final['dead'] / result['dict_size']:.1%} of {result['dict_size']})"
     )
     return "\n".join(lines)
+
+
+SYNTHETIC_SHOWN = (
+    ("MCC", "mcc"), ("F1", "f1"), ("precision", "precision"), ("recall", "recall"),
+    ("uniqueness", "uniqueness"), ("explained variance", "explained_variance"),
+)  # fmt: skip
+
+
+def synthetic_label(info: dict) -> str:
+    pool = info["train_samples"]
+    samples = f"{pool:,} training samples in epochs" if pool else "fresh samples"
+    return (
+        f"synthetic {info['synthetic']} ({info['num_features']:,} features in "
+        f"{info['hidden_dim']} dimensions, L0 {info['true_l0']:.1f}; {samples}, "
+        f"{info['eval_samples']:,} held out)"
+    )
+
+
+def synthetic_line(start: dict, final: dict) -> str:
+    """SAELens' metrics at the start and at the end."""
+    return "  ".join(
+        f"{name} {start[key]:.3f} -> {final[key]:.3f}" for name, key in SYNTHETIC_SHOWN
+    )
 
 
 def counts(

@@ -28,6 +28,9 @@ class Source(NamedTuple):
     fired: torch.Tensor | None = None
     """How often each ground-truth feature was active in the samples the init and training
     drew (toy data; a fixed dataset counts each distinct sample once)."""
+    measure: Callable[..., dict] | None = None
+    """measure(model, scale=1.0): metrics of the model beyond the trainer's own (a synthetic
+    world's, by SAELens), for a model trained on the inputs multiplied by `scale`."""
 
 
 def scaled(source: Source, factor: float) -> Source:
@@ -37,4 +40,5 @@ def scaled(source: Source, factor: float) -> Source:
         draw=lambda n: source.draw(n) * factor,
         eval_x=source.eval_x * factor,
         stats=lambda n: source.stats(n) * factor,
+        measure=None if source.measure is None else lambda model: source.measure(model, factor),
     )

@@ -22,7 +22,10 @@ from saeinit.training.config import THRESHOLDS
 from saeinit.training.settings import data_label, stored_config
 
 SCHEMA = "saeinit-results-1"
-HISTORY_COLUMNS = tuple("step samples seconds mmcs live_mmcs mcc loss mse fvu l0 dead".split())
+HISTORY_COLUMNS = tuple(
+    "step samples seconds mmcs live_mmcs mcc loss mse fvu l0 dead f1 precision recall "
+    "uniqueness explained_variance shrinkage".split()
+)
 RUN_COLUMNS = (
     "scenario", "init", "rare_ratio", "seed", "dict_size", "mmcs_initial", "mmcs_final",
     "init_seconds", "train_seconds", "steps", "samples", "stopped", "live_mmcs_initial",

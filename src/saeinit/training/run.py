@@ -34,6 +34,9 @@ FIRED_COUNTS = (1, 10)
 NPZ_LIVE_COEFFICIENT = 0.5
 """c of the live-MMCS inputs c * f_i on a .npz dataset with features (its coefficients, if
 any, are not read): the mean active coefficient of the default toy data."""
+SYNTHETIC_LIVE_COEFFICIENT = 4.5
+"""c of the live-MMCS inputs on a synthetic world: the middle of SynthSAEBench's mean firing
+magnitudes (5 for the most frequent features down to 4 for the rarest)."""
 
 
 class RunOutput(NamedTuple):
@@ -63,7 +66,14 @@ def run(config: RunConfig) -> RunOutput:
     model.to(config.train.torch_device())
     coefficient = live_coefficient(config) * (factor or 1.0)
     result = train(
-        model, source.batches, config.train, source.features, source.eval_x, size, coefficient
+        model,
+        source.batches,
+        config.train,
+        source.features,
+        source.eval_x,
+        size,
+        coefficient,
+        source.measure,
     )
     output = {"config": to_dict(config), "dict_size": model.d_sae, "threads": threads}
     output |= {"init_seconds": init_seconds, "norm_scaling_factor": factor}
@@ -81,7 +91,10 @@ def run(config: RunConfig) -> RunOutput:
 def live_coefficient(config: RunConfig) -> float:
     """c of live MMCS's inputs c * f_i, before normalisation: a typical active coefficient,
     the mean of toy data's uniform range [coef-min, coef-max), NPZ_LIVE_COEFFICIENT for a
-    .npz dataset (activations have no features to present)."""
+    .npz dataset, SYNTHETIC_LIVE_COEFFICIENT for a synthetic world (activations have no
+    features to present)."""
+    if config.synth.synthetic is not None:
+        return SYNTHETIC_LIVE_COEFFICIENT
     if config.data_file is not None or config.acts.activations is not None:
         return NPZ_LIVE_COEFFICIENT
     return (config.toy.coef_min + config.toy.coef_max) / 2

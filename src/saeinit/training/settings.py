@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, fields
 
 from saeinit.config import ConfigError
 from saeinit.data.activations import ActivationsConfig
+from saeinit.data.synthetic.config import SyntheticConfig
 from saeinit.data.toy_config import ToyConfig, parse_scenario
 from saeinit.identity import changed, digest, identity
 from saeinit.inits import InitConfig
@@ -22,6 +23,7 @@ class RunConfig:
     init: InitConfig = field(default_factory=InitConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     acts: ActivationsConfig = field(default_factory=ActivationsConfig)
+    synth: SyntheticConfig = field(default_factory=SyntheticConfig)
     data_file: str | None = None
     """Train on this .npz dataset (x, optional features) instead of toy data."""
     start_from: str | None = None
@@ -33,6 +35,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         size, batch = self.toy.dataset_size, self.train.batch_size
         toy = self.data_file is None and self.acts.activations is None
+        toy = toy and self.synth.synthetic is None
         if toy and size is not None and batch > size:
             raise ConfigError(
                 "batch-size",
@@ -47,6 +50,7 @@ SECTIONS: dict[str, type] = {
     "init": InitConfig,
     "train": TrainConfig,
     "acts": ActivationsConfig,
+    "synth": SyntheticConfig,
 }
 TOP_LEVEL = ("data_file", "start_from", "save_under")
 EXTRA_SETTINGS = ("scenario", "data_seed", *TOP_LEVEL)
@@ -145,6 +149,8 @@ def run_folder_name(config: RunConfig) -> str:
 def data_label(config: dict) -> str:
     """What a stored run trained on: the toy scenario DIMxFEATURES, or its data's path."""
     config = stored_config(config)
+    if (config.get("synth") or {}).get("synthetic"):
+        return f"synthetic:{config['synth']['synthetic']}"
     if config.get("acts", {}).get("activations"):
         return f"activations:{config['acts']['activations']}"
     if config.get("data_file"):

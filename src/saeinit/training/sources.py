@@ -10,14 +10,29 @@ from saeinit.config import ConfigError
 from saeinit.data.activations import activation_source
 from saeinit.data.dataset import ArrayDataset, load_npz
 from saeinit.data.source import Source
+from saeinit.data.synthetic.source import synthetic_source
 from saeinit.data.toy import ToyData
 from saeinit.seeding import torch_generator
 from saeinit.training.settings import RunConfig
+
+OTHER_DATA = {
+    "activations": lambda config: config.acts.activations,
+    "data": lambda config: config.data_file,
+}
+"""The data settings --synthetic cannot be given with, and how to read each."""
 
 
 def make_source(config: RunConfig) -> Source:
     seed, eval_n = config.train.seed, config.train.eval_samples
     device = config.train.torch_device()
+    if config.synth.synthetic is not None:
+        given = [name for name, value in OTHER_DATA.items() if value(config) is not None]
+        if given:
+            raise ConfigError("synthetic", f"give either --synthetic or --{given[0]}, not both")
+        progress = config.train.progress
+        return synthetic_source(
+            config.synth, config.train.batch_size, seed, eval_n, device, progress
+        )
     if config.acts.activations is not None:
         if config.data_file is not None:
             raise ConfigError("activations", "give either --activations or --data, not both")
@@ -65,6 +80,8 @@ def dataset_size(source: Source) -> int | None:
 def resolve_dict_size(config: RunConfig, source: Source) -> int:
     if config.sae.dict_size is not None:
         return config.sae.dict_size
+    if source.info and "default_dict_size" in source.info:
+        return source.info["default_dict_size"]
     if source.features is None:
         raise ConfigError("dict-size", "is required when the data has no ground-truth features")
     return len(source.features)

@@ -7,7 +7,7 @@ in `schedule.py` and `auxk.py`."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -78,9 +78,16 @@ class Evaluator:
     """Measures an SAE against the ground truth (MMCS, live MMCS) and on a held-out sample."""
 
     def __init__(
-        self, model: SAE, features: torch.Tensor | None, eval_x: torch.Tensor, c=0.5, mcc=False
+        self,
+        model: SAE,
+        features: torch.Tensor | None,
+        eval_x: torch.Tensor,
+        c=0.5,
+        mcc=False,
+        measure: Callable[[SAE], dict] | None = None,
     ):
         self.model, self.features, self.eval_x, self.mcc = model, features, eval_x, mcc
+        self.measure = measure
         # Live MMCS's inputs: each feature alone, c * f_i (`metrics.live_max_cosines`).
         self.probes = None if features is None else c * normalize_rows(features.float())
 
@@ -121,6 +128,8 @@ class Evaluator:
             row |= metrics.recovery_summary(
                 self.features, self.model.W_dec, acts, with_mcc=self.mcc
             )
+        if self.measure is not None:
+            row |= self.measure(self.model)
         return row
 
 
@@ -132,17 +141,18 @@ def train(
     eval_x: torch.Tensor | None = None,
     dataset_size: int | None = None,
     live_coefficient: float = 0.5,
+    measure: Callable[[SAE], dict] | None = None,
 ) -> TrainResult:
     """Train `model` on `batches`, one optimiser update per batch (a step), and record when
     MMCS and live MMCS cross each threshold. `dataset_size`: the samples of the fixed dataset
     the batches come from, to report epochs (None for a stream). `live_coefficient`: c of the
     live-MMCS inputs c * f_i, in the units the model sees. --max-steps 0 evaluates the start
-    only."""
+    only. `measure(model)`: further metrics of each history row (a synthetic world's)."""
     optimizer = build_optimizer(model, config)
     schedule = Schedule(config)
     auxk = AuxK(model, config.auxk_coefficient, config.auxk_dead_samples) if config.auxk else None
     eval_x = eval_x if eval_x is not None else next(batches)
-    evaluator = Evaluator(model, features, eval_x, live_coefficient, config.mcc)
+    evaluator = Evaluator(model, features, eval_x, live_coefficient, config.mcc, measure)
     epochs = (lambda samples: samples / dataset_size) if dataset_size else (lambda samples: None)
     eval_start = time.perf_counter()
     history = [evaluator.row(0, 0, 0.0, epochs(0))]
