@@ -12,7 +12,7 @@ from saeinit.training.settings import config_from_settings
 
 def test_registry_names_every_architecture():
     assert SAEConfig.choices()["architecture"] == tuple(ARCHITECTURES)
-    assert tuple(ARCHITECTURES) == ("relu", "topk", "jumprelu", "batchtopk")
+    assert tuple(ARCHITECTURES) == ("relu", "topk", "jumprelu", "batchtopk", "matryoshka")
     assert isinstance(build_sae(SAEConfig(architecture="topk", k=2), 4, 8), TopKSAE)
 
 

@@ -15,5 +15,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "TopKSAE": "saeinit.models.topk_sae",
         "JumpReLUSAE": "saeinit.models.jumprelu_sae",
         "BatchTopKSAE": "saeinit.models.batchtopk_sae",
+        "MatryoshkaBatchTopKSAE": "saeinit.models.matryoshka_batchtopk_sae",
     },
 )

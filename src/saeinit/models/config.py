@@ -22,7 +22,8 @@ class SharedSAEOptions:
     ReLU latents of each sample are kept, the loss is the MSE alone, --l1 is not used);
     jumprelu: a learned threshold per latent and an L0 penalty (--jumprelu-*); batchtopk: the
     --batchtopk-k x batch largest activations of a batch in training, a learned threshold at
-    inference."""
+    inference; matryoshka: a batchtopk SAE whose loss adds the reconstruction of each prefix of
+    its latents (--matryoshka-widths)."""
     dict_size: int | None = None
     """Number of dictionary atoms n (unset: as many as ground-truth features)."""
     encoder_init: str = "default"

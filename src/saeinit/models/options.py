@@ -4,6 +4,7 @@ here: the command line reads these to list its options."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from saeinit.config import (
@@ -11,6 +12,7 @@ from saeinit.config import (
     require_in_unit_interval,
     require_non_negative,
     require_positive,
+    split_list,
 )
 
 
@@ -69,14 +71,14 @@ class JumpReLUOptions(ArchitectureOptions):
 @dataclass
 class BatchTopKOptions(ArchitectureOptions):
     batchtopk_k: float = 12.0
-    """Latents the batchtopk architecture keeps per sample on average: in training the
-    k x batch largest ReLU latents of the whole batch (a sample may keep more or fewer than
-    k), at inference every latent above the learned threshold. Not --k, which topk keeps in
-    every sample."""
+    """Latents the batchtopk and matryoshka architectures keep per sample on average: in
+    training the k x batch largest ReLU latents of the whole batch (a sample may keep more or
+    fewer than k), at inference every latent above the learned threshold. Not --k, which topk
+    keeps in every sample."""
     batchtopk_threshold_lr: float = 0.01
-    """Rate of the running average from which the batchtopk architecture learns its
-    inference threshold: after each training batch, threshold += rate * (smallest kept
-    activation - threshold) (SAELens' topk_threshold_lr)."""
+    """Rate of the running average from which the batchtopk and matryoshka architectures
+    learn their inference threshold: after each training batch, threshold += rate * (smallest
+    kept activation - threshold) (SAELens' topk_threshold_lr)."""
 
     def check_options(self) -> None:
         require_positive("batchtopk-k", self.batchtopk_k)
@@ -90,3 +92,50 @@ class BatchTopKOptions(ArchitectureOptions):
                 "batchtopk-k",
                 f"is {self.batchtopk_k:g}, more than the {self.dict_size} latents",
             )
+
+
+def matryoshka_levels(widths: str | None, d_sae: int | None = None) -> tuple[int, ...]:
+    """The nested widths `--matryoshka-widths` gives, the whole dictionary last: unset, d_sae/8,
+    d_sae/4 and d_sae/2 (those of at least one latent); a list that stops short of d_sae gets
+    d_sae added, as SAELens does. Without `d_sae` (the dictionary size not known yet), only the
+    given widths, checked as far as they can be. ConfigError naming the option otherwise."""
+    if widths is None:
+        if d_sae is None:
+            return ()
+        halves = sorted({d_sae // 8, d_sae // 4, d_sae // 2} - {0})
+        return tuple(w for w in halves if w < d_sae) + (d_sae,)
+    if not isinstance(widths, str):
+        raise ConfigError("matryoshka-widths", f"is a list of widths as 4,8,16, got {widths!r}")
+    texts = split_list(widths)
+    if not texts:
+        raise ConfigError("matryoshka-widths", "names no width; give one or more, as 4,8,16")
+    bad = [text for text in texts if not re.fullmatch(r"\d+", text) or int(text) < 1]
+    if bad:
+        raise ConfigError("matryoshka-widths", f"a width is an integer >= 1, got {bad[0]!r}")
+    levels = tuple(int(text) for text in texts)
+    if any(b <= a for a, b in zip(levels, levels[1:], strict=False)):
+        raise ConfigError("matryoshka-widths", f"must increase strictly, got {widths!r}")
+    if d_sae is None:
+        return levels
+    if levels[-1] > d_sae:
+        raise ConfigError(
+            "matryoshka-widths", f"{levels[-1]} is wider than the {d_sae} latents of the SAE"
+        )
+    return levels if levels[-1] == d_sae else (*levels, d_sae)
+
+
+@dataclass
+class MatryoshkaOptions(ArchitectureOptions):
+    matryoshka_widths: str | None = None
+    """Nested dictionary widths of the matryoshka architecture (a BatchTopK SAE, --batchtopk-k
+    and --batchtopk-threshold-lr, trained to reconstruct with each prefix of its latents too),
+    as 4,8,16: its loss adds the MSE of the first w latents' reconstruction for each width w to
+    the whole dictionary's. The whole dictionary is always the last level (added when the list
+    stops short of it, as SAELens does); unset: the dictionary size / 8, / 4 and / 2."""
+
+    def check_options(self) -> None:
+        matryoshka_levels(self.matryoshka_widths)
+
+    def check_selected(self) -> None:
+        BatchTopKOptions.check_selected(self)
+        matryoshka_levels(self.matryoshka_widths, self.dict_size)

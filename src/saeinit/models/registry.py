@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from saeinit.config import ConfigError
 from saeinit.lazy import load
-from saeinit.models.options import BatchTopKOptions, JumpReLUOptions, ReLUOptions, TopKOptions
+from saeinit.models.options import (
+    BatchTopKOptions,
+    JumpReLUOptions,
+    MatryoshkaOptions,
+    ReLUOptions,
+    TopKOptions,
+)
 
 if TYPE_CHECKING:
     from saeinit.models.base import SAE
@@ -39,6 +45,12 @@ _ALL = (
     Architecture(
         "batchtopk", "jumprelu", BatchTopKOptions, "saeinit.models.batchtopk_sae:BatchTopKSAE"
     ),
+    Architecture(
+        "matryoshka",
+        "jumprelu",
+        MatryoshkaOptions,
+        "saeinit.models.matryoshka_batchtopk_sae:MatryoshkaBatchTopKSAE",
+    ),
 )
 ARCHITECTURES: dict[str, Architecture] = {arch.name: arch for arch in _ALL}
 """Architecture name (--architecture) -> its entry, in the order `--help` lists them."""
@@ -59,7 +71,8 @@ def architecture_of(model_class: type) -> Architecture:
 
 def by_saelens_name(name: str, where: str) -> Architecture:
     """The architecture SAELens calls `name` (in cfg.json), or a clear error; the first
-    registered one when several save under that name (BatchTopK saves as JumpReLU)."""
+    registered one when several save under that name (BatchTopK and Matryoshka BatchTopK save
+    as JumpReLU)."""
     for arch in ARCHITECTURES.values():
         if arch.saelens_name == name:
             return arch
