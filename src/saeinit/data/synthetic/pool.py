@@ -103,7 +103,7 @@ def _generate(world, folder, missing, done, workers, progress) -> None:
         len(missing), SHARD_ROWS, world.name, workers, folder,
     )  # fmt: skip
     bar = tqdm(total=len(missing), desc="synthetic shards", disable=not progress)
-    tasks = [(index, stream_seed(world.key, "train", index)) for index in missing]
+    tasks = [(index, stream_seed(world.key, "train", index), SHARD_ROWS) for index in missing]
     if workers == 1:
         results = (_shard(world.model, folder, *task) for task in tasks)
         _collect(results, folder, world, done, bar)
@@ -122,8 +122,8 @@ def _collect(results, folder, world, done, bar) -> None:
     bar.close()
 
 
-def _shard(model, folder: Path, index: int, seed: int) -> dict:
-    rows = draw(model, SHARD_ROWS, seed)
+def _shard(model, folder: Path, index: int, seed: int, rows: int) -> dict:
+    rows = draw(model, rows, seed)
     return write_shard(folder, index, rows, "float32") | {"index": index}
 
 
@@ -137,5 +137,5 @@ def _load_worker(world_folder: str) -> None:
     _WORKER_MODEL = sae_lens_synthetic().SyntheticModel.load_from_disk(world_folder)
 
 
-def _worker_shard(folder: str, index: int, seed: int) -> dict:
-    return _shard(_WORKER_MODEL, Path(folder), index, seed)
+def _worker_shard(folder: str, index: int, seed: int, rows: int) -> dict:
+    return _shard(_WORKER_MODEL, Path(folder), index, seed, rows)
