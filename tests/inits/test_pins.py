@@ -8,7 +8,8 @@ search: docs/performance.md), and the screened matching pursuit and the torch k-
 their digests guard them from here on. mod's and the whole-search fitted encoder's changed again
 when a dictionary searched whole (at most SEARCH_WHOLE times the candidates) came to be coded in
 its Gram matrix's space (one product with the dictionary per sample instead of one per step):
-picks and coefficients as before up to rounding. A different torch build or CPU may round
+picks and coefficients as before up to rounding. saelens' digests were taken when it was
+added (2026-12-06). A different torch build or CPU may round
 differently, so the test runs only where the digests were taken (torch 2.13.0+cpu, AVX2).
 """
 
@@ -39,6 +40,7 @@ DIGESTS = {
     "defaults": {
         "orthogonal": "14c2dbe13f78a427",
         "xavier": "b08f51013541506e",
+        "saelens": "1d7ccbe0cdba1e6a",
         "data": "189064e0a883ee54",
         "svd": "ef44172a6a7bd3b4",
         "average": "021f46eb23cd5080",
@@ -53,6 +55,7 @@ DIGESTS = {
     "small": {
         "orthogonal": "14c2dbe13f78a427",
         "xavier": "b08f51013541506e",
+        "saelens": "1d7ccbe0cdba1e6a",
         "data": "7aec3c562cef41d1",
         "svd": "5cb2646252b86985",
         "average": "0d67f7bfdd959251",

@@ -1,4 +1,4 @@
-"""Data-free baselines: torch's orthogonal init (the reference) and Xavier."""
+"""Data-free baselines: torch's orthogonal init (the reference), Xavier, and SAELens' default."""
 
 from __future__ import annotations
 
@@ -22,3 +22,12 @@ def orthogonal(request: InitRequest) -> InitWeights:
 
 def xavier(request: InitRequest) -> InitWeights:
     return InitWeights(_decoder_weight(request, torch.nn.init.xavier_uniform_))
+
+
+def saelens(request: InitRequest) -> InitWeights:
+    """SAELens' default decoder: torch's kaiming-uniform init of the n x d decoder weight, one
+    row per atom (SAELens then scales the rows to its decoder_init_norm; the atoms here are
+    normalised, as every init's are)."""
+    weight = torch.empty(request.n_atoms, request.dim)
+    torch.nn.init.kaiming_uniform_(weight, generator=request.generator)
+    return InitWeights(weight)

@@ -58,6 +58,12 @@ _INITS = (
         "saeinit.inits.baselines:xavier",
     ),
     InitSpec(
+        "saelens",
+        "SAELens' default decoder: kaiming-uniform rows of the n x d decoder (with --encoder-init "
+        "tied, SAELens' default SAE)",
+        "saeinit.inits.baselines:saelens",
+    ),
+    InitSpec(
         "data",
         "the n atoms are n random samples of the data, normalised (raw data init)",
         "saeinit.inits.data_samples:data",
