@@ -10,6 +10,11 @@ from saeinit.cli import main
 pytest.importorskip("sae_lens.synthetic")
 
 
+@pytest.fixture(autouse=True)
+def small_shards(monkeypatch):
+    monkeypatch.setattr("saeinit.data.synthetic.pool.SHARD_ROWS", 1024)
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """The tiny world's file and a cache holding it and one shard of its samples."""

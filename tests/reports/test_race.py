@@ -128,9 +128,9 @@ def test_a_crossing_missed_by_some_seeds_says_how_many_reached_it():
 
 
 def test_a_cell_wider_than_its_column_stays_apart_from_the_one_before():
-    from saeinit.reports.race import _row
+    from saeinit.reports.race import table_row
 
-    line = _row("  stays from: samples", ["not reached", "4,710,400 (3/5)"])
+    line = table_row("  stays from: samples", ["not reached", "4,710,400 (3/5)"])
     assert line == "  stays from: samples   " + "   not reached" + " 4,710,400 (3/5)"
 
 

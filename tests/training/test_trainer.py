@@ -185,7 +185,7 @@ def test_the_live_coefficient_is_the_toy_mean_coefficient_in_the_units_the_model
     seen = []
     real_train = run_module.train
     monkeypatch.setattr(
-        run_module, "train", lambda *args: seen.append(args[-1]) or real_train(*args)
+        run_module, "train", lambda *args: seen.append(args[6]) or real_train(*args)
     )
     toy = ToyConfig(dim=16, features=32, coef_min=0.2, coef_max=1.0)
     quick = TrainConfig(max_steps=0, threads=1, progress=False)

@@ -24,6 +24,7 @@ def race_command(**values) -> None:
     1 when a run failed."""
     from saeinit.experiments.race import RaceFailed
     from saeinit.reports.race import race_report
+    from saeinit.reports.world_race import world_race_report
 
     start = time.perf_counter()
     config = RaceConfig(**values)
@@ -31,7 +32,8 @@ def race_command(**values) -> None:
     store_option = "store" if config.store else "out"
     writable_file(config.store_path(), store_option)
     try:
-        race_report(config, echo=click.echo)
+        report = world_race_report if config.synthetic else race_report
+        report(config, echo=click.echo)
     except StoreError as err:  # a damaged or foreign store is refused before any run
         raise ConfigError(store_option, str(err)) from err
     except ConfigError as err:  # a store holding runs of other settings names --store

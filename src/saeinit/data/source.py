@@ -42,3 +42,16 @@ def scaled(source: Source, factor: float) -> Source:
         stats=lambda n: source.stats(n) * factor,
         measure=None if source.measure is None else lambda model: source.measure(model, factor),
     )
+
+
+class CountedDraw:
+    """A source's `draw` that counts the samples it hands out: an init's own samples, which
+    samples-to-a-target figures add to the training samples."""
+
+    def __init__(self, draw: Callable[[int], torch.Tensor]):
+        self.draw, self.samples = draw, 0
+
+    def __call__(self, n: int) -> torch.Tensor:
+        drawn = self.draw(n)
+        self.samples += len(drawn)
+        return drawn

@@ -17,6 +17,7 @@ import torch
 from saeinit import metrics
 from saeinit.data.toy import ToyData
 from saeinit.data.toy_config import ToyConfig, parse_scenario
+from saeinit.experiments.grid import GridSpec
 from saeinit.experiments.race_config import (
     SKLEARN_BATCH,
     SKLEARN_FIT,
@@ -25,7 +26,7 @@ from saeinit.experiments.race_config import (
     entry_of,
 )
 from saeinit.experiments.store import CROSSING_PARTS, ResultStore, threshold_column
-from saeinit.experiments.sweep import sweep
+from saeinit.experiments.sweep import SweepSummary, sweep
 from saeinit.training.config import THRESHOLDS
 
 
@@ -188,10 +189,11 @@ class RaceFailed(RuntimeError):
     """Some runs failed (one line each in `args`); those that finished stay in the store."""
 
 
-def race(config: RaceConfig, echo=None) -> RaceResult:
-    """Train the runs the store lacks (side by side, one torch thread each), then measure every
-    entry on every scenario; `echo` gets a line before training starts."""
-    spec, path = config.spec(), config.store_path()
+def trained_runs(config: RaceConfig, spec: GridSpec, echo=None) -> tuple[dict, SweepSummary]:
+    """Train the runs of `spec` the store lacks (side by side, one torch thread each); every
+    run with its "history", by (scenario, entry), a list over seeds; `echo` gets a line
+    before training starts."""
+    path = config.store_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     points = spec.points()
     with ResultStore(path) as store:
@@ -206,10 +208,16 @@ def race(config: RaceConfig, echo=None) -> RaceResult:
         if summary.failed:
             raise RaceFailed(*summary.failed)
         stored = {run["key"]: run for run in store.runs()}
-        runs = defaultdict(list)  # (scenario, entry): the runs of its seeds
+        runs = defaultdict(list)
         for p in points:
             run = stored[p.key] | {"history": store.history(p.key)}
-            runs[p.settings["scenario"], entry_of(p.settings)].append(run)
+            runs[run["scenario"], entry_of(p.settings)].append(run)
+    return runs, summary
+
+
+def race(config: RaceConfig, echo=None) -> RaceResult:
+    """Train the runs the store lacks, then measure every entry on every scenario."""
+    runs, summary = trained_runs(config, config.spec(), echo)
     scenarios, seeds = [], config.seed_list()
     for scenario in config.scenario_list():
         found = {entry: runs[scenario, entry] for entry in config.entry_list()}

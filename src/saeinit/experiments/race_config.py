@@ -16,6 +16,7 @@ from saeinit.config import (
     require_positive,
     split_list,
 )
+from saeinit.data.synthetic.config import check_world_name
 from saeinit.data.toy_config import parse_scenario
 from saeinit.experiments.grid import GridSpec, grid_from_dict
 from saeinit.inits.encoders import ENCODER_INITS
@@ -30,18 +31,41 @@ several partial_fit calls in the time scikit-learn's default (lars) takes for on
 (docs/retention.md)."""
 MEASURES = ("mmcs", "live")
 """What a race can measure: MMCS, or live MMCS (`RaceConfig.measure`)."""
-RACE_SETTINGS = ("scenario", "seed", "init", "encoder_init", "max_steps", "l1", "log_every")
+RACE_SETTINGS = (
+    "scenario", "seed", "init", "encoder_init", "max_steps", "l1", "log_every", "synthetic",
+)  # fmt: skip
 """Settings the race sets itself (from its own options), which --recipe may not."""
+TOY_ENTRIES, WORLD_ENTRIES = "orthogonal mod+fitted", "saelens+tied mod+fitted"
+"""The default entries on toy data, and on a synthetic world (SAELens' default SAE first)."""
+WORLD_RECIPE = {"architecture": "batchtopk", "lr": 3e-4, "batch_size": 1024}
+WORLD_RECIPE |= {"eval_samples": 20_000, "target_mmcs": 1.0}
+"""SynthSAEBench's training recipe (BatchTopK, lr 3e-4, batch 1,024), evaluated on 20,000
+held-out samples, every run training its whole budget; the width is a quarter of the
+world's features and k the L0 of those most frequent features (`world_race.world_k`)."""
+WORLD_BUDGET = 16_000_000
+"""Training samples of every run on a world (unset --max-steps)."""
+LOG_EVERY = {"toy": 100, "world": 500}
+"""Steps between two history rows (unset --log-every)."""
 
 
 @dataclass
 class RaceConfig:
     """A race of SAE inits on toy data, resumable through its result store."""
 
-    entries: str = "orthogonal mod+fitted"
+    entries: str | None = None
     """The entries, separated by spaces or commas: INIT, or INIT+ENCODER for an --encoder-init
     (mod+fitted: mod's dictionary with the fitted encoder). The first is the baseline and the
-    second the best, and the ratios are baseline / best; any further entries run beside them."""
+    second the best, and the ratios are baseline / best; any further entries run beside them
+    (unset: "orthogonal mod+fitted"; on a --synthetic world "saelens+tied mod+fitted", SAELens'
+    default SAE first)."""
+    synthetic: str | None = None
+    """Race on this synthetic world instead of toy scenarios (a preset such as
+    synthsaebench-4k, or a SyntheticModelConfig JSON; `saeinit train --synthetic`), under
+    SynthSAEBench's recipe: BatchTopK a quarter as wide as the world's features, k the L0 of
+    those most frequent features, lr 3e-4, batch 1,024, 16M samples; the table gives MCC, F1
+    and the rest of SAELens' metrics, and the samples (the init's own counted) and seconds
+    (the init's included) at which each entry reaches the baseline's end-of-budget MCC and
+    F1."""
     scenarios: str = "128x256"
     """Toy scenarios DIMxFEATURES, separated by commas or spaces, e.g. 128x256,128x512."""
     seeds: str = "0"
@@ -51,11 +75,12 @@ class RaceConfig:
     store: str | None = None
     """Result store of the runs (unset: race.sqlite in --out)."""
     max_steps: int | None = None
-    """Step budget of every run (unset: the race's budget for the scenario, which the table's header prints); 0.99 MMCS stops it."""
+    """Step budget of every run (unset: the race's budget for the scenario, which the table's header prints, or 16M samples on a world); 0.99 MMCS stops it on toy data."""
     l1: float | None = None
     """L1 coefficient of every SAE (unset: the race's L1 for the scenario, which the table's header prints)."""
-    log_every: int = 100
-    """Steps between two points of the curves (MMCS is checked more often, for the crossings)."""
+    log_every: int | None = None
+    """Steps between two points of the curves (unset: 100, MMCS being checked every 10 for
+    the crossings; 500 on a world, where each point is also the crossings' check)."""
     workers: int | None = None
     """Local worker processes, one SAE each on one torch thread (unset: one per core)."""
     recipe: str = ""
@@ -80,7 +105,7 @@ class RaceConfig:
     def __post_init__(self) -> None:
         entries = self.entry_list()
         if len(entries) < 2:
-            raise ConfigError("entries", f"needs a baseline and a best entry, got {self.entries!r}")
+            raise ConfigError("entries", f"needs a baseline and a best entry, got {entries}")
         for init, plus, encoder in (entry.partition("+") for entry in entries):
             require_choice("entries", init, tuple(inits.names()))
             if plus:
@@ -97,10 +122,21 @@ class RaceConfig:
             require_integer("workers", self.workers)
         require_positive("sklearn-seconds", self.sklearn_seconds, allow_none=True)
         require_choice("measure", self.measure, MEASURES)
+        if self.synthetic is not None:
+            check_world_name(self.synthetic)
+            for option in ("l1", "sklearn_seconds"):
+                if getattr(self, option) is not None:
+                    name = option.replace("_", "-")
+                    raise ConfigError(name, "races toy data only; leave it out with --synthetic")
         self.spec()  # every run's settings (budget, L1, log_every) checked now, before any run
 
     def entry_list(self) -> list[str]:
-        return split_list(self.entries)
+        default = WORLD_ENTRIES if self.synthetic else TOY_ENTRIES
+        return split_list(default if self.entries is None else self.entries)
+
+    def log_steps(self) -> int:
+        default = LOG_EVERY["world" if self.synthetic else "toy"]
+        return default if self.log_every is None else self.log_every
 
     def pair(self) -> tuple[str, str]:
         """The baseline and the best entry."""
@@ -139,7 +175,11 @@ class RaceConfig:
         return self.measure == "live"
 
     def budget(self, scenario: str) -> int:
-        return BUDGETS.get(scenario, 20_000) if self.max_steps is None else self.max_steps
+        if self.max_steps is not None:
+            return self.max_steps
+        if self.synthetic:
+            return -(-WORLD_BUDGET // int(self.recipe_settings().get("batch_size", 1024)))
+        return BUDGETS.get(scenario, 20_000)
 
     def l1_of(self, scenario: str) -> float:
         return self.l1 if self.l1 is not None else L1.get(scenario, 0.3)
@@ -147,18 +187,24 @@ class RaceConfig:
     def store_path(self) -> Path:
         return Path(self.store) if self.store else Path(self.out) / "race.sqlite"
 
-    def spec(self) -> GridSpec:
-        """The race's runs as a grid: one block per scenario and entry."""
-        base = {"eval_every": 10, "log_every": self.log_every}
+    def spec(self, k: float | None = None) -> GridSpec:
+        """The race's runs as a grid: one block per scenario (or world) and entry; `k`: the
+        BatchTopK k of a world's race (unset: the architecture's default, for checking)."""
+        if self.synthetic:
+            base = WORLD_RECIPE | {"eval_every": self.log_steps(), "log_every": self.log_steps()}
+            base |= {} if k is None else {"batchtopk_k": k}
+            places = [{"synthetic": self.synthetic}]
+        else:
+            base = {"eval_every": 10, "log_every": self.log_steps()}
+            places = [{"scenario": s, "l1": self.l1_of(s)} for s in self.scenario_list()]
         if self.live():
             base["target_mmcs"] = 1.0  # no stop at 0.99 MMCS, which live MMCS may not reach
         recipes, blocks = self.recipes(), []
-        for scenario in self.scenario_list():
+        for place in places:
             for entry, (option, recipe) in recipes.items():
                 block = {
-                    "scenario": [scenario],
-                    "max_steps": [self.budget(scenario)],
-                    "l1": [self.l1_of(scenario)],
+                    **{name: [value] for name, value in place.items()},
+                    "max_steps": [self.budget(place.get("scenario", ""))],
                     **{name: [value] for name, value in (base | recipe).items()},
                     **{name: [value] for name, value in entry_settings(entry).items()},
                     "seed": self.seed_list(),

@@ -49,7 +49,7 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
     baseline, best = (found.numbers[name] for name in names)
     seeds = config.seed_list()
     first = found.runs[entries[0]][0]["result"]["config"]
-    which = f"seed {seeds[0]}" if len(seeds) == 1 else f"medians over seeds {_ints(seeds)}"
+    which = f"seed {seeds[0]}" if len(seeds) == 1 else f"medians over seeds {int_list(seeds)}"
     target, budget = first["train"]["target_mmcs"], config.budget(found.scenario)
     stop = f"stops at {target} MMCS or after" if target < 1 else "trains all its"
     lines = [
@@ -61,7 +61,7 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
             if config.baseline_recipe is not None
             else ""
         ),
-        _row("", entries, f"{names[0]} / {names[1]}"),
+        table_row("", entries, f"{names[0]} / {names[1]}"),
     ]
     for label, column, digits in (
         (f"{what} at the start", "mmcs_start", 4),
@@ -69,7 +69,7 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
         ("init seconds", "init_seconds", 2),
     ):
         lines.append(
-            _row(label, [f"{getattr(found.numbers[e], column):.{digits}f}" for e in entries])
+            table_row(label, [f"{getattr(found.numbers[e], column):.{digits}f}" for e in entries])
         )
     for threshold in THRESHOLDS:
         for kind, part, label in (
@@ -85,10 +85,10 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
             ]
             pair = (getattr(getattr(n, kind)[threshold], part) for n in (baseline, best))
             # steps have the samples' ratio (one batch per step)
-            lines.append(_row(label, cells, ratio(*pair, names) if part != "steps" else ""))
+            lines.append(table_row(label, cells, ratio(*pair, names) if part != "steps" else ""))
     fired = [found.numbers[e].fired for e in entries]
     if all(fired):
-        lines.append(_row("features fired 1+, 10+", [f"{a:.0f}, {b:.0f}" for a, b in fired]))
+        lines.append(table_row("features fired 1+, 10+", [f"{a:.0f}, {b:.0f}" for a, b in fired]))
     lines.append("seconds (+init): a run's training seconds to the threshold plus its init's,")
     lines.append("each run on one torch thread; the last column is baseline / best; stays from:")
     lines.append("the first history row from which every later one is at or above the threshold")
@@ -137,12 +137,12 @@ def sklearn_lines(found: ScenarioRace, result: RaceResult) -> list[str]:
     ]
 
 
-def _row(label: str, cells: list[str], ratio_text: str = "") -> str:
+def table_row(label: str, cells: list[str], ratio_text: str = "") -> str:
     line = f"{label:<{LABEL}}" + "".join(f" {cell:>{CELL - 1}}" for cell in cells)
     return f"{line}   {ratio_text}".rstrip()
 
 
-def _ints(values: list[int]) -> str:
+def int_list(values: list[int]) -> str:
     return " ".join(str(v) for v in values)
 
 

@@ -11,7 +11,7 @@ import torch
 
 from saeinit.config import ConfigError, to_dict
 from saeinit.cpu import configure_cpu
-from saeinit.data.source import Source, scaled
+from saeinit.data.source import CountedDraw, Source, scaled
 from saeinit.inits import InitRequest, draw_sample, initialize
 from saeinit.inits.encoder import fit_samples
 from saeinit.inits.encoders import ENCODER_INITS
@@ -59,6 +59,8 @@ def run(config: RunConfig) -> RunOutput:
     if config.sae.normalize_activations == "expected_average_only_in":
         factor = norm_scaling_factor(_stats(source))
         source = scaled(source, factor)
+    draw = CountedDraw(source.draw)
+    source = source._replace(draw=draw)
     if config.start_from is not None:
         model, init_seconds = _resumed_model(config, source, factor), 0.0
     else:
@@ -76,7 +78,8 @@ def run(config: RunConfig) -> RunOutput:
         source.measure,
     )
     output = {"config": to_dict(config), "dict_size": model.d_sae, "threads": threads}
-    output |= {"init_seconds": init_seconds, "norm_scaling_factor": factor}
+    output |= {"init_seconds": init_seconds, "init_samples": draw.samples}
+    output["norm_scaling_factor"] = factor
     output["toy_dataset_draw"] = TOY_DATASET_DRAW
     output |= {"data_info": source.info} | result.to_dict()
     output["features_fired"] = feature_ceiling(source.fired)

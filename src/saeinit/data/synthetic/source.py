@@ -36,7 +36,7 @@ def synthetic_source(
         stop = config.synthetic_samples
         buffer = ActivationsConfig.buffer_size
         batches = shuffled_batches(store, stop, batch_size, buffer, torch_generator(seed, "train"))
-        batches = (batch.to(device) for batch in batches)
+        batches = PoolBatches((batch.to(device) for batch in batches), stop)
         init_draw = row_sampler(store, stop, torch_generator(seed, "init"))
         stats_draw = row_sampler(store, stop, torch_generator(seed, "stats"))
     else:
@@ -57,6 +57,20 @@ def synthetic_source(
         info=world_info(world, codes, config.synthetic_samples),
         measure=measure,
     )
+
+
+class PoolBatches:
+    """Training batches over a fixed pool of samples, which says how many it holds (so that a
+    run reports its epochs, and an init sample larger than the pool is refused)."""
+
+    def __init__(self, batches: Iterator[torch.Tensor], dataset_size: int):
+        self.batches, self.dataset_size = batches, dataset_size
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> torch.Tensor:
+        return next(self.batches)
 
 
 def fresh_batches(model, batch_size: int, seed: int) -> Iterator[torch.Tensor]:

@@ -1,0 +1,104 @@
+"""The race on a synthetic world: its settings, its numbers on hand-made runs (the init's own
+samples counted), and one tiny race end to end."""
+
+import json
+
+import pytest
+
+from saeinit.config import ConfigError
+from saeinit.experiments.race_config import WORLD_BUDGET, RaceConfig
+from saeinit.experiments.world_race import entry_numbers, reach
+
+
+def test_a_world_race_defaults_to_saelens_default_sae_under_synthsaebench_recipe():
+    config = RaceConfig(synthetic="synthsaebench-4k")
+    assert config.pair() == ("saelens+tied", "mod+fitted")
+    points = config.spec(k=12.0).points()
+    assert len(points) == 2
+    for point in points:
+        settings = point.settings
+        assert settings["synthetic"] == "synthsaebench-4k" and "scenario" not in settings
+        assert (settings["architecture"], settings["batchtopk_k"]) == ("batchtopk", 12.0)
+        assert (settings["lr"], settings["batch_size"]) == (3e-4, 1024)
+        assert settings["max_steps"] * 1024 >= WORLD_BUDGET > (settings["max_steps"] - 1) * 1024
+        assert settings["target_mmcs"] == 1.0  # every run trains its whole budget
+    assert RaceConfig().pair() == ("orthogonal", "mod+fitted")
+
+
+@pytest.mark.parametrize(
+    "settings, option",
+    [
+        ({"l1": 0.1}, "l1"),
+        ({"sklearn_seconds": 5.0}, "sklearn-seconds"),
+        ({"recipe": "synthetic=synthsaebench-16k"}, "recipe"),
+    ],
+)
+def test_toy_only_settings_are_refused_on_a_world(settings, option):
+    with pytest.raises(ConfigError) as err:
+        RaceConfig(synthetic="synthsaebench-4k", **settings)
+    assert err.value.option == option
+
+
+def test_an_unknown_world_is_refused():
+    with pytest.raises(ConfigError, match="unknown world"):
+        RaceConfig(synthetic="synthsaebench-1k")
+
+
+def run(init_samples, init_seconds, rows):
+    """A stored run: its history rows as (training samples, seconds, mcc, f1)."""
+    history = [
+        dict.fromkeys(("precision", "recall", "uniqueness", "explained_variance"), 0.5)
+        | {"shrinkage": 1.0, "l0": 12.0, "dead": 0}
+        | {"samples": s, "seconds": t, "mcc": m, "f1": f}
+        for s, t, m, f in rows
+    ]
+    return {
+        "init_seconds": init_seconds,
+        "result": {"init_samples": init_samples},
+        "history": history,
+    }
+
+
+def test_reaching_a_target_counts_the_init_samples_and_seconds():
+    # The informed run reaches MCC 0.7 at its second row: 1,000 training samples after an init
+    # that read 4,000 samples in 2 s, i.e. 5,000 samples and 2 + 3 = 5 s.
+    informed = run(4000, 2.0, [(0, 0.0, 0.5, 0.2), (1000, 3.0, 0.7, 0.4), (2000, 6.0, 0.8, 0.6)])
+    got = reach([informed], "mcc", 0.7)
+    assert (got.samples, got.seconds, got.reached) == (5000, 5.0, 1)
+    # Without its init's samples the ratio to a baseline reaching it at 10,000 would be 10x;
+    # counted, it is 2x.
+    assert 10_000 / got.samples == 2.0
+    assert reach([informed], "f1", 0.9).samples is None
+
+
+def test_an_entry_numbers_are_medians_over_seeds():
+    runs = [
+        run(0, 0.0, [(0, 0.0, 0.2, 0.0), (100, 1.0, 0.6, 0.5)]),
+        run(0, 0.0, [(0, 0.0, 0.3, 0.0), (100, 1.0, 0.7, 0.4)]),
+        run(0, 0.0, [(0, 0.0, 0.4, 0.0), (100, 1.0, 0.5, 0.6)]),
+    ]
+    numbers = entry_numbers(runs, {"mcc": 0.6, "f1": 0.5})
+    assert numbers.start["mcc"] == 0.3 and numbers.end["mcc"] == 0.6
+    assert numbers.end["f1"] == 0.5
+    assert numbers.reach["mcc"].reached == 2 and numbers.reach["mcc"].samples == 100
+
+
+def test_a_tiny_world_race_end_to_end(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("sae_lens.synthetic")
+    from saeinit.cli import main
+    from saeinit.data.synthetic.presets import SYNTHSAEBENCH_16K, scaled_world
+
+    world = tmp_path / "tiny.json"
+    world.write_text(json.dumps(scaled_world(SYNTHSAEBENCH_16K, 256, 32, 4)))
+    monkeypatch.setenv("SAEINIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("saeinit.data.synthetic.pool.SHARD_ROWS", 1024)  # generated here
+    recipe = "eval_samples=1024 batch_size=128 synthetic_samples=4096 mod_iters=1"
+    args = ["race", "--synthetic", str(world), "--max-steps", "20", "--log-every", "10"]
+    args += ["--recipe", recipe, "--out", str(tmp_path / "race"), "--workers", "1"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "tiny: 256 features in 32 dimensions" in out and "width 64" in out
+    assert "saelens+tied / mod+fitted" in out and "to MCC" in out and "to F1" in out
+    assert (tmp_path / "race" / "race.png").exists()
+    assert main(args) == 0  # the second call reads the store
+    assert "2 from" in capsys.readouterr().out
