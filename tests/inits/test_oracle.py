@@ -8,7 +8,6 @@ import pytest
 import torch
 
 from saeinit.cli import main
-from saeinit.config import ConfigError
 from saeinit.data import ToyConfig, ToyData
 from saeinit.inits import InitConfig, InitRequest, initialize
 from saeinit.metrics import max_cosines
@@ -50,10 +49,10 @@ def test_atoms_beyond_the_features_are_data_samples():
     assert len({int(i) for i in (rest @ directions.T).argmax(dim=1)}) == 72  # distinct samples
 
 
-def test_fewer_atoms_than_features_is_refused_naming_dict_size():
-    with pytest.raises(ConfigError) as err:
-        oracle_atoms(n_atoms=127)
-    assert err.value.option == "dict-size" and "128" in err.value.message
+def test_fewer_atoms_than_features_are_the_first_most_frequent_features():
+    assert torch.allclose(oracle_atoms(n_atoms=40), TOY.features[:40], atol=1e-6)
+    frequencies = TOY.expected_frequencies()  # toy data's first features are its most frequent
+    assert frequencies[:40].min() >= frequencies[40:].max()
 
 
 def toy_start(noise: float, encoder_init: str = "default") -> dict:

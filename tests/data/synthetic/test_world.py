@@ -76,3 +76,12 @@ def test_a_config_saelens_refuses_is_one_line(tmp_path, content, message):
     with pytest.raises(ConfigError, match=message) as err:
         load_world(config)
     assert err.value.option == "synthetic" and "\n" not in str(err.value)
+
+
+def test_a_world_source_orders_its_features_most_frequent_first():
+    from saeinit.data.synthetic.source import by_frequency
+
+    features = torch.eye(4)
+    # feature 2 fires three times, feature 0 twice, features 1 and 3 never (ties by index)
+    codes = torch.tensor([[1.0, 0, 1, 0], [1, 0, 1, 0], [0, 0, 1, 0]]).to_sparse().coalesce()
+    assert torch.equal(by_frequency(features, codes), features[[2, 0, 1, 3]])

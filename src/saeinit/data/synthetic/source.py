@@ -53,7 +53,7 @@ def synthetic_source(
         draw=lambda n: init_draw(n).to(device),
         eval_x=eval_x,
         stats=lambda n: stats_draw(n).to(device),
-        features=model.feature_dict.feature_vectors.detach(),
+        features=by_frequency(model.feature_dict.feature_vectors.detach(), codes),
         info=world_info(world, codes, config.synthetic_samples),
         measure=measure,
     )
@@ -85,6 +85,15 @@ def fresh_sampler(model, seed: int):
     """n -> n fresh samples, each call under a seed of its own."""
     calls = iter(range(1 << 62))
     return lambda n: draw(model, n, seed - 1 - next(calls))
+
+
+def by_frequency(features: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """The features, the most often active in the held-out codes first (ties by index), as
+    toy data orders its own: an SAE narrower than the feature count would hold the first."""
+    fired = torch.zeros(len(features), dtype=torch.long)
+    fired.index_add_(0, codes.indices()[1].cpu(), torch.ones_like(codes.indices()[1].cpu()))
+    order = sorted(range(len(features)), key=lambda i: (-int(fired[i]), i))
+    return features[torch.tensor(order, device=features.device)]
 
 
 def world_info(world: World, codes: torch.Tensor, pool: int) -> dict:
