@@ -79,8 +79,9 @@ def test_a_short_toy_run_trains_learns_a_threshold_and_mmcs_rises(fast_train, tm
     assert isinstance(model, BatchTopKSAE) and result["steps"] == 150 and model.k == 4
     assert result["mmcs_final"] > result["mmcs_initial"]
     assert model.topk_threshold.item() > 0
-    # the history rows are measured at inference (the threshold), not with the batch's top-k
-    assert result["history"][0]["l0"] > 4 and result["history"][-1]["l0"] != 4
+    # the history rows are measured at inference (the threshold, calibrated on a batch before
+    # the start), not with the batch's top-k: about k latents per sample, not exactly k
+    assert 0 < result["history"][0]["l0"] < 2 * 4 and result["history"][-1]["l0"] != 4
     # resumed from what it saved, it is the same BatchTopK SAE with the same threshold
     again = settings | {"start_from": result["saved_to"], "max_steps": 0}
     resumed = run(config_from_settings(again)).model
@@ -182,3 +183,28 @@ def test_a_batchtopk_file_with_thresholds_that_differ_is_refused(tmp_path, rando
     (tmp_path / CONFIG_FILE).write_text(json.dumps(cfg | {"k": 13}))
     with pytest.raises(ConfigError, match="k in the cfg.json"):
         load_sae(tmp_path)
+
+
+def test_calibration_sets_the_threshold_a_training_step_moves_towards():
+    # Two inputs, three latents reading the coordinates: activations (3, 1, 0) and (2, 0, 5).
+    # k = 1.5 keeps the 3 largest of the batch, 5, 3 and 2: the threshold is their smallest.
+    model = BatchTopKSAE(3, 3, k=1.5)
+    with torch.no_grad():
+        model.W_enc.copy_(torch.eye(3))
+        model.b_enc.zero_()
+    model.calibrate(torch.tensor([[3.0, 1.0, 0.0], [2.0, 0.0, 5.0]]))
+    assert model.topk_threshold.item() == 2.0
+    model.eval()
+    acts = model.encode(torch.tensor([[3.0, 1.0, 0.0]]))
+    assert torch.equal(acts, torch.tensor([[3.0, 0.0, 0.0]]))  # 1 is below the threshold
+
+
+def test_a_run_starts_from_a_calibrated_threshold():
+    config = config_from_settings(
+        {"scenario": "16x32", "architecture": "batchtopk", "batchtopk_k": 3.0, "max_steps": 0}
+        | {"threads": 1, "progress": False, "eval_samples": 512}
+    )
+    output = run(config)
+    assert output.model.topk_threshold.item() > 0
+    assert output.result["history"][0]["l0"] < 3 * 2  # about k at inference, not every latent
+    assert output.result["init_samples"] >= config.train.batch_size  # the batch is counted

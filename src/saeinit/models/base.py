@@ -92,6 +92,14 @@ class SAE(nn.Module):
     def configure(self, config: SAEConfig) -> None:
         """Take this architecture's own settings from `config` (on build and on resume)."""
 
+    calibrates = False
+    """Whether `calibrate` sets anything (the init then draws a batch for it)."""
+
+    def calibrate(self, sample: torch.Tensor) -> None:
+        """Set from a batch of data what the architecture would otherwise learn from data alone
+        in its first steps (BatchTopK's inference threshold), once the init has set the
+        weights."""
+
     def activate(self, pre_acts: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 

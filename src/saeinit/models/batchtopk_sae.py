@@ -23,8 +23,6 @@ class BatchTopKSAE(SAE):
     threshold and leaves it alone: after `model.eval()`, or under `torch.no_grad()` as the
     trainer's evaluation, the live-MMCS probe and `saeinit evaluate` run the model."""
 
-    """SAELens trains a "batchtopk" SAE but saves it as a JumpReLU SAE (its inference form)."""
-
     def __init__(
         self,
         d_in,
@@ -42,6 +40,17 @@ class BatchTopKSAE(SAE):
     def configure(self, config) -> None:
         self.k = min(float(config.batchtopk_k), float(self.d_sae))
         self.threshold_lr = config.batchtopk_threshold_lr
+
+    calibrates = True
+
+    @torch.no_grad()
+    def calibrate(self, sample: torch.Tensor) -> None:
+        """The threshold a training step on `sample` would move towards: the smallest of the
+        k x batch largest activations, so that the start is evaluated at about k latents per
+        sample rather than with every positive one (a threshold of 0)."""
+        acts = torch.relu(self.pre_activations(sample)).flatten()
+        keep = min(max(round(self.k * len(sample)), 1), acts.numel())
+        self.topk_threshold.fill_(acts.topk(keep).values.min().item())
 
     def training_pass(self) -> bool:
         """Whether a forward pass now is a training step (see the class docstring)."""

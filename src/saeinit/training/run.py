@@ -149,7 +149,12 @@ def initialised_model(
     init = initialize(request)
     model.set_decoder(init.W_dec)
     log(f"{n_atoms:,} atoms")
-    return model, init.seconds + _init_encoder(config, model, request)
+    seconds = init.seconds + _init_encoder(config, model, request)
+    if model.calibrates:  # on the data as it is (b_dec not subtracted: the model does that)
+        start = time.perf_counter()
+        model.calibrate(source.draw(config.train.batch_size).to(model.W_dec.device))
+        seconds += time.perf_counter() - start
+    return model, seconds
 
 
 def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
