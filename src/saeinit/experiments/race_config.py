@@ -38,10 +38,12 @@ RACE_SETTINGS = (
 TOY_ENTRIES, WORLD_ENTRIES = "orthogonal mod+fitted", "saelens+tied mod+fitted"
 """The default entries on toy data, and on a synthetic world (SAELens' default SAE first)."""
 WORLD_RECIPE = {"architecture": "batchtopk", "lr": 3e-4, "batch_size": 1024}
+WORLD_RECIPE |= {"auxk": True, "auxk_coefficient": 1.0, "auxk_dead_samples": 1_024_000}
 WORLD_RECIPE |= {"eval_samples": 20_000, "target_mmcs": 1.0}
-"""SynthSAEBench's training recipe (BatchTopK, lr 3e-4, batch 1,024), evaluated on 20,000
-held-out samples, every run training its whole budget; the width is a quarter of the
-world's features and k the L0 of those most frequent features (`world_race.world_k`)."""
+"""SynthSAEBench's training recipe (SAELens' BatchTopK: lr 3e-4, batch 1,024, its AuxK loss at
+weight 1 on latents silent for 1,000 steps), evaluated on 20,000 held-out samples, every run
+training its whole budget; the width is a quarter of the world's features and k the L0 of
+those most frequent features (`world_race.world_k`)."""
 WORLD_BUDGET = 16_000_000
 """Training samples of every run on a world (unset --max-steps)."""
 LOG_EVERY = {"toy": 100, "world": 500}

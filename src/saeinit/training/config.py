@@ -108,7 +108,7 @@ class TrainConfig:
     that latents which stopped firing get gradients towards what the others miss."""
     auxk_coefficient: float = 1 / 32
     """Weight of the AuxK loss (an MSE, as the main loss's) beside the loss, scaled down when
-    fewer than d/2 latents are dead (Gao et al. and SAELens: 1/32)."""
+    fewer than d/2 latents are dead (Gao et al.: 1/32; SAELens' TopK and BatchTopK: 1)."""
     auxk_dead_samples: int = 256_000
     """With --auxk, a latent counts as dead once it has not fired on this many training
     samples (tokens, on activations): SAELens' window of 1,000 steps at the default
