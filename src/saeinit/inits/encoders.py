@@ -55,6 +55,15 @@ _ENCODER_INITS = (
         check="saeinit.inits.encoder:check_fitted",
     ),
     EncoderSpec(
+        "balanced",
+        "the fitted read-out with each latent scaled so that its top 1% of pre-activations on "
+        "the sample is as high as the median latent's: none dead under a global top-k",
+        "saeinit.inits.balanced:balanced",
+        uses_sample=True,
+        follows_init_samples=True,
+        check="saeinit.inits.encoder:check_fitted",
+    ),
+    EncoderSpec(
         "whitened",
         "each latent reads its atom at scale 1 through the inverse second moment of a fresh "
         "init sample, firing --encoder-sigmas robust deviations above its median "
