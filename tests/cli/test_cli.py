@@ -199,3 +199,10 @@ def test_data_is_drawn_in_training_batches_each_with_its_own_copula(tmp_path, ca
     expected = toy.sample_batches(300, torch_generator(3, "train"), 128)
     assert np.array_equal(np.load(path)["coefficients"], expected.coefficients.numpy())
     assert int(np.load(path)["draw_batch_size"]) == 128  # the file says how it was drawn
+
+
+def test_version_comes_from_the_package_metadata(capsys):
+    from importlib.metadata import version
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"saeinit, version {version('saeinit')}"

@@ -30,6 +30,7 @@ class Group(click.Group):
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="saeinit", prog_name="saeinit")
 def cli() -> None:
     """Train sparse autoencoders from informed initial dictionaries."""
 
