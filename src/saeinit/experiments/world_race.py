@@ -14,14 +14,10 @@ from saeinit.data.synthetic.pool import draw, stream_seed
 from saeinit.data.synthetic.source import world_info
 from saeinit.experiments.race import median_or_none, trained_runs
 from saeinit.experiments.race_config import WORLD_RECIPE, RaceConfig
+from saeinit.metrics.synthetic import METRICS
 
 TARGETS = ("mcc", "f1")
 """The metrics whose baseline end-of-budget values the entries race to."""
-METRICS = (
-    "mcc", "f1", "precision", "recall", "uniqueness", "explained_variance", "shrinkage", "l0",
-    "dead",
-)  # fmt: skip
-"""The metrics of a start and an end (SAELens', metrics/synthetic.py)."""
 
 
 class Reach(NamedTuple):

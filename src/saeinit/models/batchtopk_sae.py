@@ -49,8 +49,14 @@ class BatchTopKSAE(SAE):
         k x batch largest activations, so that the start is evaluated at about k latents per
         sample rather than with every positive one (a threshold of 0)."""
         acts = torch.relu(self.pre_activations(sample)).flatten()
-        keep = min(max(round(self.k * len(sample)), 1), acts.numel())
-        self.topk_threshold.fill_(acts.topk(keep).values.min().item())
+        self.topk_threshold.fill_(
+            acts.topk(self.kept(len(sample), acts.numel())).values.min().item()
+        )
+
+    def kept(self, rows: int, entries: int) -> int:
+        """How many activations a batch of `rows` samples keeps: k x rows, at least one, at
+        most all `entries`."""
+        return min(max(round(self.k * rows), 1), entries)
 
     def training_pass(self) -> bool:
         """Whether a forward pass now is a training step (see the class docstring)."""
@@ -61,8 +67,7 @@ class BatchTopKSAE(SAE):
         if not self.training_pass():
             return acts * (pre_acts > self.topk_threshold.to(pre_acts.dtype)).to(acts)
         flat = acts.flatten()
-        keep = min(max(round(self.k * pre_acts.shape[0]), 1), flat.numel())
-        top = flat.topk(keep)
+        top = flat.topk(self.kept(pre_acts.shape[0], flat.numel()))
         acts = torch.zeros_like(flat).scatter(0, top.indices, top.values).reshape(acts.shape)
         self._update_threshold(acts.detach())
         return acts

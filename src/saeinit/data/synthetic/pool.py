@@ -123,8 +123,8 @@ def _collect(results, folder, world, done, bar) -> None:
 
 
 def _shard(model, folder: Path, index: int, seed: int, rows: int) -> dict:
-    rows = draw(model, rows, seed)
-    return write_shard(folder, index, rows, "float32") | {"index": index}
+    samples = draw(model, rows, seed)
+    return write_shard(folder, index, samples, "float32") | {"index": index}
 
 
 _WORKER_MODEL = None

@@ -87,21 +87,26 @@ def fresh_sampler(model, seed: int):
     return lambda n: draw(model, n, seed - 1 - next(calls))
 
 
+def fired_counts(codes: torch.Tensor, n_features: int) -> torch.Tensor:
+    """How many held-out samples each feature is active in (codes: sparse [n, G])."""
+    columns = codes.indices()[1].cpu()
+    return torch.zeros(n_features, dtype=torch.long).index_add_(
+        0, columns, torch.ones_like(columns)
+    )
+
+
 def by_frequency(features: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
     """The features, the most often active in the held-out codes first (ties by index), as
     toy data orders its own: an SAE narrower than the feature count would hold the first."""
-    fired = torch.zeros(len(features), dtype=torch.long)
-    fired.index_add_(0, codes.indices()[1].cpu(), torch.ones_like(codes.indices()[1].cpu()))
-    order = sorted(range(len(features)), key=lambda i: (-int(fired[i]), i))
-    return features[torch.tensor(order, device=features.device)]
+    order = torch.sort(-fired_counts(codes, len(features)), stable=True).indices
+    return features[order.to(features.device)]
 
 
 def world_info(world: World, codes: torch.Tensor, pool: int) -> dict:
     """What a result records about the world, with the L0 of its held-out sample and of its
     G/4 most frequent features there (the k SynthSAEBench's width G/4 suits)."""
     cfg = world.model.cfg
-    fired = torch.zeros(cfg.num_features)
-    fired.index_add_(0, codes.indices()[1].cpu(), torch.ones(codes.indices().shape[1]))
+    fired = fired_counts(codes, cfg.num_features)
     width = cfg.num_features // WIDTH_RATIO
     top = fired.topk(width).values.sum().item()
     return {
