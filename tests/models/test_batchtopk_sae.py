@@ -120,24 +120,15 @@ def test_k_may_be_fractional_as_in_saelens(randomize):
 
 @pytest.mark.parametrize("b_dec,scale", [(False, None), (True, 2.0)])
 def test_saved_batchtopk_loads_in_saelens_as_jumprelu_with_equal_outputs(
-    tmp_path, randomize, b_dec, scale
+    tmp_path, randomize, saelens_reads_it_as_jumprelu, b_dec, scale
 ):
-    sae_lens = pytest.importorskip("sae_lens")
     model = randomize(BatchTopKSAE(6, 12, k=3, threshold_lr=0.05, b_dec=b_dec))
     model.topk_threshold.fill_(0.7)
     settings = {"sae": {"architecture": "batchtopk", "b_dec": "mean" if b_dec else "none"}}
     save_sae(tmp_path, model, settings, scaling_factor=scale)
     assert torch.equal(load_file(tmp_path / WEIGHTS_FILE)["threshold"], torch.full((12,), 0.7))
-    theirs = sae_lens.SAE.load_from_disk(tmp_path)
-    assert isinstance(theirs, sae_lens.JumpReLUSAE)
-    scale = scale or 1.0
     x = data(n=50) * 2
-    model.eval()
-    with torch.no_grad():
-        acts = model.encode(x * scale)
-        assert 0 < (acts > 0).float().mean() < 1
-        assert torch.allclose(theirs.encode(x), acts, atol=1e-5)
-        assert torch.allclose(theirs(x), model(x * scale).x_hat / scale, atol=1e-5)
+    theirs = saelens_reads_it_as_jumprelu(tmp_path, model, scale, x)
     back = load_sae(tmp_path)  # our record of the run says batchtopk: it comes back as one
     assert isinstance(back, BatchTopKSAE) and (back.k, back.threshold_lr) == (3, 0.05)
     assert back.topk_threshold.item() == pytest.approx(0.7)

@@ -81,9 +81,8 @@ def test_the_loss_is_saelens_matryoshka_training_loss_over_d_in(randomize, b_dec
 
 @pytest.mark.parametrize("b_dec,scale", [(False, None), (True, 2.0)])
 def test_saved_matryoshka_loads_in_saelens_as_jumprelu_with_equal_encodings(
-    tmp_path, randomize, b_dec, scale
+    tmp_path, randomize, saelens_reads_it_as_jumprelu, b_dec, scale
 ):
-    sae_lens = pytest.importorskip("sae_lens")
     model = randomize(MatryoshkaBatchTopKSAE(6, 12, k=3, widths=(3, 6), b_dec=b_dec))
     model.topk_threshold.fill_(0.7)
     settings = {"sae": {"architecture": "matryoshka", "b_dec": "mean" if b_dec else "none"}}
@@ -91,16 +90,8 @@ def test_saved_matryoshka_loads_in_saelens_as_jumprelu_with_equal_encodings(
     assert torch.equal(load_file(tmp_path / WEIGHTS_FILE)["threshold"], torch.full((12,), 0.7))
     cfg = json.loads((tmp_path / CONFIG_FILE).read_text())
     assert cfg["architecture"] == "jumprelu" and cfg["matryoshka_widths"] == [3, 6, 12]
-    theirs = sae_lens.SAE.load_from_disk(tmp_path)
-    assert isinstance(theirs, sae_lens.JumpReLUSAE)
-    scale = scale or 1.0
     x = data(n=50) * 2
-    model.eval()
-    with torch.no_grad():
-        acts = model.encode(x * scale)
-        assert 0 < (acts > 0).float().mean() < 1
-        assert torch.allclose(theirs.encode(x), acts, atol=1e-5)
-        assert torch.allclose(theirs(x), model(x * scale).x_hat / scale, atol=1e-5)
+    theirs = saelens_reads_it_as_jumprelu(tmp_path, model, scale, x)
     back = load_sae(tmp_path)  # our record of the run says matryoshka: it comes back as one
     assert isinstance(back, MatryoshkaBatchTopKSAE) and back.widths == (3, 6, 12)
     assert (back.k, back.topk_threshold.item()) == (3, pytest.approx(0.7))
