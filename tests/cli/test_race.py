@@ -17,19 +17,21 @@ def test_a_tiny_race_prints_its_table_writes_its_figure_and_resumes(tmp_path, ca
     assert first[2] == (
         "toy 8x16, seed 0; L1 0.3, batch 256; each run stops at 0.99 MMCS or after 60 steps"
     )
-    assert first[3].split() == ["orthogonal", "mod+fitted", "orthogonal", "/", "mod+fitted"]
-    labels = [line[:24].strip() for line in first[4:22]]
-    assert labels == ["MMCS at the start", "MMCS at the end", "init seconds"] + [
+    ours = "modes+whitened"
+    assert first[3].split() == ["orthogonal", ours, "orthogonal", "/", ours]
+    labels = [line[:32].strip() for line in first[4:23]]
+    assert labels == ["MMCS at the start", "MMCS at the end", "init seconds", "init samples"] + [
         label
         for threshold in ("0.95", "0.98", "0.99")
         for label in (
-            f"{threshold} MMCS: samples",
-            "steps",
+            f"{threshold} MMCS: samples (+init)",
+            "training steps",
             "seconds (+init)",
-            "stays from: samples",
+            "stays from: samples (+init)",
             "stays from: s (+init)",
         )  # fmt: skip
     ]
+    assert first[7].split()[-2:-1] == ["0"]  # orthogonal's init draws no samples
     assert first[-2] == f"wrote {out / 'race.png'}" and first[-1].startswith("race took ")
     assert (out / "race.png").read_bytes()[:4] == b"\x89PNG"
 

@@ -14,15 +14,24 @@ from saeinit.experiments.race import (
     sklearn_race,
 )
 from saeinit.experiments.race_config import RaceConfig, entry_of, entry_settings
+from saeinit.experiments.recommendation import RECIPES, RECOMMENDED
 
 
 def fake_run(
-    seed, init_seconds, crossings, start=0.3, end=0.99, fired=None, prefix="", history=None
+    seed,
+    init_seconds,
+    crossings,
+    start=0.3,
+    end=0.99,
+    fired=None,
+    prefix="",
+    history=None,
+    init_samples=0,
 ):
     """A stored run as ResultStore.runs() gives it, with its history; crossings: {threshold:
     (step, samples, seconds) or None}, of MMCS or (prefix "live_") of live MMCS; history:
     (step, samples, seconds, value) rows of the same (default: the start at step 0 and the end
-    at step 100, 10 s)."""
+    at step 100, 10 s), all of training alone; init_samples: what the init drew."""
     rows = history or [(0, 0, 0.0, start), (100, 25600, 10.0, end)]
     other = "mmcs" if prefix else "live_mmcs"
     run = {"seed": seed, "init_seconds": init_seconds}
@@ -35,7 +44,7 @@ def fake_run(
         hit = crossings.get(threshold)
         for part, value in zip(("step", "samples", "seconds"), hit or (None,) * 3, strict=True):
             run[f"{prefix}t{threshold}_{part}"] = value
-    run["result"] = {"features_fired": fired} if fired else {}
+    run["result"] = ({"features_fired": fired} if fired else {}) | {"init_samples": init_samples}
     return run
 
 
@@ -82,6 +91,35 @@ def test_entry_numbers_are_medians_with_the_init_in_the_seconds():
     assert numbers.crossings[0.99] == Crossing(None, None, None, 0)
     assert numbers.fired == (16, 13)
     assert entry_numbers([fake_run(0, 1.0, {})]).fired is None  # stored before it was recorded
+
+
+def test_the_inits_own_samples_count_in_every_crossing_and_can_change_the_ratio():
+    history = [(0, 0, 0.0, 0.96), (40, 10240, 4.0, 0.99)]
+    runs = [
+        fake_run(0, 2.0, {95: (0, 0, 0.0), 99: (40, 10240, 4.0)}, 0.96, history=history,
+                 init_samples=20_000),
+        fake_run(1, 2.0, {95: (0, 0, 0.0), 99: (40, 10240, 4.0)}, 0.96, history=history,
+                 init_samples=30_000),
+        fake_run(2, 2.0, {95: (0, 0, 0.0)}, 0.96, 0.97, history=history[:1], init_samples=40_000),
+    ]  # fmt: skip
+    numbers = entry_numbers(runs)
+    assert numbers.init_samples == 30_000
+    # 0.95 from the start: 20,000, 30,000, 40,000 samples; the training steps stay 0
+    assert numbers.crossings[0.95] == Crossing(30_000, 0, 2.0, 3)
+    # 0.99 by seeds 0 and 1: 10,240 + 20,000 and 10,240 + 30,000, seed 2 counted slowest
+    assert numbers.crossings[0.99] == Crossing(40_240, 40, 6.0, 2)
+    assert numbers.kept[0.95] == Crossing(30_000, 0, 2.0, 3)
+    # the baseline drew none: 60,000 / 30,000, where training samples alone gave "starts at or
+    # above it"
+    baseline = entry_numbers([fake_run(0, 0.0, {95: (200, 60_000, 9.0)})])
+    names = ("orthogonal", "modes+whitened")
+    pair = (baseline.crossings[0.95].samples, numbers.crossings[0.95].samples)
+    assert ratio(*pair, names) == "2.00x"
+    assert ratio(60_000, 0, names) == "modes+whitened starts at or above it"
+    old = fake_run(0, 1.0, {95: (10, 2560, 1.0)})
+    del old["result"]["init_samples"]  # stored before it was recorded: counted as none
+    assert entry_numbers([old]).init_samples is None
+    assert entry_numbers([old]).crossings[0.95].samples == 2560
 
 
 def test_kept_is_where_each_run_stays_above_the_threshold_to_its_end():
@@ -159,17 +197,52 @@ def test_bad_settings_are_refused_naming_the_option(settings, option):
     assert err.value.option == option
 
 
-def test_defaults_race_orthogonal_against_mod_with_the_fitted_encoder_on_128x256():
+def test_defaults_race_orthogonal_against_the_recommendation_on_128x256():
     config = RaceConfig()
-    assert config.pair() == ("orthogonal", "mod+fitted")
+    assert config.pair() == ("orthogonal", RECOMMENDED) == ("orthogonal", "modes+whitened")
     assert (config.scenario_list(), config.seed_list()) == (["128x256"], [0])
     assert (config.budget("128x256"), config.l1_of("128x256")) == (10_000, 0.1)
     assert config.store_path().as_posix() == "race/race.sqlite" and config.sklearn_seconds is None
-    points = config.spec().points()
-    assert sorted(entry_of(p.settings) for p in points) == ["mod+fitted", "orthogonal"]
-    assert all(p.config.train.target_mmcs == 0.99 for p in points)
+    points = {entry_of(p.settings): p.config for p in config.spec().points()}
+    assert sorted(points) == ["modes+whitened", "orthogonal"]
+    assert all(run.train.target_mmcs == 0.99 for run in points.values())
+    ours, reference = points["modes+whitened"], points["orthogonal"]
+    assert (ours.init.init, ours.sae.encoder_init, ours.init.init_samples) == (
+        "modes", "whitened", 131_072,
+    )  # fmt: skip
+    assert (ours.train.decoder_lr_scale, ours.train.lr_warmup_steps) == (0.1, 1000)
+    assert (ours.train.l1_warmup_steps, ours.train.lr_decay_fraction) == (1000, 0.2)
+    # orthogonal races under the reference recipe: the runs of the race before the
+    # recommendation, so that their stores resume
+    before = RaceConfig(entries="orthogonal mod+fitted").spec().points()
+    assert reference == next(p.config for p in before if p.settings["init"] == "orthogonal")
+    assert reference.train.decoder_lr_scale == 1.0 and reference.init.init_samples is None
     parsed = RaceConfig(scenarios="8x16, 16/32", seeds="3,1 2")
     assert (parsed.scenario_list(), parsed.seed_list()) == (["8x16", "16x32"], [3, 1, 2])
+
+
+def test_the_recommended_init_races_under_each_scenarios_recipe_unless_one_is_given():
+    config = RaceConfig(scenarios="128x512 128x1024 8x16")
+    trains = {
+        (p.settings["scenario"], entry_of(p.settings)): p.config for p in config.spec().points()
+    }
+    for scenario, init_samples, decoder in (
+        ("128x512", 524_288, 0.1),
+        ("128x1024", 1_048_576, 0.01),
+    ):
+        ours = trains[scenario, "modes+whitened"]
+        assert (ours.init.init_samples, ours.train.decoder_lr_scale) == (init_samples, decoder)
+        assert trains[scenario, "orthogonal"].train.decoder_lr_scale == 1.0
+    assert trains["8x16", "modes+whitened"].init.init_samples is None  # no recipe measured there
+    assert RECIPES["128x512"].text() == (
+        "init_samples=524288 decoder_lr_scale=0.1 lr_warmup_steps=1000 l1_warmup_steps=1000 "
+        "lr_decay_fraction=0.2"
+    )
+    given = RaceConfig(scenarios="128x512", recipe="lr_decay_fraction=0.1").spec().points()
+    assert {p.config.init.init_samples for p in given} == {None}
+    assert {p.config.train.lr_decay_fraction for p in given} == {0.1}
+    reference = RaceConfig(scenarios="128x512", recipe="").spec().points()
+    assert {p.config.train.decoder_lr_scale for p in reference} == {1.0}
 
 
 def test_a_recipe_reaches_every_run_with_its_values_typed():
@@ -222,10 +295,10 @@ def test_a_tiny_race_measures_what_its_store_holds(tiny_race):
                      "(2 at a time, one torch thread each)"]  # fmt: skip
     with ResultStore(config.store_path(), readonly=True) as store:
         stored = {(r["init"], r["settings"].get("encoder_init")): r for r in store.runs()}
-    assert set(stored) == {("orthogonal", None), ("mod", "fitted")}
+    assert set(stored) == {("orthogonal", None), ("modes", "whitened")}
     (found,) = result.scenarios
     assert found.scenario == "8x16" and found.sklearn is None
-    for entry, key in (("orthogonal", ("orthogonal", None)), ("mod+fitted", ("mod", "fitted"))):
+    for entry, key in (("orthogonal", ("orthogonal", None)), (RECOMMENDED, ("modes", "whitened"))):
         run, numbers = stored[key], found.numbers[entry]
         assert run["settings"]["max_steps"] == 60 and run["settings"]["l1"] == 0.3
         assert numbers.mmcs_start == run["mmcs_initial"] and numbers.mmcs_end == run["mmcs_final"]
@@ -236,7 +309,8 @@ def test_a_tiny_race_measures_what_its_store_holds(tiny_race):
                 assert crossing == Crossing(None, None, None, 0)
             else:
                 seconds = run[f"{tag}_seconds"] + run["init_seconds"]
-                assert crossing == Crossing(run[f"{tag}_samples"], run[f"{tag}_step"], seconds, 1)
+                samples = run[f"{tag}_samples"] + run["result"]["init_samples"]
+                assert crossing == Crossing(samples, run[f"{tag}_step"], seconds, 1)
         (history,) = [r["history"] for r in found.runs[entry]]
         steps = [row["step"] for row in history]  # every 20 steps, and the last
         assert steps == sorted({*range(0, run["steps"], 20), run["steps"]})
@@ -248,7 +322,7 @@ def test_a_live_race_measures_live_mmcs_from_the_same_kind_of_runs(tiny_race, tm
     with ResultStore(config.store_path(), readonly=True) as store:
         stored = {r["init"]: r for r in store.runs()}
     numbers = result.scenarios[0].numbers
-    for entry, init in (("orthogonal", "orthogonal"), ("mod+fitted", "mod")):
+    for entry, init in (("orthogonal", "orthogonal"), (RECOMMENDED, "modes")):
         run = stored[init]
         assert run["steps"] == 60 and run["settings"]["target_mmcs"] == 1.0
         assert numbers[entry].mmcs_start == run["live_mmcs_initial"]

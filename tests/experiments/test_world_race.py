@@ -22,7 +22,7 @@ def test_a_world_race_defaults_to_saelens_default_sae_under_synthsaebench_recipe
         assert (settings["lr"], settings["batch_size"]) == (3e-4, 1024)
         assert settings["max_steps"] * 1024 >= WORLD_BUDGET > (settings["max_steps"] - 1) * 1024
         assert settings["target_mmcs"] == 1.0  # every run trains its whole budget
-    assert RaceConfig().pair() == ("orthogonal", "mod+fitted")
+    assert RaceConfig().pair() == ("orthogonal", "modes+whitened")
 
 
 @pytest.mark.parametrize(

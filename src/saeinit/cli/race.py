@@ -18,10 +18,10 @@ from saeinit.experiments.store import StoreError
 @config_options(RaceConfig)
 def race_command(**values) -> None:
     """Race a baseline init against the best one on toy data, side by side (by default
-    orthogonal init against the recommended mod + fitted encoder on 128x256): MMCS at the
-    start and the end, the samples, steps and seconds to 0.95, 0.98 and 0.99 MMCS with the
-    ratios, and race.png of the curves. A second call reuses the stored runs; the exit code is
-    1 when a run failed."""
+    orthogonal init, the reference, against the recommended modes + whitened encoder under its
+    recipe on 128x256): MMCS at the start and the end, the samples and seconds to 0.95, 0.98
+    and 0.99 MMCS, the init's own counted in both, with the ratios, and race.png of the
+    curves. A second call reuses the stored runs; the exit code is 1 when a run failed."""
     from saeinit.experiments.race import RaceFailed
     from saeinit.reports.race import race_report
     from saeinit.reports.world_race import world_race_report

@@ -1,7 +1,8 @@
 """The race: a baseline init against the best informed init on the same toy data, one SAE
 per entry, scenario and seed, trained through `sweep` into a result store that a second call
 reuses; the numbers are medians over seeds, and a threshold that at most half the seeds reached
-is "not reached", never a budget in its place."""
+is "not reached", never a budget in its place. Every sample counts: the samples to a threshold
+add the init's own to the training's, as the seconds add the init's."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ from saeinit.training.config import THRESHOLDS
 
 class Crossing(NamedTuple):
     """When an entry first reached a threshold (medians over seeds, None: not reached); the
-    seconds include the init's, and `reached` counts the seeds that reached it."""
+    samples count the init's own beside the training's, the seconds include the init's, the
+    steps are training steps, and `reached` counts the seeds that reached it."""
 
     samples: float | None
     steps: float | None
@@ -46,6 +48,8 @@ class EntryNumbers(NamedTuple):
     mmcs_start: float
     mmcs_end: float
     init_seconds: float
+    init_samples: float | None
+    """The samples the init drew (None: a run stored before they were recorded)."""
     crossings: dict[float, Crossing]
     kept: dict[float, Crossing]
     """From when the measure stays at or above each threshold to the end of the run (its
@@ -63,6 +67,11 @@ def median_or_none(values: list) -> float | None:
     return statistics.median(reached + [float("inf")] * (len(values) - len(reached)))
 
 
+def init_samples(run: dict) -> int:
+    """The samples a stored run's init drew (0 for a run stored before they were recorded)."""
+    return run["result"].get("init_samples", 0)
+
+
 def entry_numbers(runs: list[dict], live: bool = False) -> EntryNumbers:
     """The numbers of one entry's stored runs (one per seed) on one scenario, of MMCS or, when
     `live`, of live MMCS."""
@@ -75,15 +84,18 @@ def entry_numbers(runs: list[dict], live: bool = False) -> EntryNumbers:
     for threshold in THRESHOLDS:
         step, samples, seconds = (threshold_column(threshold, p, live) for p in CROSSING_PARTS)
         took = [None if r[seconds] is None else r[seconds] + r["init_seconds"] for r in runs]
-        medians = [median_or_none([run[column] for run in runs]) for column in (samples, step)]
+        drew = [None if r[samples] is None else r[samples] + init_samples(r) for r in runs]
+        steps = median_or_none([run[step] for run in runs])
         reached = sum(run[samples] is not None for run in runs)
-        crossings[threshold] = Crossing(*medians, median_or_none(took), reached)
+        crossings[threshold] = Crossing(median_or_none(drew), steps, median_or_none(took), reached)
     kept = {threshold: kept_from(runs, threshold, live) for threshold in THRESHOLDS}
     counted = [f for f in (run["result"].get("features_fired") for run in runs) if f]
     # runs stored before the feature ceiling was recorded have none
     fired = tuple(statistics.median(f[n] for f in counted) for n in ("1", "10") if counted)
+    recorded = all("init_samples" in run["result"] for run in runs)
     return EntryNumbers(
         median(f"{prefix}mmcs_initial"), median(f"{prefix}mmcs_final"), median("init_seconds"),
+        statistics.median(init_samples(run) for run in runs) if recorded else None,
         crossings, kept,
         fired or None,
     )  # fmt: skip
@@ -92,18 +104,15 @@ def entry_numbers(runs: list[dict], live: bool = False) -> EntryNumbers:
 def kept_from(runs: list[dict], threshold: float, live: bool) -> Crossing:
     """The history row of each run from which its MMCS (or live MMCS) stays at or above
     `threshold` to the end (none where the last row is below), as medians over the runs; the
-    seconds include the init's."""
+    samples count the init's and the seconds include its."""
     column = "live_mmcs" if live else "mmcs"
     rows = [_stays_from(run["history"], column, threshold) for run in runs]
-    took = [
-        None if row is None else row["seconds"] + run["init_seconds"]
-        for row, run in zip(rows, runs, strict=True)
-    ]
-    samples, steps = (
-        median_or_none([None if row is None else row[part] for row in rows])
-        for part in ("samples", "step")
-    )
-    return Crossing(samples, steps, median_or_none(took), sum(row is not None for row in rows))
+    pairs = list(zip(rows, runs, strict=True))
+    took = [None if row is None else row["seconds"] + run["init_seconds"] for row, run in pairs]
+    drew = [None if row is None else row["samples"] + init_samples(run) for row, run in pairs]
+    steps = median_or_none([None if row is None else row["step"] for row in rows])
+    reached = sum(row is not None for row in rows)
+    return Crossing(median_or_none(drew), steps, median_or_none(took), reached)
 
 
 def _stays_from(history: list[dict], column: str, threshold: float) -> dict | None:

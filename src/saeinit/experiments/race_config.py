@@ -19,6 +19,7 @@ from saeinit.config import (
 from saeinit.data.synthetic.config import check_world_name
 from saeinit.data.toy_config import parse_scenario
 from saeinit.experiments.grid import GridSpec, grid_from_dict
+from saeinit.experiments.recommendation import RECIPES, RECOMMENDED
 from saeinit.inits.encoders import ENCODER_INITS
 
 BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
@@ -35,8 +36,9 @@ RACE_SETTINGS = (
     "scenario", "seed", "init", "encoder_init", "max_steps", "l1", "log_every", "synthetic",
 )  # fmt: skip
 """Settings the race sets itself (from its own options), which --recipe may not."""
-TOY_ENTRIES, WORLD_ENTRIES = "orthogonal mod+fitted", "saelens+tied mod+fitted"
-"""The default entries on toy data, and on a synthetic world (SAELens' default SAE first)."""
+TOY_ENTRIES, WORLD_ENTRIES = f"orthogonal {RECOMMENDED}", "saelens+tied mod+fitted"
+"""The default entries on toy data (orthogonal init, the reference, against the recommended
+init), and on a synthetic world (SAELens' default SAE first)."""
 WORLD_RECIPE = {"architecture": "batchtopk", "lr": 3e-4, "batch_size": 1024}
 WORLD_RECIPE |= {"auxk": True, "auxk_coefficient": 1.0, "auxk_dead_samples": 1_024_000}
 WORLD_RECIPE |= {"eval_samples": 20_000, "target_mmcs": 1.0}
@@ -58,8 +60,8 @@ class RaceConfig:
     """The entries, separated by spaces or commas: INIT, or INIT+ENCODER for an --encoder-init
     (mod+fitted: mod's dictionary with the fitted encoder). The first is the baseline and the
     second the best, and the ratios are baseline / best; any further entries run beside them
-    (unset: "orthogonal mod+fitted"; on a --synthetic world "saelens+tied mod+fitted", SAELens'
-    default SAE first)."""
+    (unset: orthogonal init against the recommended modes+whitened; on a --synthetic world
+    "saelens+tied mod+fitted", SAELens' default SAE first)."""
     synthetic: str | None = None
     """Race on this synthetic world instead of toy scenarios (a preset such as
     synthsaebench-4k, or a SyntheticModelConfig JSON; `saeinit train --synthetic`), under
@@ -85,15 +87,17 @@ class RaceConfig:
     the crossings; 500 on a world, where each point is also the crossings' check)."""
     workers: int | None = None
     """Local worker processes, one SAE each on one torch thread (unset: one per core)."""
-    recipe: str = ""
+    recipe: str | None = None
     """Training settings every run shares, as NAME=VALUE pairs separated by spaces (the options
     of saeinit train, with underscores), e.g. "architecture=jumprelu lr_warmup_steps=1000", so
-    that the inits race under another recipe than the reference; the table's header prints
-    them."""
+    that the inits race under another recipe than the reference ("" for the reference; unset:
+    the recommended init, modes+whitened, races under the scenario's recommended recipe, its
+    init sample included, and every other entry under the reference); the table's header
+    prints them."""
     baseline_recipe: str | None = None
     """Training settings of the baseline entry alone, in --recipe's form ("" for the
-    reference recipe; unset: --recipe), so that each side races under the recipe that suits
-    its start: a random start and an informed one may need different ones
+    reference recipe; unset: as --recipe gives it), so that each side races under the recipe
+    that suits its start: a random start and an informed one may need different ones
     (docs/retention.md). The ratios then compare init and recipe together."""
     measure: str = "mmcs"
     """What the table, its ratios and race.png measure: mmcs (each feature's best atom,
@@ -160,17 +164,23 @@ class RaceConfig:
 
     def recipe_settings(self) -> dict:
         """--recipe as settings: NAME=VALUE pairs, each VALUE read as TOML (a number, true or
-        false) or else kept as text."""
-        return _settings(self.recipe, "recipe")
+        false) or else kept as text ({} when unset)."""
+        return _settings(self.recipe or "", "recipe")
 
-    def recipes(self) -> dict[str, tuple[str, dict]]:
-        """Per entry: the option its recipe comes from, and the recipe's settings."""
-        shared = ("recipe", self.recipe_settings())
-        own = None
-        if self.baseline_recipe is not None:
-            own = ("baseline-recipe", _settings(self.baseline_recipe, "baseline-recipe"))
+    def recipes(self, scenario: str = "") -> dict[str, tuple[str, str]]:
+        """Per entry: the option its recipe comes from, and the recipe in --recipe's form, on
+        `scenario` (the recommended recipe where --recipe is unset)."""
         baseline = self.pair()[0]
-        return {e: own if own and e == baseline else shared for e in self.entry_list()}
+        recommended = RECIPES.get(scenario) if self.recipe is None and not self.synthetic else None
+        found = {}
+        for entry in self.entry_list():
+            if entry == baseline and self.baseline_recipe is not None:
+                found[entry] = ("baseline-recipe", self.baseline_recipe)
+            elif entry == RECOMMENDED and recommended is not None:
+                found[entry] = ("recipe", recommended.text())
+            else:
+                found[entry] = ("recipe", self.recipe or "")
+        return found
 
     def live(self) -> bool:
         """Whether the race measures live MMCS (--measure live)."""
@@ -201,9 +211,10 @@ class RaceConfig:
             places = [{"scenario": s, "l1": self.l1_of(s)} for s in self.scenario_list()]
         if self.live():
             base["target_mmcs"] = 1.0  # no stop at 0.99 MMCS, which live MMCS may not reach
-        recipes, blocks = self.recipes(), []
+        blocks = []
         for place in places:
-            for entry, (option, recipe) in recipes.items():
+            for entry, (option, text) in self.recipes(place.get("scenario", "")).items():
+                recipe = _settings(text, option)
                 block = {
                     **{name: [value] for name, value in place.items()},
                     "max_steps": [self.budget(place.get("scenario", ""))],

@@ -1,5 +1,5 @@
 """The race's printed table and its figure: MMCS (or live MMCS, --measure live) against samples
-and against seconds (the init's included), one line per entry and seed."""
+and against seconds, the init's own included in both, one line per entry and seed."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from saeinit.experiments.race import (
     Crossing,
     RaceResult,
     ScenarioRace,
+    init_samples,
     median_or_none,
     race,
     ratio,
@@ -18,7 +19,7 @@ from saeinit.experiments.race_config import SKLEARN_BATCH, SKLEARN_FIT, SKLEARN_
 from saeinit.experiments.store import threshold_column
 from saeinit.training.config import THRESHOLDS
 
-LABEL, CELL = 24, 14
+LABEL, CELL = 32, 14
 """Widths of the row labels and of the entries' columns."""
 
 
@@ -55,28 +56,24 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
     lines = [
         f"toy {found.scenario}, {which}; L1 {config.l1_of(found.scenario):g}, batch "
         f"{first['train']['batch_size']}; each run {stop} {budget:,} steps"
-        + (f"; recipe: {config.recipe}" if config.recipe else "")
-        + (
-            f"; {names[0]}'s recipe: {config.baseline_recipe or 'the reference'}"
-            if config.baseline_recipe is not None
-            else ""
-        ),
+        + recipe_text(config, found.scenario),
         table_row("", entries, f"{names[0]} / {names[1]}"),
     ]
     for label, column, digits in (
         (f"{what} at the start", "mmcs_start", 4),
         (f"{what} at the end", "mmcs_end", 4),
         ("init seconds", "init_seconds", 2),
+        ("init samples", "init_samples", 0),
     ):
-        lines.append(
-            table_row(label, [f"{getattr(found.numbers[e], column):.{digits}f}" for e in entries])
-        )
+        values = [getattr(found.numbers[e], column) for e in entries]
+        cells = ["not recorded" if v is None else f"{v:,.{digits}f}" for v in values]
+        lines.append(table_row(label, cells))
     for threshold in THRESHOLDS:
         for kind, part, label in (
-            ("crossings", "samples", f"{threshold} {what}: samples"),
-            ("crossings", "steps", "  steps"),
+            ("crossings", "samples", f"{threshold} {what}: samples (+init)"),
+            ("crossings", "steps", "  training steps"),
             ("crossings", "seconds", "  seconds (+init)"),
-            ("kept", "samples", "  stays from: samples"),
+            ("kept", "samples", "  stays from: samples (+init)"),
             ("kept", "seconds", "  stays from: s (+init)"),
         ):
             cells = [
@@ -84,15 +81,28 @@ def scenario_table(found: ScenarioRace, config: RaceConfig) -> list[str]:
                 for e in entries
             ]
             pair = (getattr(getattr(n, kind)[threshold], part) for n in (baseline, best))
-            # steps have the samples' ratio (one batch per step)
+            # no ratio of training steps: the samples' ratio counts the init's too
             lines.append(table_row(label, cells, ratio(*pair, names) if part != "steps" else ""))
     fired = [found.numbers[e].fired for e in entries]
     if all(fired):
         lines.append(table_row("features fired 1+, 10+", [f"{a:.0f}, {b:.0f}" for a, b in fired]))
-    lines.append("seconds (+init): a run's training seconds to the threshold plus its init's,")
-    lines.append("each run on one torch thread; the last column is baseline / best; stays from:")
-    lines.append("the first history row from which every later one is at or above the threshold")
+    lines.append("samples (+init), seconds (+init): a run's training samples and seconds to the")
+    lines.append("threshold plus its init's own samples and seconds, each run on one torch thread;")
+    lines.append("the last column is baseline / best; stays from: the first history row from")
+    lines.append("which every later one is at or above the threshold")
     return lines
+
+
+def recipe_text(config: RaceConfig, scenario: str) -> str:
+    """The recipes of the table's header: one for all, or each entry's where they differ."""
+    recipes = config.recipes(scenario)
+    texts = {text for _, text in recipes.values()}
+    if len(texts) == 1:
+        (text,) = texts
+        return f"; recipe: {text}" if text else ""
+    return "".join(
+        f"; {entry}'s recipe: {text or 'the reference'}" for entry, (_, text) in recipes.items()
+    )
 
 
 def crossing_cell(crossing: Crossing, part: str, seeds: int) -> str:
@@ -147,8 +157,8 @@ def int_list(values: list[int]) -> str:
 
 
 def race_figure(result: RaceResult, path: Path) -> Path:
-    """MMCS (or live MMCS) against training samples (left) and against seconds with the
-    init's (right), one row of panels per scenario; a marker where a run first reached each
+    """MMCS (or live MMCS) against samples (left) and against seconds (right), the init's own
+    included in both, one row of panels per scenario; a marker where a run first reached each
     threshold."""
     import matplotlib
 
@@ -173,16 +183,21 @@ def race_figure(result: RaceResult, path: Path) -> Path:
                 points = [row for row in run["history"] if row[column] is not None]
                 mmcs = [row[column] for row in points]
                 seconds = [run["init_seconds"] + row["seconds"] for row in points]
-                by_samples.plot([row["samples"] for row in points], mmcs, label=label, **style)
+                drew = [init_samples(run) + row["samples"] for row in points]
+                by_samples.plot(drew, mmcs, label=label, **style)
                 by_seconds.plot(seconds, mmcs, label=label, **style)
                 for threshold in THRESHOLDS:
                     samples = run[threshold_column(threshold, "samples", live)]
                     if samples is not None:
+                        samples += init_samples(run)
                         took = run[threshold_column(threshold, "seconds", live)]
                         took += run["init_seconds"]
                         by_samples.plot([samples], [threshold], "o", ms=4, color=style["color"])
                         by_seconds.plot([took], [threshold], "o", ms=4, color=style["color"])
-        for ax, axis in ((by_samples, "training samples"), (by_seconds, "seconds, init included")):
+        for ax, axis in (
+            (by_samples, "samples, init included"),
+            (by_seconds, "seconds, init included"),
+        ):
             for threshold in THRESHOLDS:
                 ax.axhline(threshold, color="gray", ls=":", lw=0.8)
             ax.set(xlabel=axis, title=f"{found.scenario}: {what} against {axis}")
