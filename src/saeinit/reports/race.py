@@ -184,8 +184,10 @@ def race_figure(result: RaceResult, path: Path) -> Path:
                 mmcs = [row[column] for row in points]
                 seconds = [run["init_seconds"] + row["seconds"] for row in points]
                 drew = [init_samples(run) + row["samples"] for row in points]
-                by_samples.plot(drew, mmcs, label=label, **style)
-                by_seconds.plot(seconds, mmcs, label=label, **style)
+                # a run that stopped at its start has one point: a square, so that it shows
+                marker = {"marker": "s", "ms": 7} if len(points) == 1 else {}
+                by_samples.plot(drew, mmcs, label=label, **style, **marker)
+                by_seconds.plot(seconds, mmcs, label=label, **style, **marker)
                 for threshold in THRESHOLDS:
                     samples = run[threshold_column(threshold, "samples", live)]
                     if samples is not None:
