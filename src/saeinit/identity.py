@@ -15,9 +15,11 @@ from typing import Any
 
 from saeinit.config import to_dict
 
-NEVER = frozenset({"threads", "progress", "save_under", "synthetic_cache", "synthetic_workers"})
-"""Settings that change how work runs, where it is cached or what is shown, never a number it
-computes."""
+NEVER = frozenset(
+    {"threads", "progress", "save_under", "synthetic_cache", "synthetic_workers", "allow_collapse"}
+)
+"""Settings that change how work runs, where it is cached, what is shown or what exit code a
+result gives, never a number it computes."""
 NOT_IDENTITY: dict[str, frozenset[str]] = {
     "CollectConfig": frozenset({"batch_size", "max_tokens", "shard_tokens", "device"}),
     "TuneConfig": frozenset({"trials", "study", "study_name", "sampler_seed", "baselines"}),

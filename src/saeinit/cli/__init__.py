@@ -11,12 +11,13 @@ from saeinit.cli import grids, init, race, saved, toy, train  # noqa: F401
 from saeinit.cli.app import DataEnded, cli
 from saeinit.config import ConfigError
 from saeinit.experiments.store import StoreError
+from saeinit.training.collapse import TrainingCollapsed
 from saeinit.training.divergence import TrainingDiverged
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input ends with one line naming the option and exit code 2, a failed
-    run or sweep with exit code 1, and only an interrupt (Ctrl-C) with "aborted" and 130."""
+    run (diverged or collapsed) or sweep with exit code 1, and only an interrupt (Ctrl-C) with "aborted" and 130."""
     try:
         # Under standalone_mode=False click returns a command's Exit code instead of exiting.
         code = cli.main(args=argv, prog_name="saeinit", standalone_mode=False)
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except TrainingDiverged as err:
         click.echo(f"saeinit: training diverged: {err}", err=True)
+        return 1
+    except TrainingCollapsed as err:
+        click.echo(f"saeinit: training collapsed: {err}", err=True)
         return 1
     except DataEnded as err:
         click.echo(f"saeinit: error: {err}", err=True)

@@ -77,6 +77,7 @@ buffer)."""
 def init_command(save_dir: str, layout: str, overwrite: bool, **values) -> None:
     """Build an initial SAE (init, encoder init, b_dec, normalisation) without training it."""
     from saeinit.interop.sparsify import check_architecture
+    from saeinit.training.collapse import check_collapse
     from saeinit.training.run import run
 
     config = config_from_settings(capped_threads(explicit(values)) | {"max_steps": 0})
@@ -89,6 +90,7 @@ def init_command(save_dir: str, layout: str, overwrite: bool, **values) -> None:
     record = init_record(output.result, layout)
     write_text(folder / RECORD_FILE, json.dumps(record, indent=2))
     click.echo(summary(record, folder))
+    check_collapse(output.result)  # after the files, which record the collapse
 
 
 def write_sae(folder: Path, layout: str, output) -> None:
@@ -113,6 +115,7 @@ def init_record(result: dict, layout: str) -> dict:
         "mmcs": result["mmcs_initial"],
         "live_mmcs": result["live_mmcs_initial"],
         "start": result["final"],
+        "collapsed": result["collapsed"],
         "dict_size": result["dict_size"],
         "norm_scaling_factor": result["norm_scaling_factor"],
         "features_fired": result["features_fired"],

@@ -45,6 +45,7 @@ from saeinit.training.settings import config_from_settings, step_unit
 def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values) -> None:
     """Train one SAE and report steps, samples and seconds to each MMCS threshold."""
     from saeinit.models.io import save_sae
+    from saeinit.training.collapse import check_collapse
     from saeinit.training.run import run
 
     settings = capped_threads(explicit(values))
@@ -66,6 +67,7 @@ def train(json_path: str | None, save_dir: str | None, overwrite: bool, **values
             output.scaling_factor,
             output.metadata,
         )
+    check_collapse(result)  # after the outputs, which record the collapse
 
 
 def check_save(folder: Path, overwrite: bool) -> None:
@@ -121,6 +123,8 @@ def summary(result: dict) -> str:
         f"final FVU {final['fvu']:.4f}  L0 {final['l0']:.2f}  dead {final['dead']} "
         f"({final['dead'] / result['dict_size']:.1%} of {result['dict_size']})"
     )
+    if result.get("collapsed"):  # absent from results saved before collapse was detected
+        lines.append(f"collapsed: {result['collapsed']}")
     return "\n".join(lines)
 
 

@@ -29,7 +29,7 @@ HISTORY_COLUMNS = tuple(
 RUN_COLUMNS = (
     "scenario", "init", "rare_ratio", "seed", "dict_size", "mmcs_initial", "mmcs_final",
     "init_seconds", "train_seconds", "steps", "samples", "stopped", "live_mmcs_initial",
-    "live_mmcs_final",
+    "live_mmcs_final", "collapsed",
 )  # fmt: skip
 
 
@@ -268,6 +268,14 @@ class ResultStore:
                 result = json.loads(text)
                 out[key] = result | {"config": stored_config(result["config"])}
         return out
+
+    def collapsed(self, keys: set[str]) -> dict[str, str]:
+        """Why each run among `keys` that ended collapsed did so (a store written before
+        collapse was recorded has none)."""
+        if "collapsed" not in self._columns["runs"]:
+            return {}
+        rows = self.db.execute("SELECT key, collapsed FROM runs WHERE collapsed IS NOT NULL")
+        return {key: reason for key, reason in rows if key in keys}
 
     def history(self, key: str) -> list[dict]:
         """The run's history rows by step (a column an older store lacks reads as None)."""

@@ -20,6 +20,9 @@ class SweepSummary(NamedTuple):
     finished: int
     failed: list[str]
     """One line per failed run: its key, settings and error."""
+    collapsed: list[str] = []
+    """One line per stored run of the grid that ended collapsed (stored now or before) and
+    whose settings do not allow it: its key, settings and why."""
 
 
 def sweep(
@@ -51,7 +54,12 @@ def sweep(
             else:
                 failed.append(f"{outcome.point.key} {outcome.point.settings}: {outcome.error}")
             bar.update(1)
-    return SweepSummary(len(points), len(points) - len(todo), finished, failed)
+    refused = {p.key: p for p in points if not p.config.train.allow_collapse}
+    collapsed = [
+        f"{key} {refused[key].settings}: {why}"
+        for key, why in store.collapsed(set(refused)).items()
+    ]
+    return SweepSummary(len(points), len(points) - len(todo), finished, failed, collapsed)
 
 
 def check_stored(points: list[GridPoint], store: ResultStore, done: set[str]) -> None:

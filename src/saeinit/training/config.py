@@ -14,6 +14,7 @@ from saeinit.config import (
     require_positive,
     resolve_device,
 )
+from saeinit.seeding import require_seed
 
 if TYPE_CHECKING:
     import torch
@@ -79,6 +80,11 @@ class TrainConfig:
     progress: bool = True
     """Show progress on stderr: training's as a bar on a terminal, else (a log, CI) a line
     every few seconds; a long init's as a line per stage (mod's rounds, the encoder)."""
+    allow_collapse: bool = False
+    """Finish a run that collapsed (almost no latent fires on the held-out sample, or none on
+    any ground-truth feature presented alone) with exit code 0; its result and its store row
+    still say it collapsed. Unset: a collapsed run ends with exit code 1, a sweep holding one
+    too."""
     mcc: bool = False
     """Also record MCC in every history row: the mean |cosine| over a one-to-one (Hungarian)
     matching of features and atoms, as SAELens' synthetic benchmark reports it. Off by default:
@@ -125,8 +131,16 @@ class TrainConfig:
         self._check_resampling()
         require_positive("threads", self.threads, allow_none=True)
         require_device("device", self.device)
+        require_seed("seed", self.seed)
         for option in ("lr_warmup_steps", "l1_warmup_steps"):
-            require_integer(option.replace("_", "-"), getattr(self, option), minimum=0)
+            steps = getattr(self, option)
+            require_integer(option.replace("_", "-"), steps, minimum=0)
+            if steps > self.max_steps:
+                raise ConfigError(
+                    option.replace("_", "-"),
+                    f"is {steps}, more than --max-steps {self.max_steps}: the warm-up would "
+                    f"never finish; give at most {self.max_steps}",
+                )
         require_integer("auxk-dead-samples", self.auxk_dead_samples)
         require_in_unit_interval("lr-decay-fraction", self.lr_decay_fraction)
         require_non_negative("decoder-lr-scale", self.decoder_lr_scale)

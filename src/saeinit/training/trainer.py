@@ -17,6 +17,7 @@ from saeinit.models import SAE
 from saeinit.models.base import ForwardOutput
 from saeinit.tensors import elapsed, normalize_rows
 from saeinit.training.auxk import AuxK
+from saeinit.training.collapse import collapse
 from saeinit.training.config import STEP_UNIT, THRESHOLDS, TrainConfig
 from saeinit.training.divergence import DivergenceCheck, TrainingDiverged
 from saeinit.training.progress import Progress
@@ -69,6 +70,8 @@ class TrainResult:
     live_mmcs_final: float | None = None
     live_thresholds: Crossings = field(default_factory=dict)
     """When live MMCS first reached each threshold (empty without ground truth)."""
+    collapsed: str | None = None
+    """Why the run's SAE ended collapsed, in one line (`collapse.collapse`); None when not."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -233,6 +236,7 @@ def train(
         live_mmcs_initial=history[0].get("live_mmcs"),
         live_mmcs_final=history[-1].get("live_mmcs"),
         live_thresholds=live_crossings,
+        collapsed=collapse(history[0], history[-1], step, model.d_sae),
     )
 
 
