@@ -48,11 +48,15 @@ def test_a_binary_file_in_a_folder_is_named(tmp_path):
         check_corpus(str(tmp_path))
 
 
-def test_bytes_past_the_checked_head_are_decoded_strictly(tmp_path, monkeypatch):
+def test_bytes_past_the_first_chunk_are_refused_before_collection(tmp_path, monkeypatch):
     monkeypatch.setattr(corpus, "CHECKED_BYTES", 64)
     path = tmp_path / "late.txt"
-    path.write_bytes(TEXT.encode() * 600 + b"\n\nthen \xff\xfe garbage\n")
-    check_corpus(str(path))  # its head is text
+    head = TEXT.encode() * 600 + b"\n\nthen "
+    path.write_bytes(head + b"\xff\xfe garbage\n")
+    with pytest.raises(
+        ConfigError, match=f"late.txt is not UTF-8 text \\(byte 0xff at offset {len(head)} "
+    ):
+        check_corpus(str(path))
     assert len(path.read_bytes()) > 4 * 8192  # more than text files are read at a time
     with pytest.raises(ConfigError, match="late.txt is not UTF-8 text"):
         list(documents(str(path)))
@@ -63,3 +67,25 @@ def test_bytes_past_the_checked_head_are_decoded_strictly(tmp_path, monkeypatch)
     jsonl.write_bytes(b'{"text": "ok"}\n' * 8 + b'{"text": "\xff"}\n')
     with pytest.raises(ConfigError, match="late.jsonl is not UTF-8 text"):
         list(documents(str(jsonl)))
+
+
+def test_a_character_cut_by_a_chunk_boundary_is_text_and_a_cut_last_one_is_not(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(corpus, "CHECKED_BYTES", 4)
+    path = tmp_path / "accents.txt"
+    path.write_bytes("abcé déjà".encode())  # é is bytes 3-4: the first chunk ends inside it
+    check_corpus(str(path))
+    path.write_bytes("abcdefé".encode()[:-1])  # the file ends inside é, which starts at 6
+    with pytest.raises(ConfigError, match="byte 0xc3 at offset 6 cannot be decoded"):
+        check_corpus(str(path))
+
+
+def test_a_jsonl_record_without_the_text_field_is_refused_before_collection(tmp_path):
+    """The issue's late_bad.jsonl: 400 good records, then one without `text`."""
+    path = tmp_path / "late_bad.jsonl"
+    records = [{"text": f"document {i}"} for i in range(400)] + [{"body": "no text"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with pytest.raises(ConfigError, match="late_bad.jsonl line 401 has no field 'text'") as err:
+        check_corpus(str(path))
+    assert err.value.option == "text-field"

@@ -55,7 +55,7 @@ def sweep_command(
     grid: str, store_path: str, executor: str, workers: int | None, ray_address: str | None
 ) -> None:
     """Run every point of a GRID.toml into the result store (resumable); the exit code is 1
-    when a run failed."""
+    when a run failed or a stored run of the grid collapsed."""
     check_workers(workers)
     writable_file(store_path, "store")
     if run_sweep(load_grid(Path(grid)), store_path, executor, workers, ray_address):
@@ -68,7 +68,8 @@ def check_workers(workers: int | None) -> None:
 
 
 def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None) -> int:
-    """Run the grid's missing points into the store; returns how many runs failed."""
+    """Run the grid's missing points into the store; returns how many runs failed or are
+    stored collapsed without `allow_collapse`."""
     from saeinit.experiments.sweep import sweep
 
     check_workers(workers)
@@ -76,11 +77,20 @@ def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None
         summary = sweep(spec, store, executor, workers, ray_address)
     click.echo(
         f"{summary.total} runs in the grid: {summary.skipped} already stored, "
-        f"{summary.finished} finished now, {len(summary.failed)} failed"
+        f"{summary.finished} finished now, {len(summary.failed)} failed, "
+        f"{len(summary.collapsed)} collapsed"
     )
     for line in summary.failed:
         click.echo(f"failed: {line}", err=True)
-    return len(summary.failed)
+    for line in summary.collapsed:
+        click.echo(f"collapsed: {line}", err=True)
+    if summary.collapsed:
+        click.echo(
+            "saeinit: collapsed runs are stored, marked; allow_collapse = true in the "
+            "grid keeps them with exit code 0",
+            err=True,
+        )
+    return len(summary.failed) + len(summary.collapsed)
 
 
 def open_store(path: str, readonly: bool = False) -> ResultStore:
@@ -119,9 +129,16 @@ def report_command(store_path: str, out: str, style: str) -> None:
 
     writable_folder(out, "out")
     with open_store(store_path, readonly=True) as store:
+        runs = store.runs()
+        without_mmcs = bool(runs) and all(r["mmcs_initial"] is None for r in runs)
         if style == "auto":
-            runs = store.runs()
-            style = "fvu" if runs and all(r["mmcs_initial"] is None for r in runs) else "mmcs"
+            style = "fvu" if without_mmcs else "mmcs"
+        elif style == "mmcs" and without_mmcs:
+            raise ConfigError(
+                "style",
+                f"mmcs reports MMCS, and no run in {store_path} has ground truth to measure it "
+                "by (runs on activations or a .npz without features): use --style fvu",
+            )
         path = (write_fvu_report if style == "fvu" else write_report)(store, Path(out))
     click.echo(f"wrote {path}")
 

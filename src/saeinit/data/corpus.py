@@ -31,9 +31,8 @@ TEXT_SUFFIXES = (".txt", ".md", ".rst")
 SAVED_DATASET_FILES = ("dataset_info.json", "state.json")
 _STDLIB_SKIP = {"site-packages", "dist-packages", "idlelib", "lib2to3", "turtledemo", "ensurepip"}
 CHECKED_BYTES = 1 << 20
-"""How much of each file of a user corpus is checked to be UTF-8 text before collection starts;
-the rest is decoded strictly as it is read, and a file that turns out not to be text stops the
-collection there (its stored shards are kept)."""
+"""Each file of a user corpus is checked to be UTF-8 text this many bytes at a time, the whole
+file before collection starts (memory stays bounded whatever its size)."""
 MIN_DOCSTRING_CHARS = 200
 """Shorter docstrings (one-liners) are left out of python-docs: little text, much repetition."""
 
@@ -64,40 +63,55 @@ def documents(corpus: str, text_field: str = "text") -> Iterator[str]:
 
 
 def check_corpus(corpus: str, text_field: str = "text") -> None:
-    """Fail now, before anything is written, if a file of the corpus is not UTF-8 text (judged
-    by its first CHECKED_BYTES; the rest is decoded strictly as it is read) or the corpus
-    yields no document."""
+    """Fail now, before the model loads or anything is written, if the corpus would stop a
+    collection part-way: a file that is not UTF-8 text, a .jsonl line that is not JSON or lacks
+    the text field, a saved dataset without it (a user corpus is read through once), or no
+    document at all."""
     if corpus != DEFAULT_CORPUS:
         path = Path(corpus).expanduser()
         if path.exists() and not _is_saved_dataset(path):
             for file in _files(path):
                 check_text_file(file)
-    if next(documents(corpus, text_field), None) is None:
+    docs = documents(corpus, text_field)
+    if next(docs, None) is None:
         raise ConfigError("corpus", f"{corpus!r} holds no text")
+    if corpus != DEFAULT_CORPUS:  # python-docs is ours and fixed: its first document will do
+        for _doc in docs:  # each record checked as a collection would read it
+            pass
 
 
-def check_text_file(path: Path, size: int | None = None) -> None:
-    """Raise a ConfigError naming the file if its first `size` bytes (CHECKED_BYTES by default)
-    hold a NUL byte (a binary file) or are not UTF-8."""
-    size = CHECKED_BYTES if size is None else size
+def check_text_file(path: Path) -> None:
+    """Raise a ConfigError naming the file and the offset if it holds a NUL byte (a binary
+    file) or bytes that are not UTF-8, reading it CHECKED_BYTES at a time."""
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    offset = 0  # of the chunk being read
     try:
         with path.open("rb") as handle:
-            head = handle.read(size)
+            while chunk := handle.read(CHECKED_BYTES):
+                if b"\0" in chunk:
+                    raise ConfigError(
+                        "corpus",
+                        f"{path} is not text: a NUL byte at offset {offset + chunk.index(0)} (a "
+                        "binary file, or text in UTF-16; convert it to UTF-8)",
+                    )
+                _decode(decoder, chunk, offset, path)
+                offset += len(chunk)
+            _decode(decoder, b"", offset, path)
     except OSError as err:
         raise ConfigError("corpus", f"cannot read {path}: {err.strerror or err}") from err
-    if b"\0" in head:
-        raise ConfigError(
-            "corpus",
-            f"{path} is not text: a NUL byte at offset {head.index(0)} (a binary file, or text "
-            "in UTF-16; convert it to UTF-8)",
-        )
+
+
+def _decode(decoder: codecs.IncrementalDecoder, chunk: bytes, offset: int, path: Path) -> None:
+    """Decode the chunk of `path` at `offset` (the end of the file when it is empty)."""
+    pending = len(decoder.getstate()[0])  # the bytes of a character the last chunk cut
     try:
-        codecs.getincrementaldecoder("utf-8")("strict").decode(head, final=len(head) < size)
+        decoder.decode(chunk, final=not chunk)
     except UnicodeDecodeError as err:
         raise ConfigError(
             "corpus",
-            f"{path} is not UTF-8 text (byte {head[err.start]:#04x} at offset {err.start} "
-            "cannot be decoded): a binary file, or text to convert to UTF-8",
+            f"{path} is not UTF-8 text (byte {err.object[err.start]:#04x} at offset "
+            f"{offset - pending + err.start} cannot be decoded): a binary file, or text to "
+            "convert to UTF-8",
         ) from err
 
 

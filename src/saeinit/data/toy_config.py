@@ -15,6 +15,7 @@ from saeinit.config import (
     require_positive,
 )
 from saeinit.data.limits import FLOAT32_TINY, MAX_SQUARED_NORM, SUM_HEADROOM
+from saeinit.seeding import require_seed
 
 DECAY_LAWS = ("multiplicative", "power")
 CORRELATION_DRAWS = ("batch", "sample")
@@ -96,6 +97,7 @@ class ToyConfig:
             raise ConfigError(
                 "dataset-size", "must be at least 2: an SAE cannot learn from one sample"
             )
+        require_seed("seed", self.seed)  # --data-seed is checked where it is read
         self._check_scale()
 
     def _check_scale(self) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from saeinit.config import ConfigError
-from saeinit.experiments.tune_config import TuneConfig, search_space
+from saeinit.experiments.tune_config import SAMPLER_SEEDS, TuneConfig, search_space
 from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
 
@@ -135,7 +135,7 @@ def open_study(config: TuneConfig):
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
         study.enqueue_trial(trial.params)
-    seed = config.sampler_seed + len(study.get_trials(deepcopy=False))
+    seed = (config.sampler_seed + len(study.get_trials(deepcopy=False))) % SAMPLER_SEEDS
     study.sampler = optuna.samplers.TPESampler(seed=seed)
     return study
 

@@ -22,6 +22,9 @@ class Knob(NamedTuple):
     integer: bool = True
 
 
+SAMPLER_SEEDS = 2**32
+"""Optuna's TPE sampler seeds numpy's legacy RandomState, which takes seeds below 2^32."""
+
 SHARED_KNOBS = (
     Knob("rare_ratio", 0.001, 0.2, integer=False),
     Knob("init_samples", 1024, 16384),
@@ -67,7 +70,7 @@ class TuneConfig:
     that change the objective)."""
     sampler_seed: int = 0
     """Seed of the TPE sampler (plus the trials already in the study, so that a resumed study
-    does not repeat its first points)."""
+    does not repeat its first points; counted modulo 2^32, the seeds the sampler takes)."""
     bases: str | None = None
     """Comma-separated --rare-base inits to search among (unset: every non-rare init)."""
     baselines: str = "orthogonal,data"
@@ -84,6 +87,13 @@ class TuneConfig:
         for option in ("seeds", "threads"):
             if getattr(self, option) < 1:
                 raise ConfigError(option, f"must be an integer >= 1, got {getattr(self, option)}")
+        require_integer("sampler-seed", self.sampler_seed, minimum=0)
+        if self.sampler_seed >= SAMPLER_SEEDS:
+            raise ConfigError(
+                "sampler-seed",
+                f"must be below 2^32 = {SAMPLER_SEEDS} (Optuna's TPE sampler takes no larger "
+                f"seed), got {self.sampler_seed}",
+            )
         if self.trials < 0:
             raise ConfigError("trials", f"must be >= 0, got {self.trials}")
         if not self.study:

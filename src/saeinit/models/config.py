@@ -3,9 +3,9 @@ decoder bias, how the encoder starts and the input normalisation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from saeinit.config import require_choice, require_positive
+from saeinit.config import ConfigError, require_choice, require_positive
 from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.models.registry import ARCHITECTURES
 
@@ -57,9 +57,27 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
         for arch in ARCHITECTURES.values():
             arch.options.check_options(self)
         ARCHITECTURES[self.architecture].options.check_selected(self)
+        self._refuse_unread_options()
         require_choice("encoder-init", self.encoder_init, tuple(ENCODER_INITS))
         require_choice("b-dec", self.b_dec, B_DEC_INITS)
         require_choice("normalize-activations", self.normalize_activations, NORMALIZATIONS)
+
+    def _refuse_unread_options(self) -> None:
+        """Refuse another architecture's option set away from its default: the chosen
+        architecture would ignore it."""
+        options = ARCHITECTURES[self.architecture].options
+        read = {options, *options.shares}
+        for arch in ARCHITECTURES.values():
+            if arch.options in read:
+                continue
+            for option in fields(arch.options):
+                if getattr(self, option.name) != option.default:
+                    users = [a.name for a in ARCHITECTURES.values() if _reads(a.options, option)]
+                    raise ConfigError(
+                        option.name.replace("_", "-"),
+                        f"is a setting of --architecture {' and '.join(users)}; "
+                        f"{self.architecture} would ignore it: leave it out",
+                    )
 
     @classmethod
     def choices(cls) -> dict[str, tuple[str, ...]]:
@@ -70,3 +88,8 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
             "b_dec": B_DEC_INITS,
             "normalize_activations": NORMALIZATIONS,
         }
+
+
+def _reads(options: type, option) -> bool:
+    """Whether an architecture with these options reads the setting `option` (a field)."""
+    return any(option in fields(owner) for owner in (options, *options.shares))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import ClassVar
 
 from saeinit.config import (
     ConfigError,
@@ -20,6 +21,12 @@ class ArchitectureOptions:
     """Checks an architecture's options make. They run on the whole `SAEConfig`, so `self`
     has every setting."""
 
+    shares: ClassVar[tuple[type, ...]] = ()
+    """Other architectures' option classes whose settings this architecture reads too."""
+    sparsity_coefficient: ClassVar[str | None] = None
+    """The setting that weighs its sparsity term in the loss (which --l1-warmup-steps warms
+    up); None: the architecture has none (its sparsity is a count of latents kept)."""
+
     def check_options(self) -> None:
         """Refuse bad values of this architecture's own fields (whichever architecture runs)."""
 
@@ -29,6 +36,7 @@ class ArchitectureOptions:
 
 @dataclass
 class ReLUOptions(ArchitectureOptions):
+    sparsity_coefficient: ClassVar[str | None] = "l1"
     l1: float = 0.1
     """L1 coefficient alpha in loss = MSE + alpha * mean_batch(||c||_1) / n (relu only)."""
 
@@ -51,6 +59,7 @@ class TopKOptions(ArchitectureOptions):
 
 @dataclass
 class JumpReLUOptions(ArchitectureOptions):
+    sparsity_coefficient: ClassVar[str | None] = "jumprelu_l0"
     jumprelu_l0: float = 0.01
     """L0 coefficient lambda of the jumprelu architecture: loss = MSE + lambda * mean_batch(L0)
     / d, i.e. SAELens' loss (summed squared error + l0_coefficient * L0) divided by the width d,
@@ -126,6 +135,7 @@ def matryoshka_levels(widths: str | None, d_sae: int | None = None) -> tuple[int
 
 @dataclass
 class MatryoshkaOptions(ArchitectureOptions):
+    shares: ClassVar[tuple[type, ...]] = (BatchTopKOptions,)
     matryoshka_widths: str | None = None
     """Nested dictionary widths of the matryoshka architecture (a BatchTopK SAE, --batchtopk-k
     and --batchtopk-threshold-lr, trained to reconstruct with each prefix of its latents too),

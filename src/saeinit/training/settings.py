@@ -10,7 +10,10 @@ from saeinit.data.synthetic.config import SyntheticConfig
 from saeinit.data.toy_config import ToyConfig, parse_scenario
 from saeinit.identity import changed, digest, identity
 from saeinit.inits import InitConfig
+from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.models import SAEConfig
+from saeinit.models.registry import ARCHITECTURES
+from saeinit.seeding import require_seed
 from saeinit.training.config import STEP_UNIT, TOY_DATASET_DRAW, TrainConfig
 
 
@@ -34,13 +37,47 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         size, batch = self.toy.dataset_size, self.train.batch_size
-        toy = self.data_file is None and self.acts.activations is None
-        toy = toy and self.synth.synthetic is None
-        if toy and size is not None and batch > size:
+        if self.other_data() is None and size is not None and batch > size:
             raise ConfigError(
                 "batch-size",
                 f"{batch} is above --dataset-size {size}: every batch would hold the whole "
                 f"dataset ({size} samples); give --batch-size {size} or less",
+            )
+        self._refuse_unread_settings()
+
+    def other_data(self) -> str | None:
+        """The option that replaces toy data (data, activations, synthetic), or None."""
+        given = {"data": self.data_file, "activations": self.acts.activations}
+        given["synthetic"] = self.synth.synthetic
+        return next((option for option, value in given.items() if value is not None), None)
+
+    def _refuse_unread_settings(self) -> None:
+        """Refuse settings away from their defaults that this run would not read: toy data's
+        with other data, the whitened encoder's bias with another encoder init, an encoder
+        sample for an encoder init that reads none, a sparsity warm-up without a sparsity
+        coefficient."""
+        other = self.other_data()
+        for option in fields(ToyConfig) if other else ():
+            if option.name != "seed" and getattr(self.toy, option.name) != option.default:
+                raise ConfigError(
+                    option.name.replace("_", "-"),
+                    f"shapes toy data, which --{other} replaces: leave it out",
+                )
+        encoder = ENCODER_INITS[self.sae.encoder_init]
+        unread = {"encoder_sigmas": encoder.name != "whitened"}
+        unread["encoder_samples"] = not encoder.uses_sample
+        for name, ignored in unread.items():
+            if ignored and getattr(self.init, name) != getattr(InitConfig, name):
+                raise ConfigError(
+                    name.replace("_", "-"),
+                    f"is not read by --encoder-init {encoder.name}: leave it out",
+                )
+        options = ARCHITECTURES[self.sae.architecture].options
+        if self.train.l1_warmup_steps and options.sparsity_coefficient is None:
+            raise ConfigError(
+                "l1-warmup-steps",
+                f"warms up a sparsity coefficient, which --architecture "
+                f"{self.sae.architecture} has none of (it keeps a count of latents): leave it out",
             )
 
 
@@ -62,6 +99,10 @@ INIT_SETTINGS = {*(f.name for f in fields(InitConfig)), "encoder_init"}
 """The settings of an init, which a run started from a saved SAE does not use."""
 
 
+OTHER_DATA = {"data_file": "data", "activations": "activations", "synthetic": "synthetic"}
+"""The flat settings that replace toy data, and their options."""
+
+
 def setting_names() -> set[str]:
     """Every flat setting name a grid or the CLI may use."""
     names = {f.name for cls in SECTIONS.values() for f in fields(cls)}
@@ -72,6 +113,12 @@ def config_from_settings(settings: dict) -> RunConfig:
     """Build a RunConfig from flat settings (CLI option names with underscores); settings not
     given take the dataclass defaults. `seed` seeds both the data and the training."""
     settings = {k: v for k, v in settings.items() if v is not None}
+    other = next((OTHER_DATA[name] for name in OTHER_DATA if name in settings), None)
+    for name in ("scenario", "data_seed"):
+        if other and name in settings:
+            raise ConfigError(
+                name.replace("_", "-"), f"shapes toy data, which --{other} replaces: leave it out"
+            )
     if "scenario" in settings:
         dim, features = parse_scenario(str(settings.pop("scenario")))
         for name, implied in (("dim", dim), ("features", features)):
@@ -96,6 +143,7 @@ def config_from_settings(settings: dict) -> RunConfig:
         for owner in owners:
             sections[owner][key] = value
     if data_seed is not None:
+        require_seed("data-seed", data_seed)
         sections["toy"]["seed"] = data_seed
     built = {name: SECTIONS[name](**values) for name, values in sections.items()}
     return RunConfig(**built, **top)
