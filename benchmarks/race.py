@@ -6,8 +6,9 @@
                               [--store race.sqlite] [--sklearn-seconds 60] [--workers N]
 
 The first --baselines entry is the baseline and the first --best entry the best: the ratios
-are baseline / best. The table is `saeinit race`'s (saeinit.reports.race); the figure goes
-beside the store as race.png. Runs are logged every 500 steps, as before this script called
+are baseline / best. The table is `saeinit race`'s (saeinit.reports.race), whose samples count
+the init's own beside the training's; the figure goes beside the store as race.png. A --best of
+modes+whitened races under the recommended recipe of each scenario (docs/recommendation.md). Runs are logged every 500 steps, as before this script called
 the library, so that stores it wrote then are resumed, not recomputed.
 """
 

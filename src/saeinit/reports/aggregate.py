@@ -172,19 +172,24 @@ class Measure:
     """The crossing column's part: step, samples or seconds."""
     spent: Callable[[dict], float]
     """How much of it a run spent in all (the bound for a threshold it never reached)."""
-    with_init: bool = False
-    """Add the init's seconds to both."""
+    init: Callable[[dict], float] | None = None
+    """How much of it the run's init spent, added to both (None: the training's alone)."""
 
     def offset(self, run: dict) -> float:
-        return run["init_seconds"] if self.with_init else 0.0
+        return self.init(run) if self.init else 0.0
 
 
 STEPS = Measure("steps", "steps", "step", lambda run: run["steps"])
-SAMPLES = Measure("samples", "samples", "samples", lambda run: run["samples"])
+SAMPLES = Measure(
+    "samples (+init)", "samples", "samples", lambda run: run["samples"],
+    init=lambda run: run.get("result", {}).get("init_samples", 0),
+)  # fmt: skip
+"""Every sample counts: the init's own (none recorded before 2026-12-06) beside training's."""
 TRAIN_SECONDS = Measure("training seconds", "s", "seconds", lambda run: run["train_seconds"])
 TOTAL_SECONDS = Measure(
-    "init + training seconds", "s", "seconds", lambda run: run["train_seconds"], with_init=True
-)
+    "init + training seconds", "s", "seconds", lambda run: run["train_seconds"],
+    init=lambda run: run["init_seconds"],
+)  # fmt: skip
 MEASURES = (STEPS, SAMPLES, TRAIN_SECONDS, TOTAL_SECONDS)
 
 
