@@ -119,6 +119,15 @@ def test_outcomes_keep_unreached_runs_apart_and_add_init_seconds(fake_run):
     assert outcomes(runs, 0.98, TOTAL_SECONDS) == Outcomes([4.0], [12.0])
 
 
+def test_the_samples_measure_adds_the_inits_own_samples(fake_run):
+    runs = [fake_run("data", (100, 200, 300)), fake_run("data", (100, None, None), seed=1)]
+    for run in runs:
+        run["result"] = {"init_samples": 4096}
+    # 100 steps of 256 samples plus the init's 4,096; the unreached run's bound 256,000 + 4,096
+    assert outcomes(runs, 0.95, SAMPLES) == Outcomes([29_696, 29_696], [])
+    assert outcomes(runs, 0.99, SAMPLES) == Outcomes([80_896], [260_096])
+
+
 def test_an_unreached_threshold_counts_as_slower_than_any_reached_one():
     assert Outcomes([100, 200], [1000]).median() == 200
     assert math.isinf(Outcomes([100], [1000]).median())

@@ -45,7 +45,8 @@ def test_claims_from_hand_made_runs(fake_run):
     speedup = claims(group_runs(runs))[2].measured
     assert (
         speedup
-        == "128x256: to 0.99: centroid 900 steps vs orthogonal 1,000 steps: +10.0% speed-up (holds)"
+        == "128x256: to 0.99: centroid 230,400 samples vs orthogonal 256,000 samples: +10.0% "
+        "speed-up (holds)"
     )
 
 
@@ -80,18 +81,19 @@ def test_a_threshold_neither_reached_is_judged_at_the_highest_one_reached(fake_r
     # above 0.95, so it is not judged at the threshold of the early part
     assert found[1].verdict == HOLDS
     assert found[1].measured == (
-        "128x256: to 0.95: data 100 steps vs orthogonal 200 steps; to 0.98 (0.99 reached by "
-        "neither): data not reached vs orthogonal 300 steps (holds)"
+        "128x256: to 0.95: data 25,600 samples vs orthogonal 51,200 samples; to 0.98 (0.99 "
+        "reached by neither): data not reached vs orthogonal 76,800 samples (holds)"
     )
     # 3: only orthogonal reached 0.98, so centroid is the slower one there
     assert found[2].verdict == FAILS
     assert found[2].measured.startswith("128x256: to 0.98 (0.99 reached by neither): centroid")
     # 4: at 1%, outliers reached 0.98 and data did not; at 5%, neither reached 0.98, and at
-    # 0.95 outliers took 90 steps against data's 100
+    # 0.95 outliers took 90 steps (23,040 samples) against data's 100 (25,600)
     assert found[3].verdict == HOLDS
     assert found[3].measured == (
-        "128x256: outliers 1% to 0.98 (0.99 reached by neither): 250 steps vs data not "
-        "reached; 5% to 0.95 (0.99 reached by neither): 90 steps vs data 100 steps (holds)"
+        "128x256: outliers 1% to 0.98 (0.99 reached by neither): 64,000 samples vs data not "
+        "reached; 5% to 0.95 (0.99 reached by neither): 23,040 samples vs data 25,600 samples "
+        "(holds)"
     )
 
 
@@ -104,6 +106,19 @@ def test_the_centroid_claim_needs_a_five_percent_speedup(fake_run):
 
     assert verdicts(centroid_vs_orthogonal(950))[2] == HOLDS  # 1 - 950/1000 = 5%
     assert verdicts(centroid_vs_orthogonal(960))[2] == FAILS  # 4%
+
+
+def test_an_inits_own_samples_count_in_the_speed_claims(fake_run):
+    centroid = fake_run("centroid", (100, 200, 900), ratio=0.05)
+    runs = [fake_run("orthogonal", (100, 200, 1000)), centroid]
+    groups = group_runs(runs)
+    assert claims(groups)[2].verdict == HOLDS  # 230,400 against 256,000 samples: 10% faster
+    centroid["result"] = {"init_samples": 20_000}  # grouped already: only the counts change
+    # 250,400 against 256,000: 2.2% faster, below the claim's 5%
+    assert claims(groups)[2].verdict == FAILS
+    assert "centroid 250,400 samples vs orthogonal 256,000 samples: +2.2%" in (
+        claims(groups)[2].measured
+    )
 
 
 def test_claim_one_uses_the_median_over_seeds(fake_run):

@@ -128,7 +128,7 @@ def test_claims_section_gives_the_verdicts_the_numbers_decide(fake_run):
     ]
     rows = claim_rows(claims_section(group_runs(fails)))
     assert [verdict_of_row(row) for row in rows] == [FAILS, FAILS, NOT_MEASURED, NOT_MEASURED]
-    assert "to 0.95: data 500 steps vs orthogonal 400 steps" in rows[1]
+    assert "to 0.95: data 128,000 samples vs orthogonal 102,400 samples" in rows[1]
 
 
 def test_the_grids_claim_one_verdict_follows_its_step_0_mmcs(tiny):

@@ -1,8 +1,9 @@
 """The seed post's claims beside what the store measured, each with a verdict.
 
 Each claim is judged per scenario; the claim holds if it holds in every scenario measured.
-Speeds are median steps over seeds, a run that never reached the threshold counting as slower
-than any run that did. Where both compared medians never reached the claim's threshold, the
+Speeds are median samples over seeds, the init's own samples counted beside the training's
+(every sample counts: an init that draws many samples pays for them), a run that never reached
+the threshold counting as slower than any run that did. Where both compared medians never reached the claim's threshold, the
 claim is judged at the highest lower threshold of THRESHOLDS that one of them reached, and the
 finding says so (a claim at 0.99 where no init gets there is still a claim about which init
 gets closer sooner); it is undecided only where neither reached any.
@@ -15,7 +16,7 @@ import statistics
 from dataclasses import dataclass
 
 from saeinit.reports.aggregate import (
-    STEPS,
+    SAMPLES,
     Groups,
     Outcomes,
     find,
@@ -76,26 +77,26 @@ def combine(verdicts: list[str]) -> str:
     return UNDECIDED
 
 
-def faster(steps: float, other: float) -> bool | None:
-    """Whether `steps` is strictly below `other`; None when both never reached (inf)."""
-    if math.isinf(steps) and math.isinf(other):
+def faster(spent: float, other: float) -> bool | None:
+    """Whether `spent` is strictly below `other`; None when both never reached (inf)."""
+    if math.isinf(spent) and math.isinf(other):
         return None
-    return steps < other
+    return spent < other
 
 
 def verdict_of(holds: bool | None) -> str:
     return UNDECIDED if holds is None else HOLDS if holds else FAILS
 
 
-def steps_to(runs: list[dict], threshold: float) -> Outcomes:
-    return outcomes(runs, threshold, STEPS)
+def samples_to(runs: list[dict], threshold: float) -> Outcomes:
+    return outcomes(runs, threshold, SAMPLES)
 
 
 def judged_at(ours: list[dict], theirs: list[dict], threshold: float, above: float = 0.0) -> float:
     """`threshold`, or where neither median reached it, the highest lower threshold (above
     `above`) that one of them reached; `threshold` again if none."""
     for candidate in sorted((t for t in THRESHOLDS if above < t <= threshold), reverse=True):
-        medians = (steps_to(ours, candidate).median(), steps_to(theirs, candidate).median())
+        medians = (samples_to(ours, candidate).median(), samples_to(theirs, candidate).median())
         if not all(math.isinf(median) for median in medians):
             return candidate
     return threshold
@@ -108,9 +109,9 @@ def threshold_label(judged: float, claimed: float) -> str:
 
 
 def format_median(found: Outcomes) -> str:
-    """The median in steps, saying how many seeds reached the threshold if not all did."""
-    steps = found.median()
-    text = f"{steps:,.0f} steps" if math.isfinite(steps) else "not reached"
+    """The median in samples, saying how many seeds reached the threshold if not all did."""
+    samples = found.median()
+    text = f"{samples:,.0f} samples" if math.isfinite(samples) else "not reached"
     if found.not_reached_within and found.reached:
         text = f"median {text} ({len(found.reached)}/{found.runs} seeds reached)"
     return text
@@ -144,7 +145,10 @@ def data_fast_then_slow(groups: Groups) -> Claim:
         early_at = judged_at(data, orthogonal, 0.95)
         late_at = judged_at(data, orthogonal, 0.99, above=early_at)
         found = {
-            threshold_label(judged, claimed): (steps_to(data, judged), steps_to(orthogonal, judged))
+            threshold_label(judged, claimed): (
+                samples_to(data, judged),
+                samples_to(orthogonal, judged),
+            )
             for judged, claimed in ((early_at, 0.95), (late_at, 0.99))
         }
         (early_data, early_orthogonal), (late_data, late_orthogonal) = found.values()
@@ -157,7 +161,8 @@ def data_fast_then_slow(groups: Groups) -> Claim:
         )
         findings.append(Finding(scenario, text, verdict))
     statement = (
-        "Raw data init reaches 0.95 MMCS faster than orthogonal init but 0.99 slower (median steps)"
+        "Raw data init reaches 0.95 MMCS faster than orthogonal init but 0.99 slower (median "
+        "samples, the init's counted)"
     )
     return Claim(2, statement, findings)
 
@@ -170,13 +175,13 @@ def centroid_speedup(groups: Groups) -> Claim:
         if not centroid or not orthogonal:
             continue
         judged = judged_at(centroid, orthogonal, 0.99)
-        centroid_steps = steps_to(centroid, judged)
-        orthogonal_steps = steps_to(orthogonal, judged)
+        centroid_samples = samples_to(centroid, judged)
+        orthogonal_samples = samples_to(orthogonal, judged)
         text = (
-            f"{threshold_label(judged, 0.99)}: centroid {format_median(centroid_steps)} vs "
-            f"orthogonal {format_median(orthogonal_steps)}"
+            f"{threshold_label(judged, 0.99)}: centroid {format_median(centroid_samples)} vs "
+            f"orthogonal {format_median(orthogonal_samples)}"
         )
-        ours, theirs = centroid_steps.median(), orthogonal_steps.median()
+        ours, theirs = centroid_samples.median(), orthogonal_samples.median()
         if math.isinf(ours) or math.isinf(theirs):
             holds = faster(ours, theirs)
         else:
@@ -187,7 +192,7 @@ def centroid_speedup(groups: Groups) -> Claim:
     statement = (
         f"Centroid init at a {format_ratio(CENTROID_RATIO)} rare ratio reaches 0.99 MMCS about "
         f"10% faster than orthogonal init (holds if at least {MIN_SPEEDUP:.0%} faster in "
-        "median steps)"
+        "median samples, the init's counted)"
     )
     return Claim(3, statement, findings)
 
@@ -210,7 +215,7 @@ def outliers_beat_data(groups: Groups) -> Claim:
         for ratio in ratios:
             outliers = find(groups, scenario, "outliers", ratio)
             judged = judged_at(outliers, data, 0.99)
-            ours, theirs = steps_to(outliers, judged), steps_to(data, judged)
+            ours, theirs = samples_to(outliers, judged), samples_to(data, judged)
             verdicts.append(verdict_of(faster(ours.median(), theirs.median())))
             parts.append(
                 f"{format_ratio(ratio)} {threshold_label(judged, 0.99)}: "
@@ -220,8 +225,8 @@ def outliers_beat_data(groups: Groups) -> Claim:
         findings.append(Finding(scenario, text, combine(verdicts)))
     statement = (
         f"Outliers init reaches 0.99 MMCS faster than raw data init at rare ratios "
-        f"{format_ratio(low)}–{format_ratio(high)} (holds if faster in median steps at every "
-        "measured ratio in that range)"
+        f"{format_ratio(low)}–{format_ratio(high)} (holds if faster in median samples, the init's "
+        "counted, at every measured ratio in that range)"
     )
     return Claim(4, statement, findings)
 

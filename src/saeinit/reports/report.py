@@ -151,8 +151,10 @@ def claims_section(groups: Groups) -> str:
         [
             "## The seed post's claims against our measurements",
             "Each claim is judged per scenario and holds only if it holds in every scenario "
-            "measured. Speeds are median steps over seeds, a run that never reached the "
-            "threshold counting as slower than any run that did. Where both compared medians "
+            "measured. Speeds are median samples over seeds, the init's own samples counted "
+            "beside the training's (none for runs stored before 2026-12-06, which did not "
+            "record them), a run that never reached the threshold counting as slower than any "
+            "run that did. Where both compared medians "
             "never reached the claim's threshold, the claim is judged at the highest lower "
             "threshold (0.98, then 0.95) that one of them reached, and the finding names it; "
             'the verdict is "undecided" only where neither reached any.',
