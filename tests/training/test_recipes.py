@@ -133,10 +133,15 @@ def test_the_sparsity_scale_multiplies_the_coefficient_in_the_loss(randomize):
 
 
 def test_the_first_warm_up_update_moves_by_the_warmed_up_rate(randomize):
-    """Adam's first update moves each weight by lr x g / (|g| + eps), i.e. by lr."""
+    """Adam's first update moves each weight by lr x g / (|g| + eps), i.e. by lr: the first
+    of a 4-step warm-up at lr / 4 (one update as the trainer makes it)."""
     model = randomize(ReLUSAE(6, 8, 0.5))
     before = model.W_enc.detach().clone()
-    train(model, batches(), TrainConfig(lr=0.01, max_steps=1, lr_warmup_steps=4, **QUIET))
+    config = TrainConfig(lr=0.01, max_steps=4, lr_warmup_steps=4, **QUIET)
+    optimizer = build_optimizer(model, config)
+    Schedule(config).set_lr(optimizer, 0)
+    model(next(batches())).loss.backward()
+    optimizer.step()
     assert (model.W_enc - before).abs().amax().item() == pytest.approx(0.0025, rel=1e-3)
 
 

@@ -15,7 +15,8 @@ from saeinit.training.settings import (
 
 
 def test_flat_settings_reach_their_sections_and_seed_seeds_both():
-    config = config_from_settings({"scenario": "8x16", "k": 3, "mod_iters": 2, "seed": 4})
+    settings = {"scenario": "8x16", "architecture": "topk", "k": 3, "mod_iters": 2, "seed": 4}
+    config = config_from_settings(settings)
     assert (config.toy.dim, config.toy.features, config.toy.seed) == (8, 16, 4)
     assert (config.sae.k, config.init.mod_iters, config.train.seed) == (3, 2, 4)
     assert config_from_settings({"seed": 4, "data_seed": 9}).toy.seed == 9

@@ -42,9 +42,15 @@ class ArrayDataset:
     rows, width 0, NaN or inf, values beyond float32, squared norms above MAX_SQUARED_NORM, all
     zeros, or no variance (every row the same)."""
 
-    def __init__(self, x: torch.Tensor, features: torch.Tensor | None = None):
+    def __init__(
+        self, x: torch.Tensor, features: torch.Tensor | None = None, features_from: str = "data"
+    ):
+        """`features_from`: the option or argument the features came by, which their errors
+        name (with x, in one .npz file: `data`)."""
         self.x = _checked_x(x)
-        self.features = None if features is None else _checked_features(features, x.shape[1])
+        if features is not None:
+            features = _checked_features(features, x.shape[1], features_from)
+        self.features = features
 
     def to(self, device: torch.device | str) -> ArrayDataset:
         moved = copy.copy(self)  # checked already
@@ -100,23 +106,24 @@ class Batches:
         return self.x[rows]
 
 
-def _finite_float32(name: str, values: torch.Tensor) -> torch.Tensor:
-    """`values` as float32, refused if they hold NaN or inf or overflow float32."""
+def _finite_float32(name: str, values: torch.Tensor, option: str = "data") -> torch.Tensor:
+    """`values` as float32, refused if they hold NaN or inf or overflow float32 (a ConfigError
+    naming `option`)."""
     if values.is_complex():
-        raise ConfigError("data", f"{name} is complex; expected real numbers")
+        raise ConfigError(option, f"{name} is complex; expected real numbers")
     if not values.is_floating_point():
         values = values.double()
     if not all_finite(values):
         finite = torch.isfinite(values)
         nan = int(torch.isnan(values).sum())
         raise ConfigError(
-            "data", f"{name} contains NaN or inf ({nan} NaN, {int((~finite).sum()) - nan} inf)"
+            option, f"{name} contains NaN or inf ({nan} NaN, {int((~finite).sum()) - nan} inf)"
         )
     as_float = values.float()
     if not all_finite(as_float):
         peak = values.abs().max().item()
         raise ConfigError(
-            "data", f"{name} holds values beyond float32's range (up to {peak:.3g}); rescale it"
+            option, f"{name} holds values beyond float32's range (up to {peak:.3g}); rescale it"
         )
     return as_float
 
@@ -162,16 +169,16 @@ def _total_variance(x: torch.Tensor) -> float:
     return sum((block - mean).pow_(2).sum().item() for block in blocks)
 
 
-def _checked_features(features: torch.Tensor, dim: int) -> torch.Tensor:
+def _checked_features(features: torch.Tensor, dim: int, option: str) -> torch.Tensor:
     if features.ndim != 2 or len(features) == 0 or features.shape[1] != dim:
         raise ConfigError(
-            "data", f"features must be G x {dim} with G >= 1, got {tuple(features.shape)}"
+            option, f"features must be G x {dim} with G >= 1, got {tuple(features.shape)}"
         )
-    features = _finite_float32("features", features)
+    features = _finite_float32("features", features, option)
     zero = (features.norm(dim=1) == 0).nonzero().squeeze(1).tolist()
     if zero:
         raise ConfigError(
-            "data",
+            option,
             f"{len(zero)} of the {len(features)} rows of features have norm 0 (row {zero[0]} "
             "first): a ground-truth feature needs a direction",
         )

@@ -7,19 +7,27 @@ library only when called, checks the model's shape against the weights, and retu
 
 from __future__ import annotations
 
+import importlib
+
 from torch import nn
 
 from saeinit.config import ConfigError
-from saeinit.interop.weights import InitialWeights, assign, check_width, encoder_bias
+from saeinit.interop.weights import (
+    InitialWeights,
+    assign,
+    check_weights,
+    check_width,
+    encoder_bias,
+)
 
 
 def fill_saelens(sae, weights: InitialWeights):
     """A SAELens SAE (inference or training; standard, topk, batchtopk or jumprelu): W_enc,
     b_enc, W_dec and b_dec, with b_enc folded for an SAE whose cfg.apply_b_dec_to_input is
     False. An architecture's own tensors (JumpReLU's threshold) keep their values."""
-    from sae_lens import SAE
-
+    SAE = _library("sae_lens", "sae-lens", "sae").SAE
     _require(sae, SAE, "sae", "a sae_lens SAE")
+    check_weights(weights)
     if not isinstance(getattr(sae, "b_enc", None), nn.Parameter):
         raise ConfigError(
             "sae",
@@ -37,9 +45,9 @@ def fill_saelens(sae, weights: InitialWeights):
 def fill_sparsify(coder, weights: InitialWeights):
     """An EleutherAI sparsify SparseCoder (a TopK SAE that subtracts b_dec from its input):
     encoder.weight [d_sae, d_in] (W_enc transposed), encoder.bias, W_dec and b_dec."""
-    from sparsify import SparseCoder
-
+    SparseCoder = _library("sparsify", "eai-sparsify", "coder").SparseCoder
     _require(coder, SparseCoder, "coder", "a sparsify SparseCoder")
+    check_weights(weights)
     if coder.cfg.transcode:
         raise ConfigError(
             "coder", "is a transcoder (it predicts another site); fill a sparse autoencoder"
@@ -59,9 +67,9 @@ def fill_dictionary_learning(ae, weights: InitialWeights):
     nn.Linear(d_in, d_sae) whose weight is W_enc transposed; decoder, an nn.Linear(d_sae, d_in)
     without bias whose weight is W_dec transposed; and the bias subtracted from the input and
     added to the output, b_dec (named `bias` in AutoEncoder, `b_dec` in the TopK ones)."""
-    from dictionary_learning.dictionary import Dictionary
-
+    Dictionary = _library("dictionary_learning.dictionary", "dictionary-learning", "ae").Dictionary
     _require(ae, Dictionary, "ae", "a dictionary_learning dictionary")
+    check_weights(weights)
     encoder, decoder = getattr(ae, "encoder", None), getattr(ae, "decoder", None)
     b_dec = getattr(ae, "bias", getattr(ae, "b_dec", None))
     linear = isinstance(encoder, nn.Linear) and isinstance(decoder, nn.Linear)
@@ -78,6 +86,17 @@ def fill_dictionary_learning(ae, weights: InitialWeights):
     assign(decoder.weight, weights.W_dec.T)
     assign(b_dec, weights.b_dec)
     return ae
+
+
+def _library(module: str, package: str, argument: str):
+    """The library's module, imported now; a ConfigError naming `argument` (the model it
+    would fill) and the package to install when it is not installed."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise ConfigError(
+            argument, f"filling it needs {module.split('.')[0]}: pip install {package}"
+        ) from err
 
 
 def _require(model, cls: type, argument: str, what: str) -> None:

@@ -68,7 +68,8 @@ def initial_weights(
                 "[G, d_in], or choose another init",
             )
         x = _sample(activations, samples, dict_size)
-        dataset = ArrayDataset(x, features)
+        features = None if features is None else torch.as_tensor(features).detach()
+        dataset = ArrayDataset(x, features, features_from="features")
         source = dataset_source(dataset, config.train.batch_size, seed, config.train.eval_samples)
         model, _ = initialised_model(config, source, len(x))
     return sae_weights(model)
@@ -144,6 +145,8 @@ def _first_rows(batches: Iterable[torch.Tensor], samples: int) -> torch.Tensor:
 
 def _rows(values) -> torch.Tensor:
     values = torch.as_tensor(values).detach()
+    if values.is_complex() or values.dtype == torch.bool:
+        raise ConfigError("activations", f"holds {values.dtype} values; pass real numbers")
     if values.ndim != 2:
         raise ConfigError(
             "activations",

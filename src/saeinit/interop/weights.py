@@ -58,6 +58,19 @@ def encoder_bias(weights: InitialWeights, subtracts_b_dec: bool) -> torch.Tensor
     return weights.b_enc if subtracts_b_dec else weights.b_enc - weights.b_dec @ weights.W_enc
 
 
+def check_weights(weights: InitialWeights) -> None:
+    """Refuse anything but `InitialWeights` of finite tensors (ConfigError naming `weights`):
+    a NaN or inf copied into a model would only show as a failed training."""
+    if not isinstance(weights, InitialWeights):
+        raise ConfigError(
+            "weights",
+            f"expected InitialWeights (as initial_weights returns), got {type(weights).__name__}",
+        )
+    for name, tensor in weights._asdict().items():
+        if not isinstance(tensor, torch.Tensor) or not torch.isfinite(tensor).all():
+            raise ConfigError("weights", f"{name} is not a tensor of finite numbers (NaN or inf)")
+
+
 def check_width(weights: InitialWeights, d_in: int, d_sae: int, argument: str) -> None:
     """Refuse a model of another shape than the weights (ConfigError naming `argument`)."""
     if (d_in, d_sae) != (weights.d_in, weights.d_sae):

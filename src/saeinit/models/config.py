@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from saeinit.config import ConfigError, require_choice, require_positive
+from saeinit.config import ConfigError, require_choice, require_integer
 from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.models.registry import ARCHITECTURES
 
@@ -53,7 +53,8 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
 
     def __post_init__(self) -> None:
         require_choice("architecture", self.architecture, tuple(ARCHITECTURES))
-        require_positive("dict-size", self.dict_size, allow_none=True)
+        if self.dict_size is not None:
+            require_integer("dict-size", self.dict_size)
         for arch in ARCHITECTURES.values():
             arch.options.check_options(self)
         ARCHITECTURES[self.architecture].options.check_selected(self)
