@@ -138,3 +138,48 @@ def test_report_refuses_the_mmcs_style_for_runs_without_ground_truth(tmp_path, c
     line = error_line(capsys.readouterr().err)
     assert line.startswith("saeinit: error: --style: mmcs reports MMCS, and no run in")
     assert "--style fvu" in line and not out.exists()
+
+
+# Messages that name what can help
+
+
+def test_init_on_fewer_rows_than_atoms_names_dict_size_not_init_samples(
+    tmp_path, capsys, small_npz
+):
+    args = ["init", "--data", str(small_npz), "--dict-size", "1000", "--init", "data"]
+    assert main([*args, "--no-progress", "--save", str(tmp_path / "sae")]) == 2
+    line = error_line(capsys.readouterr().err)
+    assert line.startswith("saeinit: error: --dict-size: is 1000, more than the 500 samples")
+    assert "--init-samples" not in line and "at most 500" in line
+
+
+def test_start_from_a_sparsify_folder_names_the_layout(tmp_path, capsys, tiny_cli):
+    init = ["init", "--scenario", "8x16", "--architecture", "topk", "--k", "2", "--no-progress"]
+    assert main([*init, "--format", "sparsify", "--save", str(tmp_path / "sp")]) == 0
+    capsys.readouterr()
+    train = ["train", *tiny_cli, "--architecture", "topk", "--k", "2", "--max-steps", "2"]
+    assert main([*train, "--start-from", str(tmp_path / "sp")]) == 2
+    line = error_line(capsys.readouterr().err)
+    assert line.startswith("saeinit: error: --start-from: ") and "sparsify's layout" in line
+    assert "lacks d_sae" not in line and "--format saelens" in line
+
+
+def test_an_sae_whose_decoder_is_all_zeros_is_refused_by_compare_and_start_from(
+    tmp_path, capsys, tiny_cli
+):
+    from safetensors.torch import load_file, save_file
+
+    saved = tmp_path / "sae"
+    assert main(["train", *tiny_cli, "--max-steps", "2", "--save", str(saved)]) == 0
+    weights = saved / "sae_weights.safetensors"
+    tensors = load_file(weights)
+    tensors["W_dec"].zero_()
+    save_file(tensors, weights)
+    capsys.readouterr()
+    for args, name in (
+        (["compare", str(saved), str(saved)], "'SAE_A'"),
+        (["train", *tiny_cli, "--start-from", str(saved)], "--start-from"),
+    ):
+        assert main(args) == 2
+        line = error_line(capsys.readouterr().err)
+        assert name in line and "has 16 of its 16 atoms all zeros (row 0 first)" in line

@@ -122,3 +122,28 @@ def test_a_refused_store_is_not_written_when_opened_for_writing(tmp_path):
         ResultStore(foreign)
     assert snapshot(tmp_path) == before
     assert foreign.read_bytes()[18:20] == b"\x01\x01"  # still a rollback-journal file, not WAL
+
+
+def test_report_and_tune_leave_a_damaged_store_and_its_folder_as_they_were(
+    fake_store, damage, tmp_path, capsys
+):
+    """No -wal or -shm file is left beside a store that was only read, and refused."""
+    from saeinit.cli import main
+
+    path = fake_store(runs=4)
+    damage(path, "runs", "overflow")
+    before = snapshot(tmp_path)
+    assert main(["report", "--store", str(path), "--out", str(tmp_path / "rep")]) == 2
+    assert "damaged" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+    assert main(["tune", "--study", str(path), "--trials", "0"]) == 2
+    assert "not an Optuna study" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+
+
+def test_reading_a_healthy_store_leaves_nothing_beside_it(fake_store, tmp_path):
+    path = fake_store(runs=2)
+    before = snapshot(tmp_path)
+    with ResultStore(path, readonly=True) as store:
+        assert len(store.runs()) == 2
+    assert snapshot(tmp_path) == before

@@ -1,5 +1,6 @@
-"""SQLite helpers of the result store: a read-only connection that also reads a store in a
-folder this user cannot write, a lock error told apart, and errors as one line."""
+"""SQLite helpers of the result store and the tuning study: a read-only connection that leaves
+nothing beside the file and also reads one in a folder this user cannot write, a lock error
+told apart, and errors as one line."""
 
 from __future__ import annotations
 
@@ -14,23 +15,16 @@ def one_line(error: BaseException, limit: int = 200) -> str:
 
 
 def connect_readonly(path: Path) -> sqlite3.Connection:
-    """Open `path` for reading only (SQLite's mode=ro: it cannot write to the file)."""
+    """Open `path` for reading only (SQLite's mode=ro: it cannot write to the file).
+
+    With no -wal file beside it, no process has the file open for writing, and it is read
+    as immutable: a read-only connection to a WAL file would otherwise create -wal and -shm
+    files that it cannot remove when it closes (it may not checkpoint), leaving them beside a
+    store it only read, or refused."""
     uri = path.resolve().as_uri()
-    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60)
-    try:
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return db
-    except sqlite3.OperationalError as err:
-        db.close()
-        code = getattr(err, "sqlite_errorname", "")
-        if not code.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
-            raise
-        if path.with_name(path.name + "-wal").exists():
-            raise
-    # A WAL store in a folder this user cannot write: a reader cannot create the -shm file it
-    # needs there. With no -wal file, no process has the store open for writing, and the file
-    # alone is the whole store: read it as immutable.
-    return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    if not path.with_name(path.name + "-wal").exists():
+        return sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+    return sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=60)
 
 
 def is_locked(error: BaseException) -> bool:

@@ -18,6 +18,7 @@ study, so that the best trial's gain is read side by side with them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import statistics
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from saeinit.config import ConfigError
+from saeinit.experiments.sqlite_files import connect_readonly
 from saeinit.experiments.tune_config import SAMPLER_SEEDS, TuneConfig, search_space
 from saeinit.training.run import run
 from saeinit.training.settings import config_from_settings
@@ -100,7 +102,7 @@ def storage_url(path: str) -> str:
     file = Path(path)
     if file.exists():
         try:
-            with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as db:
+            with contextlib.closing(connect_readonly(file)) as db:
                 tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
         except sqlite3.DatabaseError as err:
             raise ConfigError("study", f"{path} is not an SQLite file: {err}") from err

@@ -18,9 +18,9 @@ from safetensors.torch import save_file
 
 from saeinit.config import ConfigError
 from saeinit.interop.weights import InitialWeights
+from saeinit.models.io import CONFIG_FILE
+from saeinit.models.io import SPARSIFY_WEIGHTS_FILE as WEIGHTS_FILE
 
-CONFIG_FILE = "cfg.json"
-WEIGHTS_FILE = "sae.safetensors"
 ARCHITECTURE = "topk"
 """The one architecture whose SAEs are sparsify SparseCoders."""
 

@@ -27,6 +27,9 @@ from saeinit.models.registry import ARCHITECTURES, by_saelens_name
 
 WEIGHTS_FILE = "sae_weights.safetensors"
 CONFIG_FILE = "cfg.json"
+SPARSIFY_WEIGHTS_FILE = "sae.safetensors"
+"""The weights file of EleutherAI sparsify's layout (`interop/sparsify.py` writes it beside a
+cfg.json of its own keys): recognised so that such a folder is refused saying what it is."""
 GROUND_TRUTH_FILE = "ground_truth.safetensors"
 INFERENCE_NORMALIZATIONS = ("none", "expected_average_only_in")
 """What `load_sae` accepts: SAELens applies neither at inference (the second is a training-time
@@ -94,6 +97,13 @@ def read_config(directory: Path, option: str = "sae") -> dict:
     if not isinstance(cfg, dict):
         raise ConfigError(
             option, f"{path} is not an SAE config: it holds a JSON {type(cfg).__name__}"
+        )
+    if "num_latents" in cfg and (Path(directory) / SPARSIFY_WEIGHTS_FILE).exists():
+        raise ConfigError(
+            option,
+            f"{directory} holds an SAE in sparsify's layout ({SPARSIFY_WEIGHTS_FILE}, "
+            f"{CONFIG_FILE} with num_latents), which sparsify's SparseCoder loads; saeinit loads "
+            "SAELens' layout (saeinit init --format saelens writes it)",
         )
     missing = [key for key in ("d_in", "d_sae") if key not in cfg]
     if missing:
@@ -178,4 +188,11 @@ def _load(directory: Path, cfg: dict, option: str) -> SAE:
                     "with non-finite weights cannot be used (was its training diverging?)",
                 )
         model.load_saelens_tensors({name: targets[name] for name in own})
+    zero = (model.W_dec.norm(dim=1) == 0).nonzero().squeeze(1).tolist()
+    if zero:
+        raise ConfigError(
+            option,
+            f"W_dec in {directory / WEIGHTS_FILE} has {len(zero)} of its {d_sae} atoms all "
+            f"zeros (row {zero[0]} first): a latent needs a direction to reconstruct along",
+        )
     return model

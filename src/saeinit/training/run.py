@@ -146,7 +146,7 @@ def initialised_model(
     request = InitRequest(
         n_atoms, source.dim, generator, draw, config.init, source.features, device, log
     )
-    init = initialize(request)
+    init = _initialize(request, rows)
     model.set_decoder(init.W_dec)
     log(f"{n_atoms:,} atoms")
     seconds = init.seconds + _init_encoder(config, model, request)
@@ -155,6 +155,22 @@ def initialised_model(
         model.calibrate(source.draw(config.train.batch_size).to(model.W_dec.device))
         seconds += time.perf_counter() - start
     return model, seconds
+
+
+def _initialize(request: InitRequest, rows: int | None):
+    """The init's atoms. On a fixed dataset of fewer rows than atoms, an init short of samples
+    names --dict-size: its sample already holds every row, so no --init-samples can help."""
+    try:
+        return initialize(request)
+    except ConfigError as err:
+        if err.option != "init-samples" or rows is None or rows >= request.n_atoms:
+            raise
+        raise ConfigError(
+            "dict-size",
+            f"is {request.n_atoms}, more than the {rows} samples the data holds, and the "
+            f"{request.config.init} init takes its atoms from samples: give a --dict-size of "
+            f"at most {rows}, more data, or an init that needs no samples (orthogonal)",
+        ) from err
 
 
 def _init_encoder(config: RunConfig, model: SAE, request: InitRequest) -> float:
