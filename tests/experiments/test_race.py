@@ -234,10 +234,17 @@ def test_the_recommended_init_races_under_each_scenarios_recipe_unless_one_is_gi
         assert (ours.init.init_samples, ours.train.decoder_lr_scale) == (init_samples, decoder)
         assert trains[scenario, "orthogonal"].train.decoder_lr_scale == 1.0
     assert trains["8x16", "modes+whitened"].init.init_samples is None  # no recipe measured there
-    assert RECIPES["128x512"].text() == (
+    assert RECIPES["128x512"].text(20_000) == (
         "init_samples=524288 decoder_lr_scale=0.1 lr_warmup_steps=1000 l1_warmup_steps=1000 "
         "lr_decay_fraction=0.2"
     )
+    for budget, warmup in ((500, 500), (0, 0)):  # a short race's warm-ups end within it
+        (short,) = [
+            p.config.train
+            for p in RaceConfig(max_steps=budget).spec().points()
+            if p.settings["init"] == "modes"
+        ]
+        assert (short.lr_warmup_steps, short.l1_warmup_steps) == (warmup, warmup)
     given = RaceConfig(scenarios="128x512", recipe="lr_decay_fraction=0.1").spec().points()
     assert {p.config.init.init_samples for p in given} == {None}
     assert {p.config.train.lr_decay_fraction for p in given} == {0.1}

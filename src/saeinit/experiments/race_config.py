@@ -177,7 +177,7 @@ class RaceConfig:
             if entry == baseline and self.baseline_recipe is not None:
                 found[entry] = ("baseline-recipe", self.baseline_recipe)
             elif entry == RECOMMENDED and recommended is not None:
-                found[entry] = ("recipe", recommended.text())
+                found[entry] = ("recipe", recommended.text(self.budget(scenario)))
             else:
                 found[entry] = ("recipe", self.recipe or "")
         return found

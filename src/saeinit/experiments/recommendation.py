@@ -23,11 +23,13 @@ class Recipe:
     warmup_steps: int = 1000
     lr_decay_fraction: float = 0.2
 
-    def text(self) -> str:
-        """The recipe in --recipe's form."""
+    def text(self, max_steps: int) -> str:
+        """The recipe in --recipe's form, for a run of `max_steps` steps: a shorter budget
+        shortens the warm-ups to the whole run, since they must end within it."""
+        warmup = min(self.warmup_steps, max_steps)
         return (
             f"init_samples={self.init_samples} decoder_lr_scale={self.decoder_lr_scale:g} "
-            f"lr_warmup_steps={self.warmup_steps} l1_warmup_steps={self.warmup_steps} "
+            f"lr_warmup_steps={warmup} l1_warmup_steps={warmup} "
             f"lr_decay_fraction={self.lr_decay_fraction:g}"
         )
 
