@@ -94,7 +94,7 @@ def test_data_without_ground_truth_is_refused_in_one_line_naming_init(tmp_path, 
     path = tmp_path / "no_features.npz"
     np.savez(path, x=np.random.default_rng(0).normal(size=(300, 8)).astype(np.float32))
     args = ["--data", str(path), "--init", "oracle", "--dict-size", "16", "--max-steps", "1"]
-    assert main(["train", *tiny_cli, *args]) == 2
+    assert main(["train", *tiny_cli[2:], *args]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("saeinit: error: --init: oracle")
     assert "ground-truth" in err and "Traceback" not in err
