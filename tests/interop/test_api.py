@@ -129,7 +129,7 @@ def test_an_init_that_needs_ground_truth_is_refused_without_features(toy):
 
 def test_bad_settings_are_refused_naming_the_argument(toy):
     x = toy[0]
-    refused("dict_size", "positive", x, 0)
+    refused("dict_size", "an integer >= 1, got 0", x, 0)
     refused("init", "unknown init", x, 32, "nope")
     refused("encoder_init", "must be one of", x, 32, encoder_init="nope")
     refused("omp_k", "more than the 32 atoms", x, 32, omp_k=40, omp_candidates=64)
