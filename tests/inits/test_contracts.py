@@ -21,9 +21,10 @@ DIM = 8
 SHAPES = [(32, DIM), (5, DIM)]
 """(atoms, dim): an overcomplete and an undercomplete dictionary."""
 SMALL = {"init_samples": 512, "rare_ratio": 0.25, "mod_iters": 2, "omp_k": 3, "oracle_noise": 0.1}
+SMALL |= {"sae_mod_k": 3, "sae_mod_iters": 2}
 """Options that keep every init small and quick; a rare init makes a quarter of the atoms;
-mod codes with 3 atoms per sample (at most the smallest dictionary's); oracle atoms are noisy,
-so that they depend on the seed."""
+mod and sae-mod code with 3 atoms per sample (at most the smallest dictionary's); oracle
+atoms are noisy, so that they depend on the seed."""
 TOY = ToyData(ToyConfig(dim=DIM, features=32))
 ALL = inits.names()
 RARE = [spec.name for spec in inits.available() if spec.uses_base]
@@ -116,6 +117,8 @@ BAD_OPTIONS = [
     ("omp_k", 0),
     ("omp_k", -1),
     ("omp_candidates", -1),
+    ("sae_mod_k", 0),
+    ("sae_mod_iters", -1),
     ("omp_candidates", 5),  # fewer than --omp-k (6): a sample could not get its atoms
     ("oracle_noise", -0.1),
     ("oracle_noise", math.nan),

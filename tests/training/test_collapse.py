@@ -21,6 +21,14 @@ def test_live_mmcs_falling_to_zero_is_a_collapse_even_with_latents_firing():
     assert "live MMCS 0.399 -> 0: no latent fires on any" in collapse(START, end, 50, 32)
 
 
+def test_live_mmcs_zero_from_the_start_is_no_collapse():
+    """A synthetic world's tied start, its BatchTopK threshold above the unit-norm features
+    that live MMCS presents, fires on none of them from step 0 (measured: live MMCS 0 -> 0 on
+    synthsaebench-4k from sae-mod's start), yet reconstructs its data."""
+    start = {"l0": 11.7, "dead": 1, "fvu": 1.25, "live_mmcs": 0.0}
+    assert collapse(start, start | {"fvu": 0.22}, 2000, 1024) is None
+
+
 @pytest.mark.parametrize(
     "end",
     [

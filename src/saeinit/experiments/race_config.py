@@ -21,6 +21,7 @@ from saeinit.data.toy_config import parse_scenario
 from saeinit.experiments.grid import GridSpec, grid_from_dict
 from saeinit.experiments.recommendation import RECIPES, RECOMMENDED
 from saeinit.inits.encoders import ENCODER_INITS
+from saeinit.seeding import require_seed
 
 BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
 """Step budget and L1 per scenario (elsewhere 20,000 and 0.3): the L1 that served orthogonal init
@@ -160,6 +161,7 @@ class RaceConfig:
         for text in seeds:
             if not re.fullmatch(r"\d+", text):
                 raise ConfigError("seeds", f"a seed is an integer >= 0, got {text!r}")
+        require_seed("seeds", *(int(text) for text in seeds))
         return [int(text) for text in seeds]
 
     def recipe_settings(self) -> dict:

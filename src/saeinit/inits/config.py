@@ -18,6 +18,8 @@ SVD_FILLS = ("blocks", "data", "signed")
 """How the svd init fills more atoms than the d singular directions of one sample."""
 CENTROID_BACKENDS = ("sklearn", "torch")
 """What clusters the centroid init's sample."""
+OMP_CANDIDATES = 32
+"""Default of --omp-candidates."""
 
 
 @dataclass
@@ -69,12 +71,16 @@ class InitConfig:
     rounds)."""
     omp_k: int = 6
     """Atoms per sample in the mod init's matching pursuit."""
-    omp_candidates: int = 32
+    omp_candidates: int = OMP_CANDIDATES
     """Atoms the matching pursuit of mod and of the fitted encoder considers for each sample of
     a large dictionary: the ones the sample correlates with most, so that it correlates the
     sample with the whole dictionary once instead of at each of the --omp-k steps. Smaller
     dictionaries (up to a multiple of this) are searched whole at every step, as is any with
     0."""
+    sae_mod_k: int = 16
+    """Mean atoms per sample in the sae-mod init's codes (its tied BatchTopK SAE's k)."""
+    sae_mod_iters: int = 30
+    """Rounds of BatchTopK coding and optimal directions of the sae-mod init."""
     oracle_noise: float = 0.0
     """Noise of the oracle init: Gaussian of standard deviation oracle-noise / sqrt(d) added to
     each coordinate of each ground-truth feature before renormalisation (0: the features
@@ -104,12 +110,21 @@ class InitConfig:
         require_positive("isolation-subsample", self.isolation_subsample)
         require_positive("omp-k", self.omp_k)
         if self.omp_candidates != 0 and self.omp_candidates < self.omp_k:
+            if self.omp_candidates == OMP_CANDIDATES:  # not set: the atoms asked for are
+                raise ConfigError(
+                    "omp-k",
+                    f"is {self.omp_k}, more than the {OMP_CANDIDATES} atoms --omp-candidates "
+                    "considers for each sample; raise --omp-candidates to at least that (0: "
+                    "the whole dictionary)",
+                )
             raise ConfigError(
                 "omp-candidates",
                 f"must be 0 or at least --omp-k ({self.omp_k}), got {self.omp_candidates}",
             )
         if self.mod_iters < 0:
             raise ConfigError("mod-iters", f"must be >= 0, got {self.mod_iters}")
+        require_positive("sae-mod-k", self.sae_mod_k)
+        require_non_negative("sae-mod-iters", self.sae_mod_iters)
         require_non_negative("oracle-noise", self.oracle_noise)
 
 

@@ -20,6 +20,7 @@ duplicate search screens pairs of atoms in a few random dimensions.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 
@@ -35,6 +36,9 @@ from saeinit.inits.pursuit import (
 )
 from saeinit.inits.request import InitRequest, InitWeights
 from saeinit.tensors import normalize_rows
+
+Coder = Callable[[torch.Tensor, torch.Tensor], SparseCodes]
+"""Codes a sample [N, d] with atoms [n, d]: the sparse coding half of a MOD round."""
 
 HASH_DECIMALS = 3
 """Unit vectors rounded to this many decimals share a hash when they point the same way."""
@@ -104,14 +108,23 @@ def modes_dictionary(
     return atoms
 
 
-def optimal_directions(codes: SparseCodes, x: torch.Tensor, start: torch.Tensor) -> torch.Tensor:
+def optimal_directions(
+    codes: SparseCodes, x: torch.Tensor, start: torch.Tensor, rescale: bool = False
+) -> torch.Tensor:
     """The least-squares dictionary D = argmin ||x - C D||^2 + RIDGE ||D||^2, by conjugate
     gradients on the normal equations (C.T C + RIDGE) D = C.T x from `start`, one system per
     column of D. C.T C is applied as C.T (C D), never formed, so that an iteration is linear in
     the sample size (the direct solve of MOD is cubic in the atom count). The equations are
     preconditioned by their diagonal (each atom's sum of squared coefficients): an atom used by
-    thousands of samples and one used by a few then converge in the same few iterations."""
+    thousands of samples and one used by a few then converge in the same few iterations.
+    With `rescale`, the iterations start from each atom of `start` times its best scale for
+    the codes (unit atoms are far from a solution whose rows are not): fewer iterations then
+    reach the solution (mod keeps the plain start its documented results were measured from)."""
     C = CodeMatrix(codes, len(start))
+    if rescale:
+        image = C.transposed_times(C.times(start))
+        fit = (C.transposed_times(x) * start).sum(dim=1) / (image * start).sum(dim=1)
+        start = start * fit.nan_to_num(0.0).clamp_min(0).unsqueeze(1)
     diagonal = (C.squared_norms() + RIDGE).unsqueeze(1)
     product = torch.empty_like(start)  # reused: an n x d temporary per operation costs more
 
@@ -138,12 +151,13 @@ def optimal_directions(codes: SparseCodes, x: torch.Tensor, start: torch.Tensor)
     return solution
 
 
-def mod_step(x: torch.Tensor, atoms: torch.Tensor, k: int, candidates: int) -> torch.Tensor:
-    """One round: code, solve for the least-squares dictionary, re-seed unused or duplicate
-    atoms with the residuals of the worst-explained samples."""
-    codes = matching_pursuit(x, atoms, k, candidates)
-    updated = normalize_rows(optimal_directions(codes, x, atoms))
-    unused = torch.bincount(codes.support.reshape(-1), minlength=len(atoms)) < 2
+def mod_step(x: torch.Tensor, atoms: torch.Tensor, coder: Coder, rescale=False) -> torch.Tensor:
+    """One round: code, solve for the least-squares dictionary (`optimal_directions`), re-seed
+    unused or duplicate atoms with the residuals of the worst-explained samples."""
+    codes = coder(x, atoms)
+    updated = normalize_rows(optimal_directions(codes, x, atoms, rescale))
+    used = codes.support[codes.coef != 0]
+    unused = torch.bincount(used, minlength=len(atoms)) < 2
     replace = (unused | duplicates(updated)).nonzero().squeeze(1)
     worst = torch.argsort(codes.residual.norm(dim=1), descending=True)[: len(replace)]
     updated[replace[: len(worst)]] = normalize_rows(codes.residual[worst])
@@ -188,18 +202,31 @@ def modes(request: InitRequest) -> InitWeights:
 def mod(request: InitRequest) -> InitWeights:
     config = request.config
     check_omp_k(config.omp_k, request.n_atoms)
+
+    def pursuit(x: torch.Tensor, atoms: torch.Tensor) -> SparseCodes:
+        return matching_pursuit(x, atoms, config.omp_k, config.omp_candidates)
+
+    return refined(request, pursuit, config.mod_iters, "the mod init")
+
+
+def refined(
+    request: InitRequest, coder: Coder, rounds: int, what: str, rescale: bool = False
+) -> InitWeights:
+    """`modes`' dictionary of the init sample refined by `rounds` of `mod_step` with `coder`
+    (and `rescale`); a round float32 cannot solve is a ConfigError naming the data's own
+    scale."""
     drawn = init_sample(request)
     scale = ordinary_scale(drawn)
     sample = drawn / scale if scale != 1.0 else drawn
     atoms = modes_dictionary(sample, request.n_atoms, request.generator)
     try:
-        for done in range(1, config.mod_iters + 1):
-            atoms = mod_step(sample, atoms, config.omp_k, config.omp_candidates)
-            request.report(f"round {done}/{config.mod_iters}")
+        for done in range(1, rounds + 1):
+            atoms = mod_step(sample, atoms, coder, rescale)
+            request.report(f"round {done}/{rounds}")
     except ConfigError as err:  # name the data's own scale, not the rescaled one
-        raise unsolvable("init", "the mod init", drawn) from err
+        raise unsolvable("init", what, drawn) from err
     if not torch.isfinite(atoms).all():
-        raise unsolvable("init", "the mod init", drawn)
+        raise unsolvable("init", what, drawn)
     return InitWeights(atoms)
 
 

@@ -108,6 +108,13 @@ _INITS = (
         samples=16384,
     ),
     InitSpec(
+        "sae-mod",
+        "data samples refined by --sae-mod-iters rounds of a tied BatchTopK SAE's codes and "
+        "optimal directions (MOD)",
+        "saeinit.inits.sae_mod:sae_mod",
+        samples=65536,
+    ),
+    InitSpec(
         "oracle",
         "the ground-truth features (plus --oracle-noise), the rest data samples: an upper "
         "bound for benchmarks on data with known features, never a method",
