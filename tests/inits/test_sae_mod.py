@@ -24,8 +24,8 @@ def test_batchtopk_codes_keep_the_sample_s_largest_positive_projections_wherever
     assert torch.equal(codes.residual, torch.tensor([[0.0, 0, 0], [0.5, 0, 0], [0, 0, -2.0]]))
 
 
-@pytest.mark.parametrize("rescale,expected_scale", [(False, 1.0), (True, None)])
-def test_the_rescaled_start_is_each_atom_at_its_best_scale(monkeypatch, rescale, expected_scale):
+@pytest.mark.parametrize("thresholded,expected_scale", [(False, 1.0), (True, None)])
+def test_the_rescaled_start_is_each_atom_at_its_best_scale(monkeypatch, thresholded, expected_scale):
     """Each sample uses one atom, x = code * (s_i * atom_i): with no conjugate-gradient step
     the solution is its start, which rescaled is s_i * atom_i exactly (C.T C diagonal)."""
     import saeinit.inits.dictlearn as dictlearn
@@ -38,7 +38,7 @@ def test_the_rescaled_start_is_each_atom_at_its_best_scale(monkeypatch, rescale,
     coef = torch.rand(40, 1, generator=g) + 0.5
     x = coef * (scales.unsqueeze(1) * atoms)[support.squeeze(1)]
     codes = SparseCodes(support, coef, torch.empty(0))
-    solution = optimal_directions(codes, x, atoms, rescale)
+    solution = optimal_directions(codes, x, atoms, thresholded)
     expected = atoms * (scales.unsqueeze(1) if expected_scale is None else expected_scale)
     assert torch.allclose(solution, expected, atol=1e-5)
 

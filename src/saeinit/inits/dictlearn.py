@@ -109,7 +109,7 @@ def modes_dictionary(
 
 
 def optimal_directions(
-    codes: SparseCodes, x: torch.Tensor, start: torch.Tensor, rescale: bool = False
+    codes: SparseCodes, x: torch.Tensor, start: torch.Tensor, thresholded: bool = False
 ) -> torch.Tensor:
     """The least-squares dictionary D = argmin ||x - C D||^2 + RIDGE ||D||^2, by conjugate
     gradients on the normal equations (C.T C + RIDGE) D = C.T x from `start`, one system per
@@ -117,11 +117,12 @@ def optimal_directions(
     the sample size (the direct solve of MOD is cubic in the atom count). The equations are
     preconditioned by their diagonal (each atom's sum of squared coefficients): an atom used by
     thousands of samples and one used by a few then converge in the same few iterations.
-    With `rescale`, the iterations start from each atom of `start` times its best scale for
-    the codes (unit atoms are far from a solution whose rows are not): fewer iterations then
-    reach the solution (mod keeps the plain start its documented results were measured from)."""
-    C = CodeMatrix(codes, len(start))
-    if rescale:
+    `thresholded` codes (sae-mod's) hold zeros, which are dropped, and the iterations start
+    from each atom of `start` times its best scale for the codes: unit atoms are far from a
+    solution whose rows are not, and fewer iterations then reach it (mod keeps the plain start
+    its documented results were measured from)."""
+    C = CodeMatrix(codes, len(start), drop_zeros=thresholded)
+    if thresholded:
         image = C.transposed_times(C.times(start))
         fit = (C.transposed_times(x) * start).sum(dim=1) / (image * start).sum(dim=1)
         start = start * fit.nan_to_num(0.0).clamp_min(0).unsqueeze(1)
@@ -151,11 +152,11 @@ def optimal_directions(
     return solution
 
 
-def mod_step(x: torch.Tensor, atoms: torch.Tensor, coder: Coder, rescale=False) -> torch.Tensor:
+def mod_step(x: torch.Tensor, atoms: torch.Tensor, coder: Coder, thresholded=False) -> torch.Tensor:
     """One round: code, solve for the least-squares dictionary (`optimal_directions`), re-seed
     unused or duplicate atoms with the residuals of the worst-explained samples."""
     codes = coder(x, atoms)
-    updated = normalize_rows(optimal_directions(codes, x, atoms, rescale))
+    updated = normalize_rows(optimal_directions(codes, x, atoms, thresholded))
     used = codes.support[codes.coef != 0]
     unused = torch.bincount(used, minlength=len(atoms)) < 2
     replace = (unused | duplicates(updated)).nonzero().squeeze(1)
@@ -210,10 +211,10 @@ def mod(request: InitRequest) -> InitWeights:
 
 
 def refined(
-    request: InitRequest, coder: Coder, rounds: int, what: str, rescale: bool = False
+    request: InitRequest, coder: Coder, rounds: int, what: str, thresholded: bool = False
 ) -> InitWeights:
     """`modes`' dictionary of the init sample refined by `rounds` of `mod_step` with `coder`
-    (and `rescale`); a round float32 cannot solve is a ConfigError naming the data's own
+    (`thresholded`: see `optimal_directions`); a round float32 cannot solve is a ConfigError naming the data's own
     scale."""
     drawn = init_sample(request)
     scale = ordinary_scale(drawn)
@@ -221,7 +222,7 @@ def refined(
     atoms = modes_dictionary(sample, request.n_atoms, request.generator)
     try:
         for done in range(1, rounds + 1):
-            atoms = mod_step(sample, atoms, coder, rescale)
+            atoms = mod_step(sample, atoms, coder, thresholded)
             request.report(f"round {done}/{rounds}")
     except ConfigError as err:  # name the data's own scale, not the rescaled one
         raise unsolvable("init", what, drawn) from err

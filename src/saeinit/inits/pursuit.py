@@ -50,20 +50,30 @@ class SparseCodes(NamedTuple):
 
 class CodeMatrix:
     """The codes as the sparse [N, n] matrix C, applied by gathering rows (embedding_bag):
-    C D and C.T y read N x k rows, and nothing N x n is built."""
+    C D and C.T y read N x k entries, and nothing N x n is built. With `drop_zeros`, entries
+    whose coefficient is 0 are left out (codes that keep fewer than k atoms in most samples),
+    so they cost nothing; that needs data-dependent shapes, which a meta tensor lacks."""
 
-    def __init__(self, codes: SparseCodes, n_atoms: int):
-        self.support, self.coef = codes.support, codes.coef
-        atoms = codes.support.reshape(-1)
-        order = torch.argsort(atoms, stable=True)  # the (sample, atom) pairs grouped by atom
-        self.samples = torch.div(order, codes.support.shape[1], rounding_mode="floor")
-        self.weights = codes.coef.reshape(-1)[order]
-        first = torch.arange(n_atoms, device=atoms.device)
-        self.offsets = torch.searchsorted(atoms[order], first)
+    def __init__(self, codes: SparseCodes, n_atoms: int, drop_zeros: bool = False):
+        support, coef = codes.support, codes.coef
+        counts = torch.full((len(support),), support.shape[1], device=support.device)
+        if drop_zeros:
+            kept = coef != 0
+            support, coef, counts = support[kept], coef[kept], kept.sum(dim=1)
+        self.atoms, self.coef = support.reshape(-1), coef.reshape(-1)  # sample by sample
+        self.starts = torch.cumsum(counts, 0) - counts  # where each sample's entries start
+        order = torch.argsort(self.atoms, stable=True)  # the entries grouped by atom
+        samples = torch.arange(len(counts), device=counts.device)
+        samples = samples.repeat_interleave(counts, output_size=len(self.atoms))
+        self.samples, self.weights = samples[order], self.coef[order]
+        first = torch.arange(n_atoms, device=self.atoms.device)
+        self.offsets = torch.searchsorted(self.atoms[order], first)
 
     def times(self, D: torch.Tensor) -> torch.Tensor:
         """C D [N, d] for D [n, d]."""
-        return F.embedding_bag(self.support, D, per_sample_weights=self.coef, mode="sum")
+        return F.embedding_bag(
+            self.atoms, D, self.starts, per_sample_weights=self.coef, mode="sum"
+        )
 
     def transposed_times(self, y: torch.Tensor) -> torch.Tensor:
         """C.T y [n, m] for y [N, m]; an atom no sample uses gets a row of zeros."""

@@ -56,4 +56,4 @@ def sae_mod(request: InitRequest) -> InitWeights:
     def coder(x: torch.Tensor, atoms: torch.Tensor) -> SparseCodes:
         return batchtopk_codes(x, atoms, k)
 
-    return refined(request, coder, config.sae_mod_iters, "the sae-mod init", rescale=True)
+    return refined(request, coder, config.sae_mod_iters, "the sae-mod init", thresholded=True)
