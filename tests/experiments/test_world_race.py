@@ -12,7 +12,7 @@ from saeinit.experiments.world_race import entry_numbers, reach
 
 def test_a_world_race_defaults_to_saelens_default_sae_under_synthsaebench_recipe():
     config = RaceConfig(synthetic="synthsaebench-4k")
-    assert config.pair() == ("saelens+tied", "mod+fitted")
+    assert config.pair() == ("saelens+tied", "sae-mod+tied")
     points = config.spec(k=12.0).points()
     assert len(points) == 2
     for point in points:
@@ -92,13 +92,13 @@ def test_a_tiny_world_race_end_to_end(tmp_path, monkeypatch, capsys):
     world.write_text(json.dumps(scaled_world(SYNTHSAEBENCH_16K, 256, 32, 4)))
     monkeypatch.setenv("SAEINIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr("saeinit.data.synthetic.pool.SHARD_ROWS", 1024)  # generated here
-    recipe = "eval_samples=1024 batch_size=128 synthetic_samples=4096 mod_iters=1"
+    recipe = "eval_samples=1024 batch_size=128 synthetic_samples=4096 sae_mod_iters=2"
     args = ["race", "--synthetic", str(world), "--max-steps", "20", "--log-every", "10"]
     args += ["--recipe", recipe, "--out", str(tmp_path / "race"), "--workers", "1"]
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "tiny: 256 features in 32 dimensions" in out and "width 64" in out
-    assert "saelens+tied / mod+fitted" in out and "to MCC" in out and "to F1" in out
+    assert "saelens+tied / sae-mod+tied" in out and "to MCC" in out and "to F1" in out
     assert (tmp_path / "race" / "race.png").exists()
     assert main(args) == 0  # the second call reads the store
     assert "2 from" in capsys.readouterr().out

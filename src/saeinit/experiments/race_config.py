@@ -37,7 +37,7 @@ RACE_SETTINGS = (
     "scenario", "seed", "init", "encoder_init", "max_steps", "l1", "log_every", "synthetic",
 )  # fmt: skip
 """Settings the race sets itself (from its own options), which --recipe may not."""
-TOY_ENTRIES, WORLD_ENTRIES = f"orthogonal {RECOMMENDED}", "saelens+tied mod+fitted"
+TOY_ENTRIES, WORLD_ENTRIES = f"orthogonal {RECOMMENDED}", "saelens+tied sae-mod+tied"
 """The default entries on toy data (orthogonal init, the reference, against the recommended
 init), and on a synthetic world (SAELens' default SAE first)."""
 WORLD_RECIPE = {"architecture": "batchtopk", "lr": 3e-4, "batch_size": 1024}
@@ -62,7 +62,7 @@ class RaceConfig:
     (mod+fitted: mod's dictionary with the fitted encoder). The first is the baseline and the
     second the best, and the ratios are baseline / best; any further entries run beside them
     (unset: orthogonal init against the recommended modes+whitened; on a --synthetic world
-    "saelens+tied mod+fitted", SAELens' default SAE first)."""
+    "saelens+tied sae-mod+tied", SAELens' default SAE first)."""
     synthetic: str | None = None
     """Race on this synthetic world instead of toy scenarios (a preset such as
     synthsaebench-4k, or a SyntheticModelConfig JSON; `saeinit train --synthetic`), under
