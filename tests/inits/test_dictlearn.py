@@ -156,7 +156,9 @@ def test_a_dictionary_update_that_overflows_is_a_config_error_naming_the_data_sc
     import saeinit.inits.dictlearn as dictlearn
 
     x = torch.randn(256, 16, generator=torch.Generator().manual_seed(0))
-    monkeypatch.setattr(dictlearn, "optimal_directions", lambda codes, x, start, *rest: start * math.inf)
+    monkeypatch.setattr(
+        dictlearn, "optimal_directions", lambda codes, x, start, *rest: start * math.inf
+    )
     with pytest.raises(ConfigError) as err:
         initialize(request_for(x * 1e6, 32, init="mod", omp_k=3, mod_iters=2))
     assert err.value.option == "init" and "largest |x| 4" in err.value.message

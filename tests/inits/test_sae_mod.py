@@ -25,7 +25,9 @@ def test_batchtopk_codes_keep_the_sample_s_largest_positive_projections_wherever
 
 
 @pytest.mark.parametrize("thresholded,expected_scale", [(False, 1.0), (True, None)])
-def test_the_rescaled_start_is_each_atom_at_its_best_scale(monkeypatch, thresholded, expected_scale):
+def test_the_rescaled_start_is_each_atom_at_its_best_scale(
+    monkeypatch, thresholded, expected_scale
+):
     """Each sample uses one atom, x = code * (s_i * atom_i): with no conjugate-gradient step
     the solution is its start, which rescaled is s_i * atom_i exactly (C.T C diagonal)."""
     import saeinit.inits.dictlearn as dictlearn

@@ -71,9 +71,7 @@ class CodeMatrix:
 
     def times(self, D: torch.Tensor) -> torch.Tensor:
         """C D [N, d] for D [n, d]."""
-        return F.embedding_bag(
-            self.atoms, D, self.starts, per_sample_weights=self.coef, mode="sum"
-        )
+        return F.embedding_bag(self.atoms, D, self.starts, per_sample_weights=self.coef, mode="sum")
 
     def transposed_times(self, y: torch.Tensor) -> torch.Tensor:
         """C.T y [n, m] for y [N, m]; an atom no sample uses gets a row of zeros."""
