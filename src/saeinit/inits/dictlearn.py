@@ -152,17 +152,20 @@ def optimal_directions(
     return solution
 
 
-def mod_step(x: torch.Tensor, atoms: torch.Tensor, coder: Coder, thresholded=False) -> torch.Tensor:
+def mod_step(
+    x: torch.Tensor, atoms: torch.Tensor, coder: Coder, thresholded: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
     """One round: code, solve for the least-squares dictionary (`optimal_directions`), re-seed
-    unused or duplicate atoms with the residuals of the worst-explained samples."""
+    unused or duplicate atoms with the residuals of the worst-explained samples. The new atoms
+    and how many samples the round's codes used each of them for (0 for a re-seeded atom)."""
     codes = coder(x, atoms)
     updated = normalize_rows(optimal_directions(codes, x, atoms, thresholded))
-    used = codes.support[codes.coef != 0]
-    unused = torch.bincount(used, minlength=len(atoms)) < 2
-    replace = (unused | duplicates(updated)).nonzero().squeeze(1)
+    uses = torch.bincount(codes.support[codes.coef != 0], minlength=len(atoms))
+    replace = ((uses < 2) | duplicates(updated)).nonzero().squeeze(1)
     worst = torch.argsort(codes.residual.norm(dim=1), descending=True)[: len(replace)]
     updated[replace[: len(worst)]] = normalize_rows(codes.residual[worst])
-    return updated
+    uses[replace[: len(worst)]] = 0
+    return updated, uses
 
 
 def duplicates(atoms: torch.Tensor) -> torch.Tensor:
@@ -213,21 +216,25 @@ def mod(request: InitRequest) -> InitWeights:
 def refined(
     request: InitRequest, coder: Coder, rounds: int, what: str, thresholded: bool = False
 ) -> InitWeights:
-    """`modes`' dictionary of the init sample refined by `rounds` of `mod_step` with `coder`
-    (`thresholded`: see `optimal_directions`); a round float32 cannot solve is a ConfigError naming the data's own
-    scale."""
+    """`modes`' dictionary of the init sample refined by `rounds` of `mod_step` with `coder`;
+    a round float32 cannot solve is a ConfigError naming the data's own scale. `thresholded`
+    (sae-mod; see `optimal_directions`) also orders the atoms by the last round's use, most
+    used first: a Matryoshka SAE's first groups then start with the most frequent features
+    (mod keeps the order its documented results were measured in)."""
     drawn = init_sample(request)
     scale = ordinary_scale(drawn)
     sample = drawn / scale if scale != 1.0 else drawn
     atoms = modes_dictionary(sample, request.n_atoms, request.generator)
     try:
         for done in range(1, rounds + 1):
-            atoms = mod_step(sample, atoms, coder, thresholded)
+            atoms, uses = mod_step(sample, atoms, coder, thresholded)
             request.report(f"round {done}/{rounds}")
     except ConfigError as err:  # name the data's own scale, not the rescaled one
         raise unsolvable("init", what, drawn) from err
     if not torch.isfinite(atoms).all():
         raise unsolvable("init", what, drawn)
+    if thresholded and rounds:
+        atoms = atoms[torch.argsort(uses, descending=True, stable=True)]
     return InitWeights(atoms)
 
 
