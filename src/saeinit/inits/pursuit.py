@@ -87,10 +87,10 @@ class CodeMatrix:
         ).squeeze(1)
 
 
-def check_omp_k(k: int, n_atoms: int) -> None:
-    """Refuse more atoms per sample (--omp-k) than the dictionary holds."""
+def check_omp_k(k: int, n_atoms: int, option: str = "omp-k") -> None:
+    """Refuse more atoms per sample (--omp-k, or `option`) than the dictionary holds."""
     if k > n_atoms:
-        raise ConfigError("omp-k", f"is {k}, more than the {n_atoms} atoms of the dictionary")
+        raise ConfigError(option, f"is {k}, more than the {n_atoms} atoms of the dictionary")
 
 
 def unsolvable(option: str, what: str, x: torch.Tensor) -> ConfigError:

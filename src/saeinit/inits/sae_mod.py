@@ -19,10 +19,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from saeinit.config import ConfigError
 from saeinit.inits.chunks import row_chunks
 from saeinit.inits.dictlearn import refined
-from saeinit.inits.pursuit import SparseCodes
+from saeinit.inits.pursuit import SparseCodes, check_omp_k
 from saeinit.inits.request import InitRequest, InitWeights
 
 ROW_CAP = 3
@@ -48,10 +47,7 @@ def batchtopk_codes(x: torch.Tensor, atoms: torch.Tensor, k: int) -> SparseCodes
 def sae_mod(request: InitRequest) -> InitWeights:
     config = request.config
     k = config.sae_mod_k
-    if k > request.n_atoms:
-        raise ConfigError(
-            "sae-mod-k", f"is {k}, more than the {request.n_atoms} atoms of the dictionary"
-        )
+    check_omp_k(k, request.n_atoms, "sae-mod-k")
 
     def coder(x: torch.Tensor, atoms: torch.Tensor) -> SparseCodes:
         return batchtopk_codes(x, atoms, k)
