@@ -1,0 +1,257 @@
+"""Informed init for SAEs as wide as researchers train them, inside SAELens' and sparsify's
+trainers, on MiniLM activations (issue 27).
+
+    python benchmarks/wide_sae.py [--activations runs/wide/minilm-L2] [--widths 3072 6144]
+        [--trainers batchtopk jumprelu sparsify] [--seeds 0] [--tokens 4000000] [--batch 4096]
+        [--k 32] [--init mod] [--encoder-init fitted] [--init-rows 32768] [--eval-every 25]
+        [--out runs/wide/runs] [--figures DIR] [--quick]
+
+For every width, seed and trainer, the trainer trains from its library's default init
+(`default`) and from saeinit's (`saeinit`: `initial_weights(sample, width, init, encoder_init,
+b_dec="geometric_median", seed)` on `--init-rows` rows of the training part of the collection,
+the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
+
+* batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k);
+* jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults: threshold 0.01,
+  L0 coefficient 1; its L0 is whatever that gives, so its crossing also asks for L0 at or
+  below the default's final L0);
+* sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k).
+
+Both arms of a seed see the same batches in the same order, the same held-out tokens and the
+same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
+built once per width and seed and kept in --out; every informed arm is charged their seconds
+and their sample's rows as tokens. Runs go one at a time, in this process, one torch thread.
+The table (wide_sae_report.py) gives per trainer, width and arm the FVU at the start and end,
+L0, dead latents, and the tokens and seconds (init included) at which saeinit's run first
+reaches the default run's end-of-budget FVU. `--quick`: widths 48 and 96, k 8, batches of
+256, 8,192 tokens, 1,024 init rows: a smoke run of well under a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+TRAINERS = ("batchtopk", "jumprelu", "sparsify")
+STARTS = ("default", "saeinit")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One training run: a trainer from one start, at one width, with one seed."""
+
+    trainer: str
+    start: str
+    width: int
+    seed: int
+    tokens: int
+    activations: str
+    batch: int = 4096
+    k: int = 32
+    eval_every: int = 25
+    eval_samples: int = 4096
+    stats_samples: int = 8192
+    init: str = "mod"
+    encoder_init: str = "fitted"
+    init_rows: int = 32768
+    buffer_size: int = 65536
+    sparsify_optimizer: str = "adam"
+
+    @property
+    def steps(self) -> int:
+        return self.tokens // self.batch
+
+    def name(self) -> str:
+        return f"{self.trainer}-{self.start}-w{self.width}-seed{self.seed}"
+
+    def path(self, out: Path) -> Path:
+        return out / f"{self.name()}.json"
+
+    def activations_path(self) -> Path:
+        return Path(self.activations)
+
+    def init_key(self) -> str:
+        return (
+            f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"
+        )
+
+
+@contextlib.contextmanager
+def timed_stages(stages: dict):
+    """Time saeinit's dictionary init and encoder init, as `initialised_model` calls them,
+    into `stages` (seconds): the rest of an init is b_dec and the sample's checks."""
+    import saeinit.training.run as run
+
+    original = run.initialize, run._init_encoder
+
+    def timing(name, function):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
+
+        return timed
+
+    run.initialize = timing("dictionary", original[0])
+    run._init_encoder = timing("encoder", original[1])
+    try:
+        yield stages
+    finally:
+        run.initialize, run._init_encoder = original
+
+
+def informed_weights(task: Task, source, factor: float, cache: Path):
+    """saeinit's weights for `task` on `task.init_rows` rows of the seed's init stream (scaled
+    as the batches are), their seconds (the sample's draw included) and each stage's seconds;
+    kept in `cache` so that every informed arm of a width and seed starts from the same
+    weights, each charged the seconds they took once."""
+    import torch
+
+    from saeinit import InitialWeights, initial_weights
+
+    path = cache / f"{task.init_key()}.pt"
+    if path.exists():
+        saved = torch.load(path)
+        return InitialWeights(**saved["weights"]), saved["seconds"], saved["stages"]
+    start = time.perf_counter()
+    sample = source.draw(task.init_rows) * factor
+    stages = {"draw": time.perf_counter() - start}
+    with timed_stages(stages):
+        weights = initial_weights(
+            sample,
+            task.width,
+            init=task.init,
+            encoder_init=task.encoder_init,
+            b_dec="geometric_median",
+            seed=task.seed,
+            progress=False,
+        )
+    seconds = time.perf_counter() - start
+    stages["other"] = seconds - sum(stages.values())
+    scratch = path.with_suffix(f".{os.getpid()}.tmp")
+    torch.save({"weights": weights._asdict(), "seconds": seconds, "stages": stages}, scratch)
+    scratch.replace(path)
+    return weights, seconds, stages
+
+
+def run_task(task: Task, out: Path) -> dict:
+    """Train one task in this process and write its JSON atomically; returns its result."""
+    import functools
+
+    import torch
+    from wide_sae_train import COLUMNS, train_saelens, train_sparsify
+
+    from saeinit.data.activations import ActivationsConfig, activation_source
+    from saeinit.models.preprocess import norm_scaling_factor
+
+    torch.set_num_threads(1)
+    config = ActivationsConfig(activations=task.activations, buffer_size=task.buffer_size)
+    source = activation_source(config, task.batch, task.seed, task.eval_samples)
+    factor = norm_scaling_factor(source.stats(task.stats_samples).float())
+
+    def weights_for(task):
+        return informed_weights(task, source, factor, out)
+
+    if task.trainer == "sparsify":
+        train = functools.partial(train_sparsify, checkpoints=out / "sparsify-checkpoints")
+    else:
+        train = train_saelens
+    result = train(task, source, factor, weights_for)
+    init_tokens = task.init_rows if task.start == "saeinit" else 0
+    result = asdict(task) | result | {"init_tokens": init_tokens, "columns": COLUMNS}
+    result |= {"scaling_factor": factor, "train_tokens": source.info["train_tokens"]}
+    path = task.path(out)
+    scratch = path.with_suffix(".tmp")
+    scratch.write_text(json.dumps(result))
+    scratch.replace(path)
+    return result
+
+
+def tasks(args: argparse.Namespace) -> list[Task]:
+    """Every (width, seed, trainer, start), the two starts of a trainer next to each other."""
+    common = dict(
+        tokens=args.tokens,
+        activations=str(args.activations),
+        batch=args.batch,
+        k=args.k,
+        eval_every=args.eval_every,
+        eval_samples=args.eval_samples,
+        init=args.init,
+        encoder_init=args.encoder_init,
+        init_rows=args.init_rows,
+        sparsify_optimizer=args.sparsify_optimizer,
+    )
+    return [
+        Task(trainer, start, width, seed, **common)
+        for width in args.widths
+        for seed in args.seeds
+        for trainer in args.trainers
+        for start in STARTS
+    ]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--activations", type=Path, default=Path("runs/wide/minilm-L2"))
+    parser.add_argument("--widths", type=int, nargs="+", default=[3072, 6144])
+    parser.add_argument("--trainers", nargs="+", choices=TRAINERS, default=list(TRAINERS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--tokens", type=int, default=4_000_000, help="training tokens per run")
+    parser.add_argument("--batch", type=int, default=4096, help="tokens per step")
+    parser.add_argument("--k", type=int, default=32)
+    parser.add_argument("--eval-every", type=int, default=25, help="steps between evaluations")
+    parser.add_argument("--eval-samples", type=int, default=4096, help="held-out tokens")
+    parser.add_argument("--init", default="mod", help="saeinit's init (saeinit inits)")
+    parser.add_argument("--encoder-init", default="fitted")
+    parser.add_argument("--init-rows", type=int, default=32768, help="the init's sample")
+    parser.add_argument("--sparsify-optimizer", choices=("adam", "signum"), default="adam")
+    parser.add_argument("--out", type=Path, default=Path("runs/wide/runs"))
+    parser.add_argument("--figures", type=Path, default=None, help="folder for the figures")
+    parser.add_argument("--quick", action="store_true", help="a tiny smoke run")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.widths, args.k, args.batch, args.tokens = [48, 96], 8, 256, 8192
+        args.init_rows, args.eval_every, args.eval_samples = 1024, 8, 512
+    return args
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Run the unfinished tasks, print the table, write the figures; returns the results."""
+    from wide_sae_report import summary_lines, write_figures
+
+    args = parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    results = []
+    for task in tasks(args):
+        path = task.path(args.out)
+        if path.exists():
+            results.append(json.loads(path.read_text()))
+            continue
+        result = run_task(task, args.out)
+        final = result["final"]
+        print(
+            f"{task.name()}: FVU {final['fvu']:.3f} L0 {final['l0']:.1f} dead {final['dead']} "
+            f"init {result['init_seconds']:.1f}s train {result['train_seconds']:.1f}s",
+            flush=True,
+        )
+        results.append(result)
+    print("\n".join(summary_lines(results)))
+    if args.figures is not None:
+        for path in write_figures(results, args.figures):
+            print(f"wrote {path}")
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    main()

@@ -1,0 +1,113 @@
+"""benchmarks/wide_sae.py --quick: SAELens' BatchTopK and JumpReLU trainers and sparsify's
+TopK trainer, each from its own init and from saeinit's, at two tiny widths on a small
+MiniLM collection; the table's shape and the consistency of its numbers."""
+
+import importlib
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("sae_lens")
+pytest.importorskip("sparsify")
+BENCHMARKS = Path(__file__).parents[2] / "benchmarks"
+
+
+def load(name):
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    return importlib.import_module(name)
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    """12,288 tokens of the packaged MiniLM's layer 1 over the python-docs corpus."""
+    from saeinit.data.activations import CollectConfig, collect
+
+    out = tmp_path_factory.mktemp("wide") / "minilm-L1"
+    collect(CollectConfig(layer=1, max_tokens=12288, threads=1, progress=False), out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def quick(collection, tmp_path_factory):
+    bench = load("wide_sae")
+    out = tmp_path_factory.mktemp("runs")
+    figures = out / "figures"
+    argv = ["--quick", "--activations", str(collection), "--out", str(out)]
+    results = bench.main([*argv, "--figures", str(figures)])
+    return bench, results, out, figures, argv
+
+
+def test_every_trainer_width_and_start_runs_its_budget(quick):
+    bench, results, _, _, _ = quick
+    keys = {(r["trainer"], r["width"], r["start"]) for r in results}
+    assert keys == {(t, w, s) for t in bench.TRAINERS for w in (48, 96) for s in bench.STARTS}
+    for run in results:
+        steps = [row[0] for row in run["history"]]
+        assert steps[0] == 0 and steps[-1] == 8192 // 256 and steps == sorted(steps)
+        assert {1, 2, 4, 8, 16} <= set(steps)  # the start is sampled densely
+        for _, seconds, fvu, l0, dead in run["history"]:
+            assert math.isfinite(fvu) and 0 <= fvu < 5
+            assert 0 <= l0 <= run["width"] and 0 <= dead <= run["width"]
+            assert seconds >= 0
+        assert run["history"][-1][2] == pytest.approx(run["final"]["fvu"])
+        if run["trainer"] in ("batchtopk", "sparsify"):  # k = 8 active latents per token
+            assert run["final"]["l0"] <= 8 + 1e-6 and run["final"]["l0"] > 4
+        # training lowers the held-out FVU from where each start began
+        assert run["final"]["fvu"] < run["history"][0][2]
+
+
+def test_informed_arms_share_one_init_and_pay_for_it(quick):
+    _, results, out, _, _ = quick
+    for width in (48, 96):
+        ours = [r for r in results if r["start"] == "saeinit" and r["width"] == width]
+        assert len({r["init_seconds"] for r in ours}) == 1  # one init, charged to each arm
+        assert ours[0]["init_seconds"] > 0 and ours[0]["init_tokens"] == 1024
+        stages = ours[0]["init_stages"]
+        assert {"draw", "dictionary", "encoder", "other"} <= set(stages)
+        assert sum(stages.values()) == pytest.approx(ours[0]["init_seconds"], rel=1e-6)
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024.pt").exists()
+    for run in results:
+        if run["start"] == "default":
+            assert run["init_seconds"] == 0 and run["init_tokens"] == 0
+
+
+def test_both_starts_see_the_same_held_out_tokens_and_scaling(quick):
+    _, results, _, _, _ = quick
+    assert len({r["scaling_factor"] for r in results}) == 1
+    # SAELens' default start of a width is the same SAE whatever its later training
+    starts = {r["history"][0][2] for r in results if r["trainer"] != "sparsify"}
+    assert len(starts) >= 2
+
+
+def test_crossings_count_the_init_and_the_table_has_every_pair(quick, capsys):
+    bench, results, _, figures, argv = quick
+    report = load("wide_sae_report")
+    groups = report.pairs(results)
+    assert set(groups) == {(t, w) for t in bench.TRAINERS for w in (48, 96)}
+    for (trainer, _), seeds in groups.items():
+        for default, ours in seeds:
+            mine, theirs = report.crossings(default, ours)
+            assert mine is not None  # the default reaches its own final FVU, at the latest
+            assert mine["fvu"] <= default["final"]["fvu"] + 1e-9
+            if theirs is not None:
+                assert theirs["tokens"] >= ours["init_tokens"] == 1024
+                assert theirs["seconds"] >= ours["init_seconds"] > 0
+                assert theirs["fvu"] <= default["final"]["fvu"] + 1e-9
+                if trainer == "jumprelu":
+                    assert theirs["l0"] <= default["final"]["l0"] + 1e-9
+    lines = report.summary_lines(results)
+    headers = [line for line in lines if line.startswith("| init |")]
+    assert len(headers) == 6
+    body = [line for line in lines if line.startswith("| library default")]
+    assert len(body) == 6 and all(line.count("|") == 11 for line in body)
+    assert sum("default / saeinit" in line or "did not reach" in line for line in lines) == 6
+    for axis in ("tokens", "seconds"):
+        assert (figures / f"wide-fvu-{axis}.png").stat().st_size > 0
+    # a rerun finds every run done and prints the same table without training
+    capsys.readouterr()
+    again = bench.main(argv)
+    assert [r["final"] for r in again] == [r["final"] for r in results]
+    assert "\n".join(lines) in capsys.readouterr().out
