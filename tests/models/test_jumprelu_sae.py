@@ -85,9 +85,37 @@ def test_a_new_sae_starts_at_the_configured_threshold():
     assert model.bandwidth == 0.05 and model.l0_coefficient == 0.01
 
 
+def test_start_l0_sets_every_threshold_where_the_batch_fires_that_many_latents():
+    # Three latents reading the coordinates of (3, 1, 0) and (2, 0, 5); start L0 1.5 keeps
+    # the batch's 3 largest activations, 5, 3 and 2: every threshold starts at 2.
+    model = build_sae(SAEConfig(architecture="jumprelu", jumprelu_start_l0=1.5), 3, 3)
+    with torch.no_grad():
+        model.W_enc.copy_(torch.eye(3))
+        model.b_enc.zero_()
+    assert model.calibrates
+    model.calibrate(torch.tensor([[3.0, 1.0, 0.0], [2.0, 0.0, 5.0]]))
+    assert torch.equal(model.threshold, torch.full((3,), 2.0))
+    acts = model.encode(torch.tensor([[3.0, 1.0, 0.0], [2.0, 0.0, 5.0]]))
+    assert torch.equal(acts, torch.tensor([[3.0, 0.0, 0.0], [0.0, 0.0, 5.0]]))  # 2 is not > 2
+
+
+def test_without_start_l0_a_run_starts_at_saelens_threshold_and_with_it_sparse():
+    settings = {"scenario": "16x32", "architecture": "jumprelu", "max_steps": 0, "init": "mod"}
+    settings |= {"threads": 1, "progress": False, "eval_samples": 512}
+    plain = run(config_from_settings(settings))
+    assert not plain.model.calibrates and torch.all(plain.model.threshold == 0.01)
+    started = run(config_from_settings(settings | {"jumprelu_start_l0": 2.0}))
+    assert torch.all(started.model.threshold > 0.01)
+    # about 2 latents per held-out sample, where SAELens' threshold fires far more
+    assert started.result["history"][0]["l0"] < 2 * 2 < plain.result["history"][0]["l0"]
+    assert started.result["init_samples"] > plain.result["init_samples"]  # its batch counted
+
+
 @pytest.mark.parametrize(
     "kwargs,option",
     [
+        ({"jumprelu_start_l0": 0.0}, "jumprelu-start-l0"),
+        ({"jumprelu_start_l0": 40.0, "dict_size": 32}, "jumprelu-start-l0"),
         ({"jumprelu_l0": -0.1}, "jumprelu-l0"),
         ({"jumprelu_l0": float("nan")}, "jumprelu-l0"),
         ({"jumprelu_bandwidth": 0.0}, "jumprelu-bandwidth"),

@@ -51,6 +51,15 @@ def cfg_number(
     return value if integer else float(value)
 
 
+def firing_threshold(pre_acts: torch.Tensor, per_sample: float) -> float:
+    """The threshold at which a batch of pre-activations [rows, latents] fires `per_sample`
+    latents per sample on average: the smallest of its rows x per_sample largest positive
+    entries (at least one entry, at most all of them)."""
+    acts = torch.relu(pre_acts).flatten()
+    kept = min(max(round(per_sample * pre_acts.shape[0]), 1), acts.numel())
+    return acts.topk(kept).values.min().item()
+
+
 class ForwardOutput(NamedTuple):
     x_hat: torch.Tensor
     acts: torch.Tensor

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.models.base import SAE, cfg_number
+from saeinit.models.base import SAE, cfg_number, firing_threshold
 from saeinit.models.options import BatchTopKOptions
 
 
@@ -48,10 +48,7 @@ class BatchTopKSAE(SAE):
         """The threshold a training step on `sample` would move towards: the smallest of the
         k x batch largest activations, so that the start is evaluated at about k latents per
         sample rather than with every positive one (a threshold of 0)."""
-        acts = torch.relu(self.pre_activations(sample)).flatten()
-        self.topk_threshold.fill_(
-            acts.topk(self.kept(len(sample), acts.numel())).values.min().item()
-        )
+        self.topk_threshold.fill_(firing_threshold(self.pre_activations(sample), self.k))
 
     def kept(self, rows: int, entries: int) -> int:
         """How many activations a batch of `rows` samples keeps: k x rows, at least one, at

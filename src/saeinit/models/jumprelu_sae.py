@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from saeinit.models.base import SAE, cfg_number
+from saeinit.models.base import SAE, cfg_number, firing_threshold
 from saeinit.models.options import JumpReLUOptions
 
 
@@ -80,6 +80,7 @@ class JumpReLUSAE(SAE):
         super().__init__(d_in, d_sae, b_dec, apply_b_dec_to_input)
         self.l0_coefficient, self.bandwidth = l0_coefficient, bandwidth
         self.init_threshold = init_threshold
+        self.start_l0: float | None = None
         self.threshold = nn.Parameter(torch.full((d_sae,), float(init_threshold)))
 
     @classmethod
@@ -93,6 +94,18 @@ class JumpReLUSAE(SAE):
         self.l0_coefficient = config.jumprelu_l0
         self.bandwidth = config.jumprelu_bandwidth
         self.init_threshold = config.jumprelu_init_threshold
+        self.start_l0 = config.jumprelu_start_l0
+
+    @property
+    def calibrates(self) -> bool:
+        """Only with --jumprelu-start-l0: otherwise the thresholds start where SAELens' do."""
+        return self.start_l0 is not None
+
+    @torch.no_grad()
+    def calibrate(self, sample: torch.Tensor) -> None:
+        """Every threshold at the one value at which `sample` fires --jumprelu-start-l0
+        latents per sample."""
+        self.threshold.fill_(firing_threshold(self.pre_activations(sample), self.start_l0))
 
     def activate(self, pre_acts: torch.Tensor) -> torch.Tensor:
         return _JumpReLU.apply(pre_acts, self.threshold, self.bandwidth)

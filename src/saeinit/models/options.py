@@ -70,11 +70,25 @@ class JumpReLUOptions(ArchitectureOptions):
     jumprelu_init_threshold: float = 0.01
     """Initial threshold of every jumprelu latent (SAELens' default); a latent fires when its
     pre-activation exceeds its threshold."""
+    jumprelu_start_l0: float | None = None
+    """Unset: every jumprelu threshold starts at --jumprelu-init-threshold. Set: after the init,
+    every threshold starts at the one value at which a batch of the data fires this many
+    latents per sample (as BatchTopK's inference threshold is set), so that an informed start
+    trains sparse from its first step instead of firing on every positive pre-activation
+    while the thresholds climb at the learning rate's pace."""
 
     def check_options(self) -> None:
         require_non_negative("jumprelu-l0", self.jumprelu_l0)
         require_positive("jumprelu-bandwidth", self.jumprelu_bandwidth)
         require_non_negative("jumprelu-init-threshold", self.jumprelu_init_threshold)
+        require_positive("jumprelu-start-l0", self.jumprelu_start_l0, allow_none=True)
+
+    def check_selected(self) -> None:
+        start = self.jumprelu_start_l0
+        if start is not None and self.dict_size is not None and start > self.dict_size:
+            raise ConfigError(
+                "jumprelu-start-l0", f"is {start:g}, more than the {self.dict_size} latents"
+            )
 
 
 @dataclass
