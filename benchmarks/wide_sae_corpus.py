@@ -11,6 +11,11 @@ exact repeats left out (many libraries copy a docstring into every subclass). Th
 and beside it FILE.json with the packages' versions and the corpus's document count.
 
     python benchmarks/wide_sae_corpus.py [--out runs/wide/corpus.jsonl]
+    python benchmarks/wide_sae_corpus.py --count CORPUS [--tokens N]
+
+`--count` tokenizes a corpus as `saeinit collect` does (MiniLM's tokenizer, windows of 128,
+special tokens left out) and prints how many tokens it holds, or, with `--tokens`, how many
+distinct token ids its first N tokens hold (those a collection of N tokens stores).
 """
 
 from __future__ import annotations
@@ -105,10 +110,49 @@ def write_corpus(out: Path) -> dict:
     return info
 
 
+def count_tokens(corpus: str, limit: int | None = None, context: int = 128) -> dict:
+    """Tokens, distinct token ids and documents of `corpus` (its first `limit` tokens), cut
+    and filtered as `saeinit collect` cuts and filters them."""
+    from transformers import AutoTokenizer
+
+    from saeinit.data.activations.hooks import resolve_model
+    from saeinit.data.corpus import documents
+
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve_model("all-MiniLM-L6-v2")))
+    tokens, docs, distinct = 0, 0, set()
+    for doc in documents(corpus):
+        encoded = tokenizer(
+            doc,
+            truncation=True,
+            max_length=context,
+            return_overflowing_tokens=True,
+            return_special_tokens_mask=True,
+        )
+        docs += 1
+        for ids, special in zip(encoded["input_ids"], encoded["special_tokens_mask"], strict=True):
+            kept = [i for i, s in zip(ids, special, strict=True) if not s]
+            if limit is not None:
+                kept = kept[: limit - tokens]
+            tokens += len(kept)
+            distinct.update(kept)
+        if limit is not None and tokens >= limit:
+            break
+    return {"tokens": tokens, "distinct": len(distinct), "documents": docs}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("runs/wide/corpus.jsonl"))
+    parser.add_argument("--count", default=None, help="a corpus whose tokens to count")
+    parser.add_argument("--tokens", type=int, default=None, help="count only the first N")
     args = parser.parse_args(argv)
+    if args.count is not None:
+        counted = count_tokens(args.count, args.tokens)
+        print(
+            f"{args.count}: {counted['tokens']:,} tokens, {counted['distinct']:,} distinct "
+            f"token ids, in {counted['documents']:,} documents"
+        )
+        return
     info = write_corpus(args.out)
     print(f"wrote {args.out}: {info['documents']:,} documents, {info['characters']:,} characters")
 

@@ -111,3 +111,60 @@ def test_crossings_count_the_init_and_the_table_has_every_pair(quick, capsys):
     again = bench.main(argv)
     assert [r["final"] for r in again] == [r["final"] for r in results]
     assert "\n".join(lines) in capsys.readouterr().out
+
+
+def test_schedule_samples_the_start_densely_then_every_few_steps():
+    train = load("wide_sae_train")
+    assert sorted(train.schedule(100, 25)) == [0, 1, 2, 4, 8, 16, 25, 32, 50, 64, 75]
+    assert sorted(train.schedule(3, 25)) == [0, 1, 2]
+
+
+def test_jumprelu_crossing_asks_for_the_default_l0_or_sparser():
+    report = load("wide_sae_report")
+
+    def run(trainer, start, history, init=(0, 0.0)):
+        step, seconds, fvu, l0, dead = history[-1]
+        return {
+            "trainer": trainer,
+            "start": start,
+            "batch": 10,
+            "init_tokens": init[0],
+            "init_seconds": init[1],
+            "history": history,
+            "final": {"fvu": fvu, "l0": l0, "dead": dead},
+        }
+
+    default = [[0, 0.0, 1.0, 50, 0], [5, 1.0, 0.5, 40, 0], [10, 2.0, 0.3, 20, 0]]
+    # saeinit's run is below 0.3 at step 5, but only at L0 30 > 20; at step 8 at L0 15
+    ours = [[0, 0.0, 0.4, 60, 0], [5, 0.5, 0.25, 30, 0], [8, 0.8, 0.28, 15, 0]]
+    for trainer, step in (("jumprelu", 8), ("batchtopk", 5)):
+        mine, theirs = report.crossings(
+            run(trainer, "default", default), run(trainer, "saeinit", ours, (100, 3.0))
+        )
+        assert (mine["step"], mine["tokens"], mine["seconds"]) == (10, 100, 2.0)
+        assert theirs["step"] == step
+        assert theirs["tokens"] == 100 + 10 * step  # the init's sample counted
+        assert theirs["seconds"] == pytest.approx(3.0 + step / 10)  # and its seconds
+
+
+def test_start_quality_on_a_hand_made_dictionary():
+    import torch
+
+    from saeinit import InitialWeights
+
+    cost = load("wide_sae_init_cost")
+    eye = torch.eye(4)
+    weights = InitialWeights(eye, torch.zeros(4), eye, torch.zeros(4))
+    # tokens of one feature each (features 0-2; feature 3 never occurs)
+    x = torch.tensor([[2.0, 0, 0, 0], [0, 3.0, 0, 0], [0, 0, 1.0, 0], [1.0, 0, 0, 0]])
+    exact = cost.start_quality(weights, x, k=1)
+    assert exact["fvu_batchtopk"] == pytest.approx(0) and exact["fvu_topk"] == pytest.approx(0)
+    assert exact["dead_batchtopk"] == 1
+    # a token of two features and an empty token: TopK keeps one feature per token, BatchTopK
+    # the 4 largest of the whole batch, so it keeps both of the first token's
+    x2 = torch.tensor([[2.0, 1.2, 0, 0], [0, 3.0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1.5]])
+    mixed = cost.start_quality(weights, x2, k=1)
+    centred = x2 - x2.mean(0)
+    assert mixed["fvu_batchtopk"] == pytest.approx(0)
+    assert mixed["fvu_topk"] == pytest.approx(1.2**2 / centred.square().sum().item())
+    assert mixed["dead_batchtopk"] == 1

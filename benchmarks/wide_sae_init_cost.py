@@ -1,0 +1,112 @@
+"""The cost of saeinit's init at the widths of `wide_sae.py`, stage by stage, and the start it
+gives (issue 27, item 3).
+
+    python benchmarks/wide_sae_init_cost.py [--activations runs/wide/minilm-L2]
+        [--widths 3072 6144] [--inits mod:fitted:32768 ...] [--k 32] [--seed 0]
+        [--out runs/wide/init-cost]
+
+Each entry INIT:ENCODER:ROWS builds `initial_weights` exactly as wide_sae.py's informed arms
+do (the seed's init stream, the batches' scaling, b_dec at the geometric median), one at a
+time in this process with one torch thread, and reports the seconds of each stage: the
+sample's draw from the shards, the dictionary init, the encoder init, and the rest (the
+sample's checks and b_dec); then the start's held-out FVU with k latents per token under a
+global top-k over the held-out tokens (BatchTopK's training activation) and per token
+(TopK, sparsify's), and how many latents fire on none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def start_quality(weights, x, k: int) -> dict:
+    """Held-out FVU of the weights as a BatchTopK SAE (the n*k largest positive
+    pre-activations over all n tokens) and as a TopK SAE (each token's k largest, kept when
+    positive), and the latents that never fire under BatchTopK."""
+    import torch
+
+    from saeinit.metrics.activity import fvu
+
+    pre = (x - weights.b_dec) @ weights.W_enc + weights.b_enc
+    pre = pre.clamp(min=0)
+    flat = pre.flatten()
+    keep = flat.topk(k * len(x)).indices
+    batch = torch.zeros_like(flat).scatter(0, keep, flat[keep]).view_as(pre)
+    top = pre.topk(k, dim=1)
+    token = torch.zeros_like(pre).scatter(1, top.indices, top.values)
+    out = {}
+    for name, acts in (("batchtopk", batch), ("topk", token)):
+        out[f"fvu_{name}"] = fvu(x, acts @ weights.W_dec + weights.b_dec)
+    out["dead_batchtopk"] = int(((batch > 0).sum(0) == 0).sum())
+    return out
+
+
+def measure(args: argparse.Namespace) -> list[dict]:
+    import torch
+    from wide_sae import Task, informed_weights
+
+    from saeinit.data.activations import ActivationsConfig, activation_source
+    from saeinit.models.preprocess import norm_scaling_factor
+
+    torch.set_num_threads(1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for width in args.widths:
+        for entry in args.inits:
+            init, encoder, rows = entry.split(":")
+            task = Task(
+                "batchtopk", "saeinit", width, args.seed, 0, str(args.activations),
+                init=init, encoder_init=encoder, init_rows=int(rows),
+            )  # fmt: skip
+            source = activation_source(
+                ActivationsConfig(activations=task.activations), 4096, task.seed, 4096
+            )
+            factor = norm_scaling_factor(source.stats(task.stats_samples).float())
+            cached = (args.out / f"{task.init_key()}.pt").exists()
+            weights, seconds, stages = informed_weights(task, source, factor, args.out)
+            row = {"width": width, "init": init, "encoder": encoder, "rows": int(rows)}
+            row |= {"seconds": seconds, "stages": stages, "cached": cached}
+            row |= start_quality(weights, source.eval_x * factor, args.k)
+            results.append(row)
+            print(line(row), flush=True)
+    return results
+
+
+def line(row: dict) -> str:
+    stages = row["stages"]
+    return (
+        f"| {row['width']:,} | {row['init']} + {row['encoder']} | {row['rows']:,} | "
+        f"{stages['draw']:.1f} | {stages.get('dictionary', 0):.1f} | "
+        f"{stages.get('encoder', 0):.1f} | {stages['other']:.1f} | {row['seconds']:.1f} | "
+        f"{row['fvu_batchtopk']:.3f} | {row['fvu_topk']:.3f} | {row['dead_batchtopk']:,} |"
+    )
+
+
+HEADER = (
+    "| width | init | init rows | draw s | dictionary s | encoder s | rest s | total s | "
+    "start FVU (BatchTopK) | start FVU (TopK) | dead at start (BatchTopK) |\n" + "|---" * 11 + "|"
+)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--activations", type=Path, default=Path("runs/wide/minilm-L2"))
+    parser.add_argument("--widths", type=int, nargs="+", default=[3072, 6144])
+    parser.add_argument("--inits", nargs="+", default=["mod:fitted:32768"])
+    parser.add_argument("--k", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("runs/wide/init-cost"))
+    args = parser.parse_args(argv)
+    print(HEADER, flush=True)
+    results = measure(args)
+    (args.out / "init-cost.json").write_text(json.dumps(results, indent=1))
+    return results
+
+
+if __name__ == "__main__":
+    main()
