@@ -170,7 +170,7 @@ def write_figures(results: list[dict], folder: Path) -> list[Path]:
                         label=f"{run['start']} seed {run['seed']}",
                     )
                 panel.axhline(default["final"]["fvu"], color="grey", linestyle="--", lw=0.8)
-            panel.set_xscale("symlog" if axis == "tokens" else "linear")
+            panel.set_xlim(left=0)
             top = max(run["history"][0][2] for pair in seeds for run in pair)
             panel.set_ylim(0, min(1.5, top + 0.1))
             panel.set_title(f"{LABELS[trainer]}\nwidth {width:,}", fontsize=9)
