@@ -51,13 +51,17 @@ def cfg_number(
     return value if integer else float(value)
 
 
+def batch_kept(per_sample: float, rows: int, entries: int) -> int:
+    """How many activations a batch of `rows` samples keeps at `per_sample` latents per
+    sample: per_sample x rows, at least one, at most all `entries`."""
+    return min(max(round(per_sample * rows), 1), entries)
+
+
 def firing_threshold(pre_acts: torch.Tensor, per_sample: float) -> float:
     """The threshold at which a batch of pre-activations [rows, latents] fires `per_sample`
-    latents per sample on average: the smallest of its rows x per_sample largest positive
-    entries (at least one entry, at most all of them)."""
+    latents per sample on average: the smallest of its batch_kept largest positive entries."""
     acts = torch.relu(pre_acts).flatten()
-    kept = min(max(round(per_sample * pre_acts.shape[0]), 1), acts.numel())
-    return acts.topk(kept).values.min().item()
+    return acts.topk(batch_kept(per_sample, pre_acts.shape[0], acts.numel())).values.min().item()
 
 
 class ForwardOutput(NamedTuple):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 from saeinit.config import ConfigError
-from saeinit.models.base import SAE, cfg_number, firing_threshold
+from saeinit.models.base import SAE, batch_kept, cfg_number, firing_threshold
 from saeinit.models.options import BatchTopKOptions
 
 
@@ -50,11 +50,6 @@ class BatchTopKSAE(SAE):
         sample rather than with every positive one (a threshold of 0)."""
         self.topk_threshold.fill_(firing_threshold(self.pre_activations(sample), self.k))
 
-    def kept(self, rows: int, entries: int) -> int:
-        """How many activations a batch of `rows` samples keeps: k x rows, at least one, at
-        most all `entries`."""
-        return min(max(round(self.k * rows), 1), entries)
-
     def training_pass(self) -> bool:
         """Whether a forward pass now is a training step (see the class docstring)."""
         return self.training and torch.is_grad_enabled()
@@ -64,7 +59,7 @@ class BatchTopKSAE(SAE):
         if not self.training_pass():
             return acts * (pre_acts > self.topk_threshold.to(pre_acts.dtype)).to(acts)
         flat = acts.flatten()
-        top = flat.topk(self.kept(pre_acts.shape[0], flat.numel()))
+        top = flat.topk(batch_kept(self.k, pre_acts.shape[0], flat.numel()))
         acts = torch.zeros_like(flat).scatter(0, top.indices, top.values).reshape(acts.shape)
         self._update_threshold(acts.detach())
         return acts
