@@ -85,22 +85,42 @@ def test_a_new_sae_starts_at_the_configured_threshold():
     assert model.bandwidth == 0.05 and model.l0_coefficient == 0.01
 
 
-def test_start_l0_sets_every_threshold_where_the_batch_fires_that_many_latents():
-    # Three latents reading the coordinates of (3, 1, 0) and (2, 0, 5); start L0 1.5 keeps
-    # the batch's 3 largest activations, 5, 3 and 2: every threshold starts at 2.
+def test_start_l0_sets_thresholds_where_the_batch_fires_and_the_encoder_at_its_gain():
+    # Three latents reading twice the coordinates of (3, 1, 0) and (2, 0, 5), atoms the unit
+    # axes. Pre-activations (6, 2, 0) and (4, 0, 10); start L0 1.5 keeps the batch's 3 largest,
+    # 10, 6 and 4, so the threshold is 4 and (6, 0, 0), (0, 0, 10) fire. Their reconstruction
+    # is twice the data's coordinates: least-squares gain (18 + 50) / (36 + 100) = 0.5, which
+    # halves the encoder and the threshold.
     model = build_sae(SAEConfig(architecture="jumprelu", jumprelu_start_l0=1.5), 3, 3)
     with torch.no_grad():
-        model.W_enc.copy_(torch.eye(3))
+        model.W_enc.copy_(2 * torch.eye(3))
         model.b_enc.zero_()
-    assert model.calibrates
+        model.W_dec.copy_(torch.eye(3))
+    assert model.calibrates and model.b_dec is None
+    sample = torch.tensor([[3.0, 1.0, 0.0], [2.0, 0.0, 5.0]])
+    model.calibrate(sample)
+    assert torch.allclose(model.threshold, torch.full((3,), 2.0))
+    assert torch.allclose(model.W_enc, torch.eye(3))
+    acts = model.encode(sample)
+    assert torch.allclose(acts, torch.tensor([[3.0, 0.0, 0.0], [0.0, 0.0, 5.0]]))
+
+
+def test_start_l0_leaves_the_encoder_when_its_reconstruction_points_away_from_the_data():
+    # Atoms the negative axes: the firing reconstruction (-6, 0, 0), (0, 0, -10) has a
+    # negative least-squares gain, which no scale of the encoder could use: it stays.
+    model = build_sae(SAEConfig(architecture="jumprelu", jumprelu_start_l0=1.5), 3, 3)
+    with torch.no_grad():
+        model.W_enc.copy_(2 * torch.eye(3))
+        model.b_enc.zero_()
+        model.W_dec.copy_(-torch.eye(3))
     model.calibrate(torch.tensor([[3.0, 1.0, 0.0], [2.0, 0.0, 5.0]]))
-    assert torch.equal(model.threshold, torch.full((3,), 2.0))
-    acts = model.encode(torch.tensor([[3.0, 1.0, 0.0], [2.0, 0.0, 5.0]]))
-    assert torch.equal(acts, torch.tensor([[3.0, 0.0, 0.0], [0.0, 0.0, 5.0]]))  # 2 is not > 2
+    assert torch.equal(model.threshold, torch.full((3,), 4.0))
+    assert torch.equal(model.W_enc, 2 * torch.eye(3))
 
 
 def test_without_start_l0_a_run_starts_at_saelens_threshold_and_with_it_sparse():
     settings = {"scenario": "16x32", "architecture": "jumprelu", "max_steps": 0, "init": "mod"}
+    settings |= {"encoder_init": "tied"}
     settings |= {"threads": 1, "progress": False, "eval_samples": 512}
     plain = run(config_from_settings(settings))
     assert not plain.model.calibrates and torch.all(plain.model.threshold == 0.01)

@@ -73,9 +73,10 @@ class JumpReLUOptions(ArchitectureOptions):
     jumprelu_start_l0: float | None = None
     """Unset: every jumprelu threshold starts at --jumprelu-init-threshold. Set: after the init,
     every threshold starts at the one value at which a batch of the data fires this many
-    latents per sample (as BatchTopK's inference threshold is set), so that an informed start
-    trains sparse from its first step instead of firing on every positive pre-activation
-    while the thresholds climb at the learning rate's pace."""
+    latents per sample (as BatchTopK's inference threshold is set), with the encoder scaled by
+    the least-squares gain of that batch's reconstruction, so that an informed start trains
+    sparse from its first step instead of firing on every positive pre-activation while the
+    thresholds climb at the learning rate's pace."""
 
     def check_options(self) -> None:
         require_non_negative("jumprelu-l0", self.jumprelu_l0)
