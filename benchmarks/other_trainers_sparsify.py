@@ -41,8 +41,10 @@ class RowIndices:
         return torch.arange(low, high, dtype=torch.float32)[:, None]
 
 
-def stored_activations_model(table: torch.Tensor):
-    """A PreTrainedModel with one layer mapping input_ids (row indices) to `table`'s rows."""
+def stored_activations_model(table: torch.Tensor, factor: float = 1.0):
+    """A PreTrainedModel with one layer mapping input_ids (row indices) to `table`'s rows,
+    converted to float32 and multiplied by `factor` as they are read (a float32 table at
+    factor 1 is read as it is)."""
     from transformers import PretrainedConfig, PreTrainedModel
 
     class Rows(nn.Module):
@@ -51,7 +53,7 @@ def stored_activations_model(table: torch.Tensor):
             self.table = nn.Parameter(table, requires_grad=False)
 
         def forward(self, ids: torch.Tensor) -> torch.Tensor:
-            return self.table[ids]
+            return self.table[ids].float() * factor
 
     class StoredActivations(PreTrainedModel):
         config_class = PretrainedConfig

@@ -21,13 +21,14 @@ distinct token ids its first N tokens hold (those a collection of N tokens store
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import json
 from collections.abc import Iterator
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
+
+from saeinit.data.corpus import source_docstrings
 
 PACKAGES = (
     ("numpy", "numpy"),
@@ -44,7 +45,6 @@ PACKAGES = (
     ("nltk", "nltk"),
 )
 """(distribution, import name) of the packages whose docstrings follow python-docs."""
-MIN_DOCSTRING_CHARS = 200
 
 
 def package_docstrings(module: str) -> Iterator[str]:
@@ -56,15 +56,7 @@ def package_docstrings(module: str) -> Iterator[str]:
     for path in sorted(root.rglob("*.py")):
         if any(part.startswith("test") for part in path.relative_to(root).parts):
             continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                doc = ast.get_docstring(node)
-                if doc and len(doc) >= MIN_DOCSTRING_CHARS:
-                    yield doc
+        yield from source_docstrings(path)
 
 
 def corpus_documents() -> tuple[Iterator[str], dict]:

@@ -16,8 +16,7 @@ import time
 
 import torch
 from other_trainers_saelens import EvaluatedBatches
-from other_trainers_sparsify import HOOK, EvaluatedRows, RowIndices
-from torch import nn
+from other_trainers_sparsify import HOOK, EvaluatedRows, RowIndices, stored_activations_model
 
 COLUMNS = ["step", "train_seconds", "fvu", "l0", "dead"]
 """The columns of a run's history."""
@@ -128,32 +127,6 @@ def train_saelens(task, source, factor: float, weights_for) -> dict:
     }
 
 
-def stored_rows_model(table: torch.Tensor, factor: float):
-    """A PreTrainedModel with one layer mapping input_ids (row numbers) to `table`'s rows,
-    converted to float32 and multiplied by `factor` as they are read."""
-    from transformers import PretrainedConfig, PreTrainedModel
-
-    class Rows(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.table = nn.Parameter(table, requires_grad=False)
-
-        def forward(self, ids: torch.Tensor) -> torch.Tensor:
-            return self.table[ids].float() * factor
-
-    class StoredActivations(PreTrainedModel):
-        config_class = PretrainedConfig
-
-        def __init__(self):
-            super().__init__(PretrainedConfig(num_hidden_layers=1))
-            self.layers = nn.ModuleList([Rows()])
-
-        def forward(self, input_ids: torch.Tensor, **_) -> torch.Tensor:
-            return self.layers[0](input_ids)
-
-    return StoredActivations()
-
-
 def train_sparsify(task, source, factor: float, weights_for, checkpoints) -> dict:
     """sparsify's Trainer on `task`: TrainConfig's defaults (k 32, FVU loss, lr from the
     latent count, 1,000 warm-up steps) except the sizes, k, the batch (one "sequence" of
@@ -187,7 +160,7 @@ def train_sparsify(task, source, factor: float, weights_for, checkpoints) -> dic
         run_name=task.name(),
         finetune="saeinit" if informed else None,
     )
-    trainer = Trainer(config, dataset, stored_rows_model(table, factor))
+    trainer = Trainer(config, dataset, stored_activations_model(table, factor))
     dataset.trainer = trainer
     init_seconds, stages = 0.0, {}
     if informed:

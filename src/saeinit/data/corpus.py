@@ -131,15 +131,22 @@ def _python_docs() -> Iterator[str]:
         parts = path.relative_to(root).parts
         if any(p in _STDLIB_SKIP or p.startswith("test") for p in parts):
             continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
-                doc = ast.get_docstring(node)
-                if doc and len(doc) >= MIN_DOCSTRING_CHARS:
-                    yield from _split(doc)
+        for doc in source_docstrings(path):
+            yield from _split(doc)
+
+
+def source_docstrings(path: Path) -> Iterator[str]:
+    """The docstrings of at least MIN_DOCSTRING_CHARS in one Python source file (its module,
+    classes and functions, in ast.walk's order); none from a file that does not parse."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, OSError, ValueError):
+        return
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            doc = ast.get_docstring(node)
+            if doc and len(doc) >= MIN_DOCSTRING_CHARS:
+                yield doc
 
 
 def _split(text: str) -> Iterator[str]:

@@ -109,15 +109,14 @@ class JumpReLUSAE(SAE):
         that scale, training moves it there within a few hundred steps, and thresholds, which
         move at the learning rate's pace, would be left too high or too low for it."""
         pre_acts = self.pre_activations(sample)
-        threshold = firing_threshold(pre_acts, self.start_l0)
-        acts = torch.relu(pre_acts) * (pre_acts > threshold).to(pre_acts)
-        recon = acts @ self.W_dec
+        self.threshold.fill_(firing_threshold(pre_acts, self.start_l0))
+        recon = self.activate(pre_acts) @ self.W_dec
         target = sample - self.b_dec if self.b_dec is not None else sample
         energy, along = recon.pow(2).sum().item(), (recon * target).sum().item()
         gain = along / energy if energy > 0 and along > 0 else 1.0  # else no scale helps
         self.W_enc.mul_(gain)
         self.b_enc.mul_(gain)
-        self.threshold.fill_(threshold * gain)
+        self.threshold.mul_(gain)
 
     def activate(self, pre_acts: torch.Tensor) -> torch.Tensor:
         return _JumpReLU.apply(pre_acts, self.threshold, self.bandwidth)
