@@ -7,7 +7,7 @@ import pytest
 
 from saeinit.config import ConfigError
 from saeinit.experiments.race_config import WORLD_BUDGET, RaceConfig
-from saeinit.experiments.world_race import entry_numbers, reach
+from saeinit.experiments.world_race import entry_numbers, reach, seed_ratios
 
 
 def test_a_world_race_defaults_to_saelens_default_sae_under_synthsaebench_recipe():
@@ -44,8 +44,8 @@ def test_an_unknown_world_is_refused():
         RaceConfig(synthetic="synthsaebench-1k")
 
 
-def run(init_samples, init_seconds, rows):
-    """A stored run: its history rows as (training samples, seconds, mcc, f1)."""
+def run(init_samples, init_seconds, rows, seed=0):
+    """A stored run of `seed`: its history rows as (training samples, seconds, mcc, f1)."""
     history = [
         dict.fromkeys(("precision", "recall", "uniqueness", "explained_variance"), 0.5)
         | {"shrinkage": 1.0, "l0": 12.0, "dead": 0}
@@ -53,6 +53,7 @@ def run(init_samples, init_seconds, rows):
         for s, t, m, f in rows
     ]
     return {
+        "seed": seed,
         "init_seconds": init_seconds,
         "result": {"init_samples": init_samples},
         "history": history,
@@ -63,24 +64,47 @@ def test_reaching_a_target_counts_the_init_samples_and_seconds():
     # The informed run reaches MCC 0.7 at its second row: 1,000 training samples after an init
     # that read 4,000 samples in 2 s, i.e. 5,000 samples and 2 + 3 = 5 s.
     informed = run(4000, 2.0, [(0, 0.0, 0.5, 0.2), (1000, 3.0, 0.7, 0.4), (2000, 6.0, 0.8, 0.6)])
-    got = reach([informed], "mcc", 0.7)
+    got = reach([informed], "mcc", {0: 0.7})
     assert (got.samples, got.seconds, got.reached) == (5000, 5.0, 1)
     # Without its init's samples the ratio to a baseline reaching it at 10,000 would be 10x;
     # counted, it is 2x.
     assert 10_000 / got.samples == 2.0
-    assert reach([informed], "f1", 0.9).samples is None
+    assert reach([informed], "f1", {0: 0.9}).samples is None
 
 
 def test_an_entry_numbers_are_medians_over_seeds():
     runs = [
-        run(0, 0.0, [(0, 0.0, 0.2, 0.0), (100, 1.0, 0.6, 0.5)]),
-        run(0, 0.0, [(0, 0.0, 0.3, 0.0), (100, 1.0, 0.7, 0.4)]),
-        run(0, 0.0, [(0, 0.0, 0.4, 0.0), (100, 1.0, 0.5, 0.6)]),
+        run(0, 0.0, [(0, 0.0, 0.2, 0.0), (100, 1.0, 0.6, 0.5)], seed=0),
+        run(0, 0.0, [(0, 0.0, 0.3, 0.0), (100, 1.0, 0.7, 0.4)], seed=1),
+        run(0, 0.0, [(0, 0.0, 0.4, 0.0), (100, 1.0, 0.5, 0.6)], seed=2),
     ]
-    numbers = entry_numbers(runs, {"mcc": 0.6, "f1": 0.5})
+    same = dict.fromkeys((0, 1, 2), 0.6)
+    numbers = entry_numbers(runs, {"mcc": same, "f1": dict.fromkeys((0, 1, 2), 0.5)})
     assert numbers.start["mcc"] == 0.3 and numbers.end["mcc"] == 0.6
     assert numbers.end["f1"] == 0.5
     assert numbers.reach["mcc"].reached == 2 and numbers.reach["mcc"].samples == 100
+
+
+def test_each_seed_races_to_its_own_baseline_end():
+    # Seed 0's baseline ends at MCC 0.75 after 1,000 samples and 100 s; seed 1's at 0.70 after
+    # 1,000 samples and 50 s. The informed run of seed 0 reaches 0.75 after 200 samples (+ 50
+    # init samples, 10 + 10 s); seed 1's reaches 0.70 at its start (100 init samples, 20 s).
+    baseline = [
+        run(0, 0.0, [(0, 0.0, 0.2, 0.0), (1000, 100.0, 0.75, 0.5)], seed=0),
+        run(0, 0.0, [(0, 0.0, 0.2, 0.0), (1000, 50.0, 0.70, 0.5)], seed=1),
+    ]
+    informed = [
+        run(50, 10.0, [(0, 0.0, 0.72, 0.0), (200, 10.0, 0.76, 0.5)], seed=0),
+        run(100, 20.0, [(0, 0.0, 0.71, 0.0), (200, 10.0, 0.72, 0.5)], seed=1),
+    ]
+    targets = {0: 0.75, 1: 0.70}  # each seed's baseline end, not their median 0.725
+    slow, fast = reach(baseline, "mcc", targets), reach(informed, "mcc", targets)
+    assert slow.reached == 2 and slow.samples == 1000  # the baseline reaches its own end
+    assert fast.by_seed == {0: (250, 20.0), 1: (100, 20.0)}
+    assert seed_ratios(slow, fast, 0) == {0: 4.0, 1: 10.0}
+    assert seed_ratios(slow, fast, 1) == {0: 5.0, 1: 2.5}
+    never = run(0, 0.0, [(0, 0.0, 0.1, 0.0), (1000, 50.0, 0.60, 0.5)], seed=1)
+    assert seed_ratios(slow, reach([never], "mcc", targets), 0) == {1: None}
 
 
 def test_a_tiny_world_race_end_to_end(tmp_path, monkeypatch, capsys):

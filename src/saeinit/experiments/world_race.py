@@ -1,7 +1,8 @@
 """The race on a synthetic world: SAELens' default SAE against the best informed init under
-SynthSAEBench's recipe, every run trained through `sweep` into the race's store. The targets
-are the baseline's end-of-budget MCC and F1 (medians over seeds); each entry's samples to a
-target count the init's own samples, and its seconds the init's."""
+SynthSAEBench's recipe, every run trained through `sweep` into the race's store. Each seed's
+targets are the same seed's baseline run's MCC and F1 at the end of its budget, so that every
+comparison is side by side; each entry's samples to a target count the init's own samples,
+and its seconds the init's."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ TARGETS = ("mcc", "f1")
 
 
 class Reach(NamedTuple):
-    """When an entry first reached a target (medians over seeds, None: at most half did):
-    samples with the init's own, seconds with the init's; `reached` counts the seeds."""
+    """When an entry first reached its targets (medians over seeds, None: at most half did):
+    samples with the init's own, seconds with the init's; `reached` counts the seeds, and
+    `by_seed` holds each seed's (samples, seconds), None where it never reached its target."""
 
     samples: float | None
     seconds: float | None
     reached: int
+    by_seed: dict[int, tuple[float, float] | None]
 
 
 class WorldEntry(NamedTuple):
@@ -43,7 +46,8 @@ class WorldRace(NamedTuple):
     info: dict
     """What the runs record about the world (features, width, L0s)."""
     k: float
-    targets: dict[str, float]
+    targets: dict[str, dict[int, float]]
+    """Per metric and seed: that seed's baseline run's value at the end of its budget."""
     numbers: dict[str, WorldEntry]
     runs: dict[str, list[dict]]
     computed: int
@@ -79,12 +83,12 @@ def world_race(config: RaceConfig, echo=None) -> WorldRace:
         entry: by_place[f"synthetic:{config.synthetic}", entry] for entry in config.entry_list()
     }
     baseline = runs[config.pair()[0]]
-    targets = {m: statistics.median(run["history"][-1][m] for run in baseline) for m in TARGETS}
+    targets = {m: {run["seed"]: run["history"][-1][m] for run in baseline} for m in TARGETS}
     numbers = {entry: entry_numbers(found, targets) for entry, found in runs.items()}
     return WorldRace(config, info, k, targets, numbers, runs, summary.finished, summary.skipped)
 
 
-def entry_numbers(runs: list[dict], targets: dict[str, float]) -> WorldEntry:
+def entry_numbers(runs: list[dict], targets: dict[str, dict[int, float]]) -> WorldEntry:
     """An entry's medians over its seeds, and when it reached each target."""
 
     def median_row(index: int) -> dict[str, float]:
@@ -104,16 +108,35 @@ def init_samples(run: dict) -> int:
     return run["result"].get("init_samples", 0)
 
 
-def reach(runs: list[dict], metric: str, target: float) -> Reach:
-    """The first history row of each run at or above `target`, as medians over the runs."""
-    firsts = [next((r for r in run["history"] if r[metric] >= target), None) for run in runs]
-    samples = [
-        None if row is None else row["samples"] + init_samples(run)
-        for row, run in zip(firsts, runs, strict=True)
-    ]
-    seconds = [
-        None if row is None else row["seconds"] + run["init_seconds"]
-        for row, run in zip(firsts, runs, strict=True)
-    ]
-    reached = sum(row is not None for row in firsts)
-    return Reach(median_or_none(samples), median_or_none(seconds), reached)
+def reach(runs: list[dict], metric: str, targets: dict[int, float]) -> Reach:
+    """The first history row of each run at or above its seed's target, as medians over the
+    runs and seed by seed."""
+    by_seed = {}
+    for run in runs:
+        target = targets[run["seed"]]
+        row = next((r for r in run["history"] if r[metric] >= target), None)
+        by_seed[run["seed"]] = (
+            None
+            if row is None
+            else (row["samples"] + init_samples(run), row["seconds"] + run["init_seconds"])
+        )
+    found = list(by_seed.values())
+    samples = median_or_none([None if f is None else f[0] for f in found])
+    seconds = median_or_none([None if f is None else f[1] for f in found])
+    return Reach(samples, seconds, sum(f is not None for f in found), by_seed)
+
+
+def seed_ratios(baseline: Reach, best: Reach, part: int) -> dict[int, float | None]:
+    """Per seed both ran: the baseline's samples (part 0) or seconds (part 1) to the target
+    over the best entry's, None where the best entry never reached it (the baseline reaches
+    its own end at the latest there)."""
+    ratios = {}
+    for seed, slow in baseline.by_seed.items():
+        fast = best.by_seed.get(seed, False)
+        if fast is not False and slow is not None:
+            ratios[seed] = None if fast is None else _quotient(slow[part], fast[part])
+    return ratios
+
+
+def _quotient(slow: float, fast: float) -> float:
+    return float("inf") if fast == 0 else slow / fast

@@ -4,11 +4,11 @@ against samples and against seconds, the init's included)."""
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 
-from saeinit.experiments.race import ratio
-from saeinit.experiments.world_race import TARGETS, WorldRace, world_race
+from saeinit.experiments.world_race import TARGETS, WorldRace, seed_ratios, world_race
 from saeinit.reports.race import int_list, table_row
 
 SHOWN = (
@@ -17,6 +17,8 @@ SHOWN = (
     ("L0", "l0", 1), ("dead latents", "dead", 0),
 )  # fmt: skip
 NAMES = {"mcc": "MCC", "f1": "F1"}
+READS_K = ("batchtopk", "matryoshka", "topk")
+"""Architectures whose sparsity is the race's k (the others set their own)."""
 
 
 def world_race_report(config, echo: Callable[[str], None] = print) -> WorldRace:
@@ -36,10 +38,11 @@ def world_race_lines(found: WorldRace) -> list[str]:
     train, sae = first["config"]["train"], first["config"]["sae"]
     which = f"seed {seeds[0]}" if len(seeds) == 1 else f"medians over seeds {int_list(seeds)}"
     budget = config.budget("") * train["batch_size"]
+    k = f" k {found.k:g}" if sae["architecture"] in READS_K else ""
     lines = [
         "",
         f"{info['synthetic']} ({info['num_features']:,} features in {info['hidden_dim']} "
-        f"dimensions), {which}; {sae['architecture']} width {first['dict_size']:,} k {found.k:g}, "
+        f"dimensions), {which}; {sae['architecture']} width {first['dict_size']:,}{k}, "
         f"lr {train['lr']:g}, batch {train['batch_size']:,}, {budget:,} training samples each"
         + (f"; recipe: {config.recipe}" if config.recipe else ""),
         table_row("", entries, f"{names[0]} / {names[1]}"),
@@ -56,21 +59,45 @@ def world_race_lines(found: WorldRace) -> list[str]:
         table_row("init seconds", [f"{found.numbers[e].init_seconds:.2f}" for e in entries])
     )
     for metric in TARGETS:
-        target = found.targets[metric]
-        for part, label in (("samples", "samples (+init)"), ("seconds", "seconds (+init)")):
+        targets = found.targets[metric]
+        lines.append(f"to {NAMES[metric]} {targets_text(targets)} ({names[0]}'s end)")
+        for index, (part, label) in enumerate(
+            (("samples", "samples (+init)"), ("seconds", "seconds (+init)"))
+        ):
             reaches = [found.numbers[e].reach[metric] for e in entries]
             cells = [_cell(r, part, len(seeds)) for r in reaches]
-            pair = (getattr(found.numbers[name].reach[metric], part) for name in names)
-            if part == "samples":
-                lines.append(f"to {NAMES[metric]} {target:.3f} ({names[0]}'s end)")
-            lines.append(table_row(f"  {label}", cells, ratio(*pair, names)))
+            pair = [found.numbers[name].reach[metric] for name in names]
+            ratios = seed_ratios(*pair, index)
+            lines.append(table_row(f"  {label}", cells, ratio_text(ratios, names[1])))
+            if len(ratios) > 1:
+                by_seed = "  ".join(
+                    f"{s}: {ratio_text({s: r}, names[1])}" for s, r in ratios.items()
+                )
+                lines.append(f"    by seed  {by_seed}")
     lines += [
-        f"targets: {names[0]}'s MCC and F1 at the end of its budget; samples (+init): training",
-        "samples plus the init's own; seconds (+init): training seconds plus the init's, each run",
-        "on one torch thread; metrics by SAELens' eval_sae_on_synthetic_data on "
-        f"{train['eval_samples']:,} held-out samples",
+        f"targets: each seed's {names[0]} MCC and F1 at the end of its budget; samples (+init):",
+        "training samples plus the init's own; seconds (+init): training seconds plus the",
+        "init's, each run on one torch thread; ratios: medians of the seeds' ratios; metrics by",
+        f"SAELens' eval_sae_on_synthetic_data on {train['eval_samples']:,} held-out samples",
     ]
     return lines
+
+
+def targets_text(targets: dict[int, float]) -> str:
+    values = list(targets.values())
+    if len(values) == 1:
+        return f"{values[0]:.3f}"
+    return f"{statistics.median(values):.3f} (median; {min(values):.3f}-{max(values):.3f})"
+
+
+def ratio_text(ratios: dict[int, float | None], fast: str) -> str:
+    """The median of the seeds' ratios (a seed whose best entry never reached its target
+    counts lowest), or why there is none."""
+    values = list(ratios.values())
+    if not values or sum(v is None for v in values) * 2 >= len(values):
+        return f"not reached by {fast}"
+    median = statistics.median(0.0 if v is None else v for v in values)
+    return f"{fast} starts at or above it" if median == float("inf") else f"{median:.2f}x"
 
 
 def _cell(reach, part: str, seeds: int) -> str:
@@ -83,7 +110,7 @@ def _cell(reach, part: str, seeds: int) -> str:
 
 def world_race_figure(found: WorldRace, path: Path) -> Path:
     """MCC and F1 (rows) against samples with the init's and against seconds with the init's
-    (columns), one line per entry and seed; the targets dotted."""
+    (columns), one line per entry and seed; each seed's targets dotted."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -109,7 +136,8 @@ def world_race_figure(found: WorldRace, path: Path) -> Path:
             (by_samples, "samples, the init's included"),
             (by_seconds, "seconds, the init's included"),
         ):
-            ax.axhline(found.targets[metric], color="gray", ls=":", lw=0.8)
+            for target in set(found.targets[metric].values()):
+                ax.axhline(target, color="gray", ls=":", lw=0.8)
             ax.set(xlabel=axis, title=f"{found.info['synthetic']}: {NAMES[metric]} against {axis}")
             ax.grid(alpha=0.3)
         by_samples.set_ylabel(NAMES[metric])
