@@ -11,7 +11,8 @@ saeinit's (issue 26, item 6). The recipe a SAELens user follows:
 
     python benchmarks/synthetic_saelens.py [--synthetic synthsaebench-4k] [--architecture
         batchtopk|jumprelu|matryoshka] [--samples 1048576] [--points 8] [--seed 0]
-        [--init mod --encoder-init fitted --init-samples 65536] [--quick] [--json OUT]
+        [--init mod --encoder-init fitted --init-samples 65536] [--workers 1|2] [--quick]
+        [--json OUT]
 
 Both arms train the same SAELens training SAE (width a quarter of the world's features, k the
 L0 of those most frequent features for the TopK kinds) through SAELens' own runner: fresh
@@ -21,7 +22,8 @@ steps without wandb, so the curve comes from its checkpoints: at `--points` even
 checkpoints the SAE is measured by SAELens' `eval_sae_on_synthetic_data` on the held-out sample
 saeinit's own runs use (`metrics/synthetic.py`), off the clock. The saeinit arm's samples count
 the init's own, and its seconds the init's; the summary gives the samples and seconds at which
-it reaches the default arm's final MCC and F1.
+it reaches the default arm's final MCC and F1. With `--workers 2` the two arms run side by
+side, one process (one thread) each, so that their seconds come under the same load.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 SAELENS_NAMES = {
@@ -40,6 +43,7 @@ SAELENS_NAMES = {
 }
 """--architecture -> the architecture name in SAELens' registry."""
 QUICK_WORLD = {"features": 256, "dim": 32, "roots": 4}
+ARMS = ("default", "saeinit")
 
 
 def training_sae(architecture: str, d_in: int, d_sae: int, k: float):
@@ -158,16 +162,12 @@ def main(argv=None) -> list[dict]:
     parser.add_argument("--cache", default=None, help="saeinit's world cache (--synthetic-cache)")
     parser.add_argument("--quick", action="store_true", help="a tiny world, a few thousand samples")
     parser.add_argument("--json", default=None)
+    parser.add_argument(
+        "--workers", type=int, default=1, choices=(1, 2), help="arms run at a time, one core each"
+    )
     args = parser.parse_args(argv)
-    import torch
-
-    from saeinit.data.synthetic import SyntheticConfig, load_world
-    from saeinit.data.synthetic.pool import draw, stream_seed
     from saeinit.data.synthetic.presets import SYNTHSAEBENCH_16K, scaled_world
-    from saeinit.data.synthetic.source import world_info
 
-    torch.set_num_threads(1)
-    torch.set_flush_denormal(True)
     if args.quick:
         folder = Path(tempfile.mkdtemp())
         (folder / "tiny.json").write_text(
@@ -175,18 +175,43 @@ def main(argv=None) -> list[dict]:
         )
         args.synthetic, args.cache = str(folder / "tiny.json"), args.cache or str(folder)
         args.samples, args.points, args.init_samples, args.eval_samples = 4096, 3, 2048, 1024
-    world = load_world(SyntheticConfig(synthetic=args.synthetic, synthetic_cache=args.cache))
-    held_out = draw(world.model, args.eval_samples, stream_seed(world.key, "eval"), features=True)
-    k = float(round(world_info(world, held_out[1], 0)["top_l0"]))
-    arms = [run_arm(args, world, held_out, k, arm) for arm in ("default", "saeinit")]
+    world = arm_world(args)  # built and cached once, before the arms load it
+    if args.workers == 1:
+        arms = [arm_job(args, arm) for arm in ARMS]
+    else:
+        with ProcessPoolExecutor(args.workers) as pool:
+            arms = list(pool.map(arm_job, [args] * len(ARMS), ARMS))
     print(
-        f"{world.name}, {args.architecture} k {k:g}, SAELens' SyntheticSAERunner, {args.samples:,} samples"
+        f"{world.name}, {args.architecture} k {arms[0]['k']:g}, SAELens' SyntheticSAERunner, "
+        f"{args.samples:,} samples, {args.workers} arm(s) at a time"
     )
     for line in summary(arms):
         print(line)
     if args.json:
-        Path(args.json).write_text(json.dumps({"args": vars(args), "k": k, "arms": arms}, indent=1))
+        Path(args.json).write_text(json.dumps({"args": vars(args), "arms": arms}, indent=1))
     return arms
+
+
+def arm_world(args):
+    from saeinit.data.synthetic import SyntheticConfig, load_world
+
+    return load_world(SyntheticConfig(synthetic=args.synthetic, synthetic_cache=args.cache))
+
+
+def arm_job(args, arm: str) -> dict:
+    """One arm in this process, on one thread: the world, its held-out sample and k loaded
+    here, so that a worker process needs only the arguments."""
+    import torch
+
+    from saeinit.data.synthetic.pool import draw, stream_seed
+    from saeinit.data.synthetic.source import world_info
+
+    torch.set_num_threads(1)
+    torch.set_flush_denormal(True)
+    world = arm_world(args)
+    held_out = draw(world.model, args.eval_samples, stream_seed(world.key, "eval"), features=True)
+    k = float(round(world_info(world, held_out[1], 0)["top_l0"]))
+    return run_arm(args, world, held_out, k, arm) | {"k": k}
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 from saeinit's, on a tiny world; the curve's shape and the init's samples and seconds."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ pytest.importorskip("sae_lens.synthetic")
 PATH = Path(__file__).parents[2] / "benchmarks" / "synthetic_saelens.py"
 SPEC = importlib.util.spec_from_file_location("synthetic_saelens", PATH)
 bench = importlib.util.module_from_spec(SPEC)
+sys.modules["synthetic_saelens"] = bench  # its worker processes unpickle arm_job by name
 SPEC.loader.exec_module(bench)
 
 
@@ -33,3 +35,16 @@ def test_quick_run_gives_both_arms_curves(tmp_path, capsys):
         "saeinit to default's final MCC" in printed and "saeinit to default's final F1" in printed
     )
     assert (tmp_path / "r.json").exists()
+
+
+def test_two_workers_run_the_same_arms_side_by_side(tmp_path):
+    # Each arm is seeded alone, so running them in two processes changes their seconds only.
+    args = ["--quick", "--cache", str(tmp_path)]
+    alone = bench.main(args)
+    side_by_side = bench.main(args + ["--workers", "2"])
+    for one, two in zip(alone, side_by_side, strict=True):
+        assert one["arm"] == two["arm"] and one["init_samples"] == two["init_samples"]
+        for a, b in zip(one["rows"], two["rows"], strict=True):
+            assert a["samples"] == b["samples"]
+            assert a["mcc"] == pytest.approx(b["mcc"], abs=1e-6)
+            assert a["f1"] == pytest.approx(b["f1"], abs=1e-6)
