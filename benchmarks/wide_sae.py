@@ -2,7 +2,7 @@
 trainers, on MiniLM activations (issue 27).
 
     python benchmarks/wide_sae.py [--activations runs/wide/minilm-L2] [--widths 3072 6144]
-        [--trainers batchtopk jumprelu sparsify] [--seeds 0] [--tokens 4000000] [--batch 4096]
+        [--trainers batchtopk jumprelu matryoshka sparsify] [--seeds 0] [--tokens 4000000] [--batch 4096]
         [--k 32] [--init mod] [--encoder-init fitted] [--init-rows 32768] [--eval-every 25]
         [--out runs/wide/runs] [--figures DIR] [--quick]
 
@@ -15,6 +15,9 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 * jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults: threshold 0.01,
   L0 coefficient 1; its L0 is whatever that gives, so its crossing also asks for L0 at or
   below the default's final L0);
+* matryoshka: SAELens' SAETrainer, MatryoshkaBatchTopKTrainingSAE (k = --k, groups of 1/8,
+  1/4, 1/2 and all of the width); saeinit's latents are put most used first on the init's
+  sample (`ordered_by_use`), since each group reconstructs alone;
 * sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k).
 
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
@@ -37,7 +40,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-TRAINERS = ("batchtopk", "jumprelu", "sparsify")
+TRAINERS = ("batchtopk", "jumprelu", "matryoshka", "sparsify")
 STARTS = ("default", "saeinit")
 
 
@@ -76,8 +79,10 @@ class Task:
         return Path(self.activations)
 
     def init_key(self) -> str:
+        order = "-by-use" if self.trainer == "matryoshka" else ""
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"
+            + order
         )
 
 
@@ -114,7 +119,7 @@ def informed_weights(task: Task, source, factor: float, cache: Path):
     weights, each charged the seconds they took once."""
     import torch
 
-    from saeinit import InitialWeights, initial_weights
+    from saeinit import InitialWeights, initial_weights, ordered_by_use
 
     path = cache / f"{task.init_key()}.pt"
     if path.exists():
@@ -133,6 +138,10 @@ def informed_weights(task: Task, source, factor: float, cache: Path):
             seed=task.seed,
             progress=False,
         )
+    if task.trainer == "matryoshka":
+        ordering = time.perf_counter()
+        weights = ordered_by_use(weights, sample, task.k)
+        stages["order"] = time.perf_counter() - ordering
     seconds = time.perf_counter() - start
     stages["other"] = seconds - sum(stages.values())
     scratch = path.with_suffix(f".{os.getpid()}.tmp")

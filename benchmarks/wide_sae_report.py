@@ -18,9 +18,10 @@ from other_trainers_report import spread
 LABELS = {
     "batchtopk": "SAELens SAETrainer, BatchTopK",
     "jumprelu": "SAELens SAETrainer, JumpReLU",
+    "matryoshka": "SAELens SAETrainer, Matryoshka BatchTopK",
     "sparsify": "sparsify Trainer, TopK SparseCoder",
 }
-FIXED_L0 = {"batchtopk", "sparsify"}
+FIXED_L0 = {"batchtopk", "matryoshka", "sparsify"}
 """Trainers whose L0 is k by construction; JumpReLU's crossing also asks for L0 at or below
 the default's final L0."""
 

@@ -1,5 +1,6 @@
-"""The trainers of `wide_sae.py`: SAELens' SAETrainer (BatchTopK, JumpReLU) and sparsify's
-Trainer (TopK SparseCoder) on stored activations, each from its own init or saeinit's.
+"""The trainers of `wide_sae.py`: SAELens' SAETrainer (BatchTopK, JumpReLU, Matryoshka) and
+sparsify's Trainer (TopK SparseCoder) on stored activations, each from its own init or
+saeinit's.
 
 The plumbing is other_trainers'. SAELens' trainer pulls its batches from an iterator over the
 seed's stream of training batches (`activation_source`'s shuffling buffer, scaled); sparsify's
@@ -82,12 +83,18 @@ def saelens_sae(task, dim: int):
         BatchTopKTrainingSAEConfig,
         JumpReLUTrainingSAE,
         JumpReLUTrainingSAEConfig,
+        MatryoshkaBatchTopKTrainingSAE,
+        MatryoshkaBatchTopKTrainingSAEConfig,
     )
 
+    sizes = {"d_in": dim, "d_sae": task.width}
     if task.trainer == "batchtopk":
-        config = BatchTopKTrainingSAEConfig(d_in=dim, d_sae=task.width, k=task.k)
-        return BatchTopKTrainingSAE(config)
-    return JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(d_in=dim, d_sae=task.width))
+        return BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(**sizes, k=task.k))
+    if task.trainer == "matryoshka":
+        groups = [task.width // 8, task.width // 4, task.width // 2, task.width]
+        config = MatryoshkaBatchTopKTrainingSAEConfig(**sizes, k=task.k, matryoshka_widths=groups)
+        return MatryoshkaBatchTopKTrainingSAE(config)
+    return JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(**sizes))
 
 
 def train_saelens(task, source, factor: float, weights_for) -> dict:

@@ -12,7 +12,8 @@ The public API, importable from the top (each name loads its module on first use
 - `build_sae`, `save_sae`, `load_sae`: SAEs in SAELens' layout.
 - `initial_weights`, `InitialWeights`, `fill_saelens`, `fill_sparsify`,
   `fill_dictionary_learning`: an initial SAE from activations in memory, and adapters that
-  fill another library's SAE with it.
+  fill another library's SAE with it; `ordered_by_use`: its latents most used first (for a
+  Matryoshka SAE).
 """
 
 from saeinit.lazy import lazy_exports
@@ -40,5 +41,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "fill_saelens": "saeinit.interop",
         "fill_sparsify": "saeinit.interop",
         "fill_dictionary_learning": "saeinit.interop",
+        "ordered_by_use": "saeinit.interop",
     },
 )

@@ -1,4 +1,4 @@
-"""benchmarks/wide_sae.py --quick: SAELens' BatchTopK and JumpReLU trainers and sparsify's
+"""benchmarks/wide_sae.py --quick: SAELens' BatchTopK, JumpReLU and Matryoshka trainers and sparsify's
 TopK trainer, each from its own init and from saeinit's, at two tiny widths on a small
 MiniLM collection; the table's shape and the consistency of its numbers."""
 
@@ -53,7 +53,7 @@ def test_every_trainer_width_and_start_runs_its_budget(quick):
             assert 0 <= l0 <= run["width"] and 0 <= dead <= run["width"]
             assert seconds >= 0
         assert run["history"][-1][2] == pytest.approx(run["final"]["fvu"])
-        if run["trainer"] in ("batchtopk", "sparsify"):  # k = 8 active latents per token
+        if run["trainer"] in ("batchtopk", "matryoshka", "sparsify"):  # k = 8 per token
             assert run["final"]["l0"] <= 8 + 1e-6 and run["final"]["l0"] > 4
         # training lowers the held-out FVU from where each start began
         assert run["final"]["fvu"] < run["history"][0][2]
@@ -63,12 +63,18 @@ def test_informed_arms_share_one_init_and_pay_for_it(quick):
     _, results, out, _, _ = quick
     for width in (48, 96):
         ours = [r for r in results if r["start"] == "saeinit" and r["width"] == width]
-        assert len({r["init_seconds"] for r in ours}) == 1  # one init, charged to each arm
-        assert ours[0]["init_seconds"] > 0 and ours[0]["init_tokens"] == 1024
-        stages = ours[0]["init_stages"]
-        assert {"draw", "dictionary", "encoder", "other"} <= set(stages)
-        assert sum(stages.values()) == pytest.approx(ours[0]["init_seconds"], rel=1e-6)
+        plain = [r for r in ours if r["trainer"] != "matryoshka"]
+        assert len({r["init_seconds"] for r in plain}) == 1  # one init, charged to each arm
+        for run in ours:
+            assert run["init_seconds"] > 0 and run["init_tokens"] == 1024
+            stages = run["init_stages"]
+            assert {"draw", "dictionary", "encoder", "other"} <= set(stages)
+            assert sum(stages.values()) == pytest.approx(run["init_seconds"], rel=1e-6)
+        # Matryoshka's init is the same one with its latents ordered by use, a stage of its own
+        (matryoshka,) = [r for r in ours if r["trainer"] == "matryoshka"]
+        assert "order" in matryoshka["init_stages"] and "order" not in plain[0]["init_stages"]
         assert (out / f"init-w{width}-seed0-mod-fitted-1024.pt").exists()
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use.pt").exists()
     for run in results:
         if run["start"] == "default":
             assert run["init_seconds"] == 0 and run["init_tokens"] == 0
@@ -100,10 +106,11 @@ def test_crossings_count_the_init_and_the_table_has_every_pair(quick, capsys):
                     assert theirs["l0"] <= default["final"]["l0"] + 1e-9
     lines = report.summary_lines(results)
     headers = [line for line in lines if line.startswith("| init |")]
-    assert len(headers) == 6
+    tables = len(bench.TRAINERS) * 2  # one per trainer and width
+    assert len(headers) == tables
     body = [line for line in lines if line.startswith("| library default")]
-    assert len(body) == 6 and all(line.count("|") == 11 for line in body)
-    assert sum("default / saeinit" in line or "did not reach" in line for line in lines) == 6
+    assert len(body) == tables and all(line.count("|") == 11 for line in body)
+    assert sum("default / saeinit" in line or "did not reach" in line for line in lines) == tables
     for axis in ("tokens", "seconds"):
         assert (figures / f"wide-fvu-{axis}.png").stat().st_size > 0
     # a rerun finds every run done and prints the same table without training

@@ -1,11 +1,12 @@
 """saeinit's initial weights for other SAE libraries: `initial_weights` builds them from
 activations in memory, the adapters fill a SAELens SAE, a sparsify SparseCoder or a
 dictionary_learning AutoEncoder with them in place, and `saeinit init --format sparsify`
-writes sparsify's layout (`sparsify.py`)."""
+writes sparsify's layout (`sparsify.py`); `ordered_by_use` puts the latents the data fires most
+first, for a Matryoshka SAE."""
 
 from saeinit.interop.adapters import fill_dictionary_learning, fill_saelens, fill_sparsify
 from saeinit.interop.api import initial_weights
-from saeinit.interop.weights import InitialWeights
+from saeinit.interop.weights import InitialWeights, ordered_by_use
 
 __all__ = [
     "InitialWeights",
@@ -13,4 +14,5 @@ __all__ = [
     "fill_saelens",
     "fill_sparsify",
     "initial_weights",
+    "ordered_by_use",
 ]

@@ -14,6 +14,7 @@ import torch
 
 from saeinit.config import ConfigError
 from saeinit.models import SAE
+from saeinit.models.base import firing_threshold
 
 
 class InitialWeights(NamedTuple):
@@ -51,6 +52,28 @@ def sae_weights(model: SAE, scaling_factor: float | None = None) -> InitialWeigh
         b_enc = b_enc + b_dec @ W_enc  # the same pre-activations with b_dec subtracted first
     factor = scaling_factor or 1.0
     return InitialWeights(W_enc.clone(), b_enc / factor, W_dec.clone(), b_dec / factor)
+
+
+def ordered_by_use(
+    weights: InitialWeights, sample: torch.Tensor, per_sample: float
+) -> InitialWeights:
+    """The same SAE with its latents reordered by how many rows of `sample` [n, d_in] fire
+    them, most used first (ties kept in order), at the one threshold that fires `per_sample`
+    latents per row on average (a BatchTopK SAE's k). A Matryoshka SAE reconstructs from each
+    prefix of its latents alone, so its first groups should start with the latents the data
+    uses most; an init whose atoms come in another order (mod's) then suits it too."""
+    check_weights(weights)
+    if sample.ndim != 2 or sample.shape[1] != weights.d_in:
+        raise ConfigError(
+            "sample", f"has shape {tuple(sample.shape)}; pass rows [n, {weights.d_in}] (d_in)"
+        )
+    pre_acts = (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
+    threshold = firing_threshold(pre_acts, per_sample)
+    fired = (pre_acts >= threshold) & (pre_acts > 0)
+    order = torch.argsort(fired.sum(dim=0), descending=True, stable=True)
+    return InitialWeights(
+        weights.W_enc[:, order], weights.b_enc[order], weights.W_dec[order], weights.b_dec
+    )
 
 
 def encoder_bias(weights: InitialWeights, subtracts_b_dec: bool) -> torch.Tensor:
