@@ -35,6 +35,19 @@ def test_sweep_stores_runs_with_history_and_resumes(tmp_path):
     assert (summary.skipped, summary.finished, len(runs)) == (1, 0, 1)
 
 
+def test_a_run_deleted_by_hand_is_trained_and_stored_again(tmp_path):
+    # Deleting a run's row by hand (to retrain it) leaves its history rows; the rerun's rows
+    # replace them instead of colliding with them.
+    path = tmp_path / "r.sqlite"
+    _, (run,) = tiny_result(path)
+    with sqlite3.connect(path) as db:
+        db.execute("DELETE FROM runs WHERE key = ?", (run["key"],))
+    summary, runs = tiny_result(path)
+    assert (summary.skipped, summary.finished, len(runs)) == (0, 1, 1)
+    with ResultStore(path) as store:
+        assert [row["step"] for row in store.history(run["key"])] == [0, 10, 20]
+
+
 def test_a_failed_write_leaves_no_partial_run(tmp_path):
     with ResultStore(tmp_path / "r.sqlite") as store:
         result = {

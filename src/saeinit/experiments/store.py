@@ -241,6 +241,8 @@ class ResultStore:
             )
             if added.rowcount == 0:
                 return False
+            # History of a run row deleted by hand would collide with the new rows.
+            self.db.execute("DELETE FROM history WHERE key = ?", (key,))
             # By name: a column added to an older store comes last in its table.
             marks = ", ".join("?" * (len(HISTORY_COLUMNS) + 1))
             self.db.executemany(f"INSERT INTO history ({history}) VALUES ({marks})", rows)
