@@ -3,7 +3,7 @@ saeinit's (issue 26, item 6). The recipe a SAELens user follows:
 
     from sae_lens import BatchTopKTrainingSAE, BatchTopKTrainingSAEConfig
     from sae_lens.synthetic import SyntheticSAERunner, SyntheticSAERunnerConfig
-    from saeinit import fill_saelens, initial_weights
+    from saeinit import fill_saelens, initial_weights, ordered_by_use
 
     sae = BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(d_in=192, d_sae=1024, k=12))
     fill_saelens(sae, initial_weights(world.sample(65_536), 1024, init="mod", encoder_init="fitted"))
@@ -50,10 +50,12 @@ def training_sae(architecture: str, d_in: int, d_sae: int, k: float):
     """SAELens' training SAE of the architecture, its own defaults but for sizes and k."""
     from sae_lens.registry import get_sae_training_class
 
+    from saeinit.models.options import matryoshka_levels
+
     sae_class, config_class = get_sae_training_class(SAELENS_NAMES[architecture])
     sizes = {"d_in": d_in, "d_sae": d_sae}
     if architecture == "matryoshka":
-        sizes["matryoshka_widths"] = [d_sae // 8, d_sae // 4, d_sae // 2, d_sae]
+        sizes["matryoshka_widths"] = list(matryoshka_levels(None, d_sae))
     return sae_class(config_class(**sizes, **({} if architecture == "jumprelu" else {"k": k})))
 
 
@@ -63,7 +65,7 @@ def run_arm(args, world, held_out, k: float, arm: str) -> dict:
     from sae_lens import LoggingConfig
     from sae_lens.synthetic import SyntheticSAERunner, SyntheticSAERunnerConfig
 
-    from saeinit import fill_saelens, initial_weights
+    from saeinit import fill_saelens, initial_weights, ordered_by_use
     from saeinit.data.synthetic.pool import draw, stream_seed
     from saeinit.metrics.synthetic import synthetic_metrics
 
@@ -79,6 +81,8 @@ def run_arm(args, world, held_out, k: float, arm: str) -> dict:
         weights = initial_weights(
             sample, d_sae, args.init, args.encoder_init, seed=args.seed, progress=False
         )
+        if args.architecture == "matryoshka":  # its first groups reconstruct alone
+            weights = ordered_by_use(weights, sample, k)
         fill_saelens(sae, weights)
         init_seconds, init_samples = time.perf_counter() - start, args.init_samples
     rows, clock = [], {"start": time.perf_counter(), "off": 0.0}

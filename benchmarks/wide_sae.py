@@ -22,8 +22,8 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
 same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
-built once per width and seed and kept in --out; every informed arm is charged their seconds
-and their sample's rows as tokens. Runs go one at a time, in this process, one torch thread.
+built once per width and seed (and once more for Matryoshka, ordered) and kept in --out; every
+informed arm is charged their seconds and their sample's rows as tokens. Runs go one at a time, in this process, one torch thread.
 The table (wide_sae_report.py) gives per trainer, width and arm the FVU at the start and end,
 L0, dead latents, and the tokens and seconds (init included) at which saeinit's run first
 reaches the default run's end-of-budget FVU. `--quick`: widths 48 and 96, k 8, batches of
@@ -79,7 +79,7 @@ class Task:
         return Path(self.activations)
 
     def init_key(self) -> str:
-        order = "-by-use" if self.trainer == "matryoshka" else ""
+        order = f"-by-use-k{self.k}" if self.trainer == "matryoshka" else ""
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"
             + order
@@ -116,7 +116,7 @@ def informed_weights(task: Task, source, factor: float, cache: Path):
     """saeinit's weights for `task` on `task.init_rows` rows of the seed's init stream (scaled
     as the batches are), their seconds (the sample's draw included) and each stage's seconds;
     kept in `cache` so that every informed arm of a width and seed starts from the same
-    weights, each charged the seconds they took once."""
+    weights (Matryoshka's ordered by use), each charged the seconds they took once."""
     import torch
 
     from saeinit import InitialWeights, initial_weights, ordered_by_use

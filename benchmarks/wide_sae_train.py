@@ -77,7 +77,8 @@ class ScheduledRows(EvaluatedRows):
 
 
 def saelens_sae(task, dim: int):
-    """SAELens' training SAE of `task.trainer`: its config's defaults but the sizes (and k)."""
+    """SAELens' training SAE of `task.trainer`: its config's defaults but the sizes (and k,
+    and Matryoshka's groups: 1/8, 1/4, 1/2 and all of the width)."""
     from sae_lens import (
         BatchTopKTrainingSAE,
         BatchTopKTrainingSAEConfig,
@@ -87,11 +88,13 @@ def saelens_sae(task, dim: int):
         MatryoshkaBatchTopKTrainingSAEConfig,
     )
 
+    from saeinit.models.options import matryoshka_levels
+
     sizes = {"d_in": dim, "d_sae": task.width}
     if task.trainer == "batchtopk":
         return BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(**sizes, k=task.k))
     if task.trainer == "matryoshka":
-        groups = [task.width // 8, task.width // 4, task.width // 2, task.width]
+        groups = list(matryoshka_levels(None, task.width))  # saeinit's default groups
         config = MatryoshkaBatchTopKTrainingSAEConfig(**sizes, k=task.k, matryoshka_widths=groups)
         return MatryoshkaBatchTopKTrainingSAE(config)
     return JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(**sizes))

@@ -74,7 +74,7 @@ def test_informed_arms_share_one_init_and_pay_for_it(quick):
         (matryoshka,) = [r for r in ours if r["trainer"] == "matryoshka"]
         assert "order" in matryoshka["init_stages"] and "order" not in plain[0]["init_stages"]
         assert (out / f"init-w{width}-seed0-mod-fitted-1024.pt").exists()
-        assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use.pt").exists()
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use-k8.pt").exists()
     for run in results:
         if run["start"] == "default":
             assert run["init_seconds"] == 0 and run["init_tokens"] == 0

@@ -101,10 +101,26 @@ def test_each_seed_races_to_its_own_baseline_end():
     slow, fast = reach(baseline, "mcc", targets), reach(informed, "mcc", targets)
     assert slow.reached == 2 and slow.samples == 1000  # the baseline reaches its own end
     assert fast.by_seed == {0: (250, 20.0), 1: (100, 20.0)}
-    assert seed_ratios(slow, fast, 0) == {0: 4.0, 1: 10.0}
-    assert seed_ratios(slow, fast, 1) == {0: 5.0, 1: 2.5}
+    assert seed_ratios(slow, fast, "samples") == {0: 4.0, 1: 10.0}
+    assert seed_ratios(slow, fast, "seconds") == {0: 5.0, 1: 2.5}
     never = run(0, 0.0, [(0, 0.0, 0.1, 0.0), (1000, 50.0, 0.60, 0.5)], seed=1)
-    assert seed_ratios(slow, reach([never], "mcc", targets), 0) == {1: None}
+    assert seed_ratios(slow, reach([never], "mcc", targets), "samples") == {1: None}
+    # An entry with no init samples at its target from the start: inf, against a baseline
+    # also there from the start: 1.
+    at_once = run(0, 0.0, [(0, 0.0, 0.80, 0.5)], seed=1)
+    assert seed_ratios(slow, reach([at_once], "mcc", targets), "samples") == {1: float("inf")}
+    both = reach([at_once], "mcc", targets)
+    assert seed_ratios(both, both, "samples") == {1: 1.0}
+
+
+def test_the_world_k_goes_only_to_architectures_that_read_it():
+    # JumpReLU has no k: SAEConfig refuses a batchtopk_k it would ignore, so none is set.
+    jumprelu = RaceConfig(synthetic="synthsaebench-4k", recipe="architecture=jumprelu")
+    assert all("batchtopk_k" not in p.settings for p in jumprelu.spec(k=10.0).points())
+    matryoshka = RaceConfig(synthetic="synthsaebench-4k", recipe="architecture=matryoshka")
+    assert {p.settings["batchtopk_k"] for p in matryoshka.spec(k=10.0).points()} == {10.0}
+    own = RaceConfig(synthetic="synthsaebench-4k", recipe="batchtopk_k=8")
+    assert {p.settings["batchtopk_k"] for p in own.spec(k=10.0).points()} == {8}
 
 
 def test_a_tiny_world_race_end_to_end(tmp_path, monkeypatch, capsys):

@@ -17,9 +17,10 @@ def weights():
 
 def test_latents_come_most_fired_first_and_the_sae_is_the_same_function():
     # Minus b_dec the rows are (2, 1), (-3, 2), (1, 3), (-1, 4): pre-activations
-    # [2, -2, 1], [-3, 3, 2], [1, -1, 3], [-1, 1, 4]. One latent per row on average keeps the
-    # 4 largest positive values 4, 3, 3, 2 (threshold 2): latent 2 fires on rows 2, 3, 4 and
-    # latent 1 on row 2 and latent 0 on row 1 (2 >= 2): uses [1, 1, 3] -> order 2, 0, 1.
+    # [2, -2, 1], [-3, 3, 2], [1, -1, 3], [-1, 1, 4]. One latent per row on average: the 4th
+    # largest positive value, 2, is the threshold, and every value at or above it fires
+    # (4, 3, 3, 2, 2): latent 2 on rows 2, 3 and 4, latent 1 on row 2, latent 0 on row 1:
+    # uses [1, 1, 3] -> order 2, 0, 1.
     sample = torch.tensor([[3.0, 1.0], [-2.0, 2.0], [2.0, 3.0], [0.0, 4.0]])
     ordered = ordered_by_use(weights(), sample, per_sample=1)
     assert torch.equal(ordered.W_dec, weights().W_dec[[2, 0, 1]])
@@ -31,6 +32,20 @@ def test_latents_come_most_fired_first_and_the_sae_is_the_same_function():
         return acts @ w.W_dec + w.b_dec
 
     assert torch.allclose(reconstruction(ordered), reconstruction(weights()))
+
+
+def test_the_threshold_and_the_encoder_bias_decide_the_order():
+    # Latent i reads coordinate i, with encoder bias (3, 0, 0): pre-activations
+    # [3.1, 5, 4], [3.2, 4, 1.5], [3.1, 0, 3], [3.3, 0, 0.5]. The 4 largest are 5, 4, 4, 3.3:
+    # latent 1 fires twice, latents 0 and 2 once each -> order 1, 0, 2. Counting every
+    # positive value would give uses (4, 2, 4) -> 0, 2, 1; without the bias the threshold
+    # would be 3 and the order 1, 2, 0.
+    eye = torch.eye(3)
+    weights = InitialWeights(eye, torch.tensor([3.0, 0.0, 0.0]), eye, torch.zeros(3))
+    sample = torch.tensor([[0.1, 5.0, 4.0], [0.2, 4.0, 1.5], [0.1, 0.0, 3.0], [0.3, 0.0, 0.5]])
+    ordered = ordered_by_use(weights, sample, per_sample=1)
+    assert torch.equal(ordered.W_dec, eye[[1, 0, 2]])
+    assert torch.equal(ordered.b_enc, torch.tensor([0.0, 3.0, 0.0]))
 
 
 def test_a_sample_of_another_width_is_refused_naming_it():

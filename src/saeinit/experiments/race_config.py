@@ -21,6 +21,7 @@ from saeinit.data.toy_config import parse_scenario
 from saeinit.experiments.grid import GridSpec, grid_from_dict
 from saeinit.experiments.recommendation import RECIPES, RECOMMENDED
 from saeinit.inits.encoders import ENCODER_INITS
+from saeinit.models.config import reads_setting
 from saeinit.seeding import require_seed
 
 BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
@@ -206,7 +207,6 @@ class RaceConfig:
         BatchTopK k of a world's race (unset: the architecture's default, for checking)."""
         if self.synthetic:
             base = WORLD_RECIPE | {"eval_every": self.log_steps(), "log_every": self.log_steps()}
-            base |= {} if k is None else {"batchtopk_k": k}
             places = [{"synthetic": self.synthetic}]
         else:
             base = {"eval_every": 10, "log_every": self.log_steps()}
@@ -217,10 +217,11 @@ class RaceConfig:
         for place in places:
             for entry, (option, text) in self.recipes(place.get("scenario", "")).items():
                 recipe = _settings(text, option)
+                world_k = self._world_k(k, (base | recipe).get("architecture"))
                 block = {
                     **{name: [value] for name, value in place.items()},
                     "max_steps": [self.budget(place.get("scenario", ""))],
-                    **{name: [value] for name, value in (base | recipe).items()},
+                    **{name: [value] for name, value in (base | world_k | recipe).items()},
                     **{name: [value] for name, value in entry_settings(entry).items()},
                     "seed": self.seed_list(),
                 }
@@ -232,6 +233,12 @@ class RaceConfig:
                     raise
                 blocks.append(block)
         return grid_from_dict({"title": "The race", "axes": blocks})
+
+    def _world_k(self, k: float | None, architecture: str | None) -> dict:
+        """The world's k as the setting of an architecture that reads it (BatchTopK's kinds);
+        nothing for the others, which refuse a setting they would ignore."""
+        reads = architecture is not None and reads_setting(architecture, "batchtopk_k")
+        return {"batchtopk_k": k} if self.synthetic and k is not None and reads else {}
 
 
 def _settings(recipe: str, option: str) -> dict:

@@ -21,15 +21,23 @@ TARGETS = ("mcc", "f1")
 """The metrics whose baseline end-of-budget values the entries race to."""
 
 
+class Crossing(NamedTuple):
+    """Where one run first reached its target: samples with the init's own, seconds with the
+    init's."""
+
+    samples: float
+    seconds: float
+
+
 class Reach(NamedTuple):
-    """When an entry first reached its targets (medians over seeds, None: at most half did):
-    samples with the init's own, seconds with the init's; `reached` counts the seeds, and
-    `by_seed` holds each seed's (samples, seconds), None where it never reached its target."""
+    """When an entry first reached its targets (medians over seeds, None: at most half did);
+    `reached` counts the seeds, and `by_seed` holds each seed's crossing, None where it never
+    reached its target."""
 
     samples: float | None
     seconds: float | None
     reached: int
-    by_seed: dict[int, tuple[float, float] | None]
+    by_seed: dict[int, Crossing | None]
 
 
 class WorldEntry(NamedTuple):
@@ -115,28 +123,33 @@ def reach(runs: list[dict], metric: str, targets: dict[int, float]) -> Reach:
     for run in runs:
         target = targets[run["seed"]]
         row = next((r for r in run["history"] if r[metric] >= target), None)
-        by_seed[run["seed"]] = (
-            None
-            if row is None
-            else (row["samples"] + init_samples(run), row["seconds"] + run["init_seconds"])
-        )
+        crossing = None
+        if row is not None:
+            crossing = Crossing(
+                row["samples"] + init_samples(run), row["seconds"] + run["init_seconds"]
+            )
+        by_seed[run["seed"]] = crossing
     found = list(by_seed.values())
-    samples = median_or_none([None if f is None else f[0] for f in found])
-    seconds = median_or_none([None if f is None else f[1] for f in found])
+    samples = median_or_none([None if f is None else f.samples for f in found])
+    seconds = median_or_none([None if f is None else f.seconds for f in found])
     return Reach(samples, seconds, sum(f is not None for f in found), by_seed)
 
 
-def seed_ratios(baseline: Reach, best: Reach, part: int) -> dict[int, float | None]:
-    """Per seed both ran: the baseline's samples (part 0) or seconds (part 1) to the target
-    over the best entry's, None where the best entry never reached it (the baseline reaches
-    its own end at the latest there)."""
+def seed_ratios(baseline: Reach, best: Reach, part: str) -> dict[int, float | None]:
+    """Per seed both ran: the baseline's `part` (samples or seconds) to the target over the
+    best entry's, None where the best entry never reached it (the baseline reaches its own
+    end at the latest); inf where only the best entry starts at or above it, 1 where both
+    do."""
     ratios = {}
     for seed, slow in baseline.by_seed.items():
-        fast = best.by_seed.get(seed, False)
-        if fast is not False and slow is not None:
-            ratios[seed] = None if fast is None else _quotient(slow[part], fast[part])
+        if seed not in best.by_seed or slow is None:
+            continue
+        fast = best.by_seed[seed]
+        ratios[seed] = None if fast is None else _quotient(getattr(slow, part), getattr(fast, part))
     return ratios
 
 
 def _quotient(slow: float, fast: float) -> float:
-    return float("inf") if fast == 0 else slow / fast
+    if fast == 0:
+        return 1.0 if slow == 0 else float("inf")
+    return slow / fast

@@ -91,6 +91,12 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
         }
 
 
+def reads_setting(architecture: str, setting: str) -> bool:
+    """Whether `architecture` reads the SAE setting named `setting` (a field name)."""
+    options = ARCHITECTURES[architecture].options
+    return any(setting in {f.name for f in fields(owner)} for owner in (options, *options.shares))
+
+
 def _reads(options: type, option) -> bool:
     """Whether an architecture with these options reads the setting `option` (a field)."""
     return any(option in fields(owner) for owner in (options, *options.shares))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from saeinit.experiments.world_race import TARGETS, WorldRace, seed_ratios, world_race
+from saeinit.models.config import reads_setting
 from saeinit.reports.race import int_list, table_row
 
 SHOWN = (
@@ -17,8 +18,8 @@ SHOWN = (
     ("L0", "l0", 1), ("dead latents", "dead", 0),
 )  # fmt: skip
 NAMES = {"mcc": "MCC", "f1": "F1"}
-READS_K = ("batchtopk", "matryoshka", "topk")
-"""Architectures whose sparsity is the race's k (the others set their own)."""
+K_SETTINGS = ("batchtopk_k", "k")
+"""The settings that hold an architecture's k, where it has one (JumpReLU and ReLU do not)."""
 
 
 def world_race_report(config, echo: Callable[[str], None] = print) -> WorldRace:
@@ -38,7 +39,8 @@ def world_race_lines(found: WorldRace) -> list[str]:
     train, sae = first["config"]["train"], first["config"]["sae"]
     which = f"seed {seeds[0]}" if len(seeds) == 1 else f"medians over seeds {int_list(seeds)}"
     budget = config.budget("") * train["batch_size"]
-    k = f" k {found.k:g}" if sae["architecture"] in READS_K else ""
+    read = [name for name in K_SETTINGS if reads_setting(sae["architecture"], name)]
+    k = f" k {sae[read[0]]:g}" if read else ""
     lines = [
         "",
         f"{info['synthetic']} ({info['num_features']:,} features in {info['hidden_dim']} "
@@ -61,13 +63,11 @@ def world_race_lines(found: WorldRace) -> list[str]:
     for metric in TARGETS:
         targets = found.targets[metric]
         lines.append(f"to {NAMES[metric]} {targets_text(targets)} ({names[0]}'s end)")
-        for index, (part, label) in enumerate(
-            (("samples", "samples (+init)"), ("seconds", "seconds (+init)"))
-        ):
+        for part, label in (("samples", "samples (+init)"), ("seconds", "seconds (+init)")):
             reaches = [found.numbers[e].reach[metric] for e in entries]
             cells = [_cell(r, part, len(seeds)) for r in reaches]
             pair = [found.numbers[name].reach[metric] for name in names]
-            ratios = seed_ratios(*pair, index)
+            ratios = seed_ratios(*pair, part)
             lines.append(table_row(f"  {label}", cells, ratio_text(ratios, names[1])))
             if len(ratios) > 1:
                 by_seed = "  ".join(
@@ -92,12 +92,18 @@ def targets_text(targets: dict[int, float]) -> str:
 
 def ratio_text(ratios: dict[int, float | None], fast: str) -> str:
     """The median of the seeds' ratios (a seed whose best entry never reached its target
-    counts lowest), or why there is none."""
-    values = list(ratios.values())
-    if not values or sum(v is None for v in values) * 2 >= len(values):
+    counts lowest, one where it starts at or above it highest), or why there is none."""
+    values = [0.0 if v is None else v for v in ratios.values()]
+    if not values:
+        return "no seed to compare"
+    if values.count(0.0) * 2 >= len(values):
         return f"not reached by {fast}"
-    median = statistics.median(0.0 if v is None else v for v in values)
-    return f"{fast} starts at or above it" if median == float("inf") else f"{median:.2f}x"
+    at_start = values.count(float("inf"))
+    if at_start * 2 > len(values):
+        return f"{fast} starts at or above it"
+    if at_start * 2 == len(values):  # the usual median would be inf: the largest finite one
+        return f"{max(v for v in values if v != float('inf')):.2f}x"
+    return f"{statistics.median(values):.2f}x"
 
 
 def _cell(reach, part: str, seeds: int) -> str:
