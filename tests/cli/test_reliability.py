@@ -41,17 +41,22 @@ def test_sweep_exits_1_when_a_run_fails(tmp_path, capsys):
     assert "failed:" in captured.err and "start-from" in captured.err
 
 
-def test_reproduce_writes_the_report_and_exits_1_when_a_run_fails(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("failed, collapsed", [(["k1 ..."], []), ([], ["k2 ..."])])
+def test_reproduce_writes_the_report_and_exits_1_when_a_run_fails_or_collapses(
+    tmp_path, capsys, monkeypatch, failed, collapsed
+):
     from saeinit.experiments import ResultStore
+    from saeinit.experiments.sweep import SweepSummary
 
-    def one_failed(spec, store_path, *args) -> int:
-        ResultStore(store_path).close()  # the sweep made the store, and one run failed
-        return 1
+    def summary(spec, store_path, *args) -> SweepSummary:
+        ResultStore(store_path).close()  # the sweep made the store; one run failed or collapsed
+        return SweepSummary(2, 0, 1, failed, collapsed)
 
-    monkeypatch.setattr("saeinit.cli.grids.run_sweep", one_failed)
+    monkeypatch.setattr("saeinit.cli.grids.run_sweep", summary)
     assert main(["reproduce", "--out", str(tmp_path / "r")]) == 1
     assert (tmp_path / "r" / "report.md").exists()
-    assert "1 failed run(s) left out of the report" in capsys.readouterr().err
+    left_out = "1 failed run(s) left out of the report" in capsys.readouterr().err
+    assert left_out == bool(failed)  # a collapsed run is stored, so not left out
 
 
 def test_an_eof_error_is_an_error_not_an_interrupt(tmp_path, capsys, monkeypatch, tiny_cli):

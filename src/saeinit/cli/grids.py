@@ -58,7 +58,8 @@ def sweep_command(
     when a run failed or a stored run of the grid collapsed."""
     check_workers(workers)
     writable_file(store_path, "store")
-    if run_sweep(load_grid(Path(grid)), store_path, executor, workers, ray_address):
+    summary = run_sweep(load_grid(Path(grid)), store_path, executor, workers, ray_address)
+    if summary.failed or summary.collapsed:
         raise click.exceptions.Exit(1)
 
 
@@ -67,9 +68,9 @@ def check_workers(workers: int | None) -> None:
         raise ConfigError("workers", f"must be an integer >= 1, got {workers}")
 
 
-def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None) -> int:
-    """Run the grid's missing points into the store; returns how many runs failed or are
-    stored collapsed without `allow_collapse`."""
+def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None):
+    """Run the grid's missing points into the store; returns the sweep's summary (its
+    `failed` runs, and those stored collapsed without `allow_collapse`)."""
     from saeinit.experiments.sweep import sweep
 
     check_workers(workers)
@@ -90,7 +91,7 @@ def run_sweep(spec, store_path, executor="local", workers=None, ray_address=None
             "grid keeps them with exit code 0",
             err=True,
         )
-    return len(summary.failed) + len(summary.collapsed)
+    return summary
 
 
 def open_store(path: str, readonly: bool = False) -> ResultStore:
@@ -162,7 +163,7 @@ def reproduce_command(
     preset: str, out: str, executor: str, workers: int | None, ray_address: str | None
 ) -> None:
     """Run the seed post's experiments and write their report (resumable); the report covers
-    the runs that finished, and the exit code is 1 when a run failed."""
+    the runs that finished, and the exit code is 1 when a run failed or collapsed."""
     from saeinit.reports import write_report
 
     check_workers(workers)
@@ -171,12 +172,13 @@ def reproduce_command(
     store_path = str(writable_file(folder / "results.sqlite", "out"))
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    failed = run_sweep(spec, store_path, executor, workers, ray_address)
+    summary = run_sweep(spec, store_path, executor, workers, ray_address)
     with open_store(store_path, readonly=True) as store:
         path = write_report(store, folder)
     click.echo(f"wrote {path} ({time.perf_counter() - start:.0f} s in all)")
-    if failed:
-        click.echo(f"saeinit: {failed} failed run(s) left out of the report", err=True)
+    if summary.failed:
+        click.echo(f"saeinit: {len(summary.failed)} failed run(s) left out of the report", err=True)
+    if summary.failed or summary.collapsed:
         raise click.exceptions.Exit(1)
 
 
