@@ -2,11 +2,12 @@
 activations in memory, the adapters fill a SAELens SAE, a sparsify SparseCoder or a
 dictionary_learning AutoEncoder with them in place, and `saeinit init --format sparsify`
 writes sparsify's layout (`sparsify.py`); `ordered_by_use` puts the latents the data fires most
-first, for a Matryoshka SAE."""
+first, for a Matryoshka SAE; `jumprelu_start` gives a JumpReLU SAE thresholds that suit the
+weights."""
 
 from saeinit.interop.adapters import fill_dictionary_learning, fill_saelens, fill_sparsify
 from saeinit.interop.api import initial_weights
-from saeinit.interop.weights import InitialWeights, ordered_by_use
+from saeinit.interop.weights import InitialWeights, jumprelu_start, ordered_by_use
 
 __all__ = [
     "InitialWeights",
@@ -14,5 +15,6 @@ __all__ = [
     "fill_saelens",
     "fill_sparsify",
     "initial_weights",
+    "jumprelu_start",
     "ordered_by_use",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 
+import torch
 from torch import nn
 
 from saeinit.config import ConfigError
@@ -21,10 +22,11 @@ from saeinit.interop.weights import (
 )
 
 
-def fill_saelens(sae, weights: InitialWeights):
+def fill_saelens(sae, weights: InitialWeights, threshold: torch.Tensor | None = None):
     """A SAELens SAE (inference or training; standard, topk, batchtopk or jumprelu): W_enc,
     b_enc, W_dec and b_dec, with b_enc folded for an SAE whose cfg.apply_b_dec_to_input is
-    False. An architecture's own tensors (JumpReLU's threshold) keep their values."""
+    False; a JumpReLU SAE's thresholds too where `threshold` [d_sae] is given (`jumprelu_start`
+    gives them), else they keep their values."""
     SAE = _library("sae_lens", "sae-lens", "sae").SAE
     _require(sae, SAE, "sae", "a sae_lens SAE")
     check_weights(weights)
@@ -35,6 +37,16 @@ def fill_saelens(sae, weights: InitialWeights):
             "topk, batchtopk or jumprelu SAE",
         )
     check_width(weights, sae.cfg.d_in, sae.cfg.d_sae, "sae")
+    if threshold is not None:
+        if not isinstance(getattr(sae, "threshold", None), nn.Parameter):
+            raise ConfigError(
+                "threshold", f"is for a jumprelu SAE; a {type(sae).__name__} has no thresholds"
+            )
+        if threshold.shape != (weights.d_sae,):
+            raise ConfigError(
+                "threshold", f"has shape {tuple(threshold.shape)}, not ({weights.d_sae},)"
+            )
+        assign(sae.threshold, threshold)
     assign(sae.W_enc, weights.W_enc)
     assign(sae.b_enc, encoder_bias(weights, sae.cfg.apply_b_dec_to_input))
     assign(sae.W_dec, weights.W_dec)

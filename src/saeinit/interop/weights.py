@@ -63,10 +63,7 @@ def ordered_by_use(
     prefix of its latents alone, so its first groups should start with the latents the data
     uses most; an init whose atoms come in another order (mod's) then suits it too."""
     check_weights(weights)
-    if sample.ndim != 2 or sample.shape[1] != weights.d_in:
-        raise ConfigError(
-            "sample", f"has shape {tuple(sample.shape)}; pass rows [n, {weights.d_in}] (d_in)"
-        )
+    check_rows(weights, sample)
     pre_acts = (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
     threshold = firing_threshold(pre_acts, per_sample)
     fired = (pre_acts >= threshold) & (pre_acts > 0)
@@ -74,6 +71,35 @@ def ordered_by_use(
     return InitialWeights(
         weights.W_enc[:, order], weights.b_enc[order], weights.W_dec[order], weights.b_dec
     )
+
+
+def jumprelu_start(
+    weights: InitialWeights, sample: torch.Tensor, start_l0: float
+) -> tuple[InitialWeights, torch.Tensor]:
+    """Weights for a JumpReLU SAE and its thresholds [d_sae]: every threshold at the one value
+    at which `sample` [n, d_in] fires `start_l0` latents per row, and the encoder scaled by the
+    least-squares gain of the reconstruction that fires (`saeinit train
+    --jumprelu-start-l0`; `JumpReLUSAE.calibrate` says why). SAELens' own start, a threshold
+    of 0.01 whatever the encoder's scale, fires most latents of an informed start."""
+    from saeinit.models.jumprelu_sae import JumpReLUSAE
+
+    check_weights(weights)
+    check_rows(weights, sample)
+    model = JumpReLUSAE(weights.d_in, weights.d_sae, b_dec=True)
+    with torch.no_grad():
+        for name, value in weights._asdict().items():
+            getattr(model, name).copy_(value)
+    model.start_l0 = start_l0
+    model.calibrate(sample.float())
+    return sae_weights(model), model.threshold.detach().clone()
+
+
+def check_rows(weights: InitialWeights, sample: torch.Tensor) -> None:
+    """Refuse a sample that is not rows of the weights' d_in (ConfigError naming it)."""
+    if sample.ndim != 2 or sample.shape[1] != weights.d_in:
+        raise ConfigError(
+            "sample", f"has shape {tuple(sample.shape)}; pass rows [n, {weights.d_in}] (d_in)"
+        )
 
 
 def encoder_bias(weights: InitialWeights, subtracts_b_dec: bool) -> torch.Tensor:
