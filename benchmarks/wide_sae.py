@@ -14,7 +14,8 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 * batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k);
 * jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults: threshold 0.01,
   L0 coefficient 1; its L0 is whatever that gives, so its crossing also asks for L0 at or
-  below the default's final L0);
+  below the default's final L0); saeinit's thresholds start where its init's sample fires k
+  latents per token, with the encoder at its least-squares gain (`jumprelu_start`);
 * matryoshka: SAELens' SAETrainer, MatryoshkaBatchTopKTrainingSAE (k = --k, groups of 1/8,
   1/4, 1/2 and all of the width); saeinit's latents are put most used first on the init's
   sample (`ordered_by_use`), since each group reconstructs alone;
@@ -22,7 +23,8 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
 same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
-built once per width and seed (and once more for Matryoshka, ordered) and kept in --out; every
+built once per width and seed (and once more for Matryoshka, ordered, and for JumpReLU, with
+thresholds) and kept in --out; every
 informed arm is charged their seconds and their sample's rows as tokens. Runs go one at a time, in this process, one torch thread.
 The table (wide_sae_report.py) gives per trainer, width and arm the FVU at the start and end,
 L0, dead latents, and the tokens and seconds (init included) at which saeinit's run first
@@ -79,7 +81,8 @@ class Task:
         return Path(self.activations)
 
     def init_key(self) -> str:
-        order = f"-by-use-k{self.k}" if self.trainer == "matryoshka" else ""
+        adapted = {"matryoshka": f"-by-use-k{self.k}", "jumprelu": f"-thresholds-l0-{self.k}"}
+        order = adapted.get(self.trainer, "")
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"
             + order
@@ -112,19 +115,20 @@ def timed_stages(stages: dict):
         run.initialize, run._init_encoder = original
 
 
-def informed_weights(task: Task, source, factor: float, cache: Path):
-    """saeinit's weights for `task` on `task.init_rows` rows of the seed's init stream (scaled
-    as the batches are), their seconds (the sample's draw included) and each stage's seconds;
-    kept in `cache` so that every informed arm of a width and seed starts from the same
-    weights (Matryoshka's ordered by use), each charged the seconds they took once."""
+def informed_weights(task: Task, source, factor: float, cache: Path) -> dict:
+    """saeinit's start for `task` on `task.init_rows` rows of the seed's init stream (scaled as
+    the batches are): its `weights`, `threshold` (JumpReLU's, else None), `seconds` (the
+    sample's draw included) and each stage's seconds (`stages`); kept in `cache` so that every
+    informed arm of a width and seed starts from the same weights (Matryoshka's ordered by use,
+    JumpReLU's with thresholds), each charged the seconds they took once."""
     import torch
 
-    from saeinit import InitialWeights, initial_weights, ordered_by_use
+    from saeinit import InitialWeights, initial_weights, jumprelu_start, ordered_by_use
 
     path = cache / f"{task.init_key()}.pt"
     if path.exists():
         saved = torch.load(path)
-        return InitialWeights(**saved["weights"]), saved["seconds"], saved["stages"]
+        return saved | {"weights": InitialWeights(**saved["weights"])}
     start = time.perf_counter()
     sample = source.draw(task.init_rows) * factor
     stages = {"draw": time.perf_counter() - start}
@@ -138,16 +142,20 @@ def informed_weights(task: Task, source, factor: float, cache: Path):
             seed=task.seed,
             progress=False,
         )
+    threshold, adapting = None, time.perf_counter()
     if task.trainer == "matryoshka":
-        ordering = time.perf_counter()
         weights = ordered_by_use(weights, sample, task.k)
-        stages["order"] = time.perf_counter() - ordering
+        stages["order"] = time.perf_counter() - adapting
+    if task.trainer == "jumprelu":
+        weights, threshold = jumprelu_start(weights, sample, task.k)
+        stages["thresholds"] = time.perf_counter() - adapting
     seconds = time.perf_counter() - start
     stages["other"] = seconds - sum(stages.values())
+    informed = {"weights": weights, "threshold": threshold, "seconds": seconds, "stages": stages}
     scratch = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save({"weights": weights._asdict(), "seconds": seconds, "stages": stages}, scratch)
+    torch.save(informed | {"weights": weights._asdict()}, scratch)
     scratch.replace(path)
-    return weights, seconds, stages
+    return informed
 
 
 def run_task(task: Task, out: Path) -> dict:

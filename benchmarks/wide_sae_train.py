@@ -112,8 +112,9 @@ def train_saelens(task, source, factor: float, weights_for) -> dict:
     sae = saelens_sae(task, source.dim)
     init_seconds, stages = 0.0, {}
     if task.start == "saeinit":
-        weights, init_seconds, stages = weights_for(task)
-        fill_saelens(sae, weights)
+        start = weights_for(task)
+        init_seconds, stages = start["seconds"], start["stages"]
+        fill_saelens(sae, start["weights"], start["threshold"])
     batches = ScheduledBatches(
         (batch * factor for batch in source.batches),
         sae,
@@ -174,8 +175,9 @@ def train_sparsify(task, source, factor: float, weights_for, checkpoints) -> dic
     dataset.trainer = trainer
     init_seconds, stages = 0.0, {}
     if informed:
-        weights, init_seconds, stages = weights_for(task)
-        fill_sparsify(trainer.saes[HOOK], weights)
+        start = weights_for(task)
+        init_seconds, stages = start["seconds"], start["stages"]
+        fill_sparsify(trainer.saes[HOOK], start["weights"])
     trainer.fit()
     final = dataset.finish()
     return {

@@ -63,18 +63,30 @@ def test_informed_arms_share_one_init_and_pay_for_it(quick):
     _, results, out, _, _ = quick
     for width in (48, 96):
         ours = [r for r in results if r["start"] == "saeinit" and r["width"] == width]
-        plain = [r for r in ours if r["trainer"] != "matryoshka"]
+        plain = [r for r in ours if r["trainer"] not in ("matryoshka", "jumprelu")]
         assert len({r["init_seconds"] for r in plain}) == 1  # one init, charged to each arm
         for run in ours:
             assert run["init_seconds"] > 0 and run["init_tokens"] == 1024
             stages = run["init_stages"]
             assert {"draw", "dictionary", "encoder", "other"} <= set(stages)
             assert sum(stages.values()) == pytest.approx(run["init_seconds"], rel=1e-6)
-        # Matryoshka's init is the same one with its latents ordered by use, a stage of its own
+        # Matryoshka's init is the same one with its latents ordered by use, JumpReLU's with its
+        # thresholds, each a stage of its own
         (matryoshka,) = [r for r in ours if r["trainer"] == "matryoshka"]
-        assert "order" in matryoshka["init_stages"] and "order" not in plain[0]["init_stages"]
+        (jumprelu,) = [r for r in ours if r["trainer"] == "jumprelu"]
+        assert "order" in matryoshka["init_stages"] and "thresholds" in jumprelu["init_stages"]
+        assert not {"order", "thresholds"} & set(plain[0]["init_stages"])
+        # its thresholds, set to fire k = 8 latents per token of the init's sample, fire fewer
+        # held-out latents from the start than SAELens' threshold of 0.01 does
+        default = next(
+            r
+            for r in results
+            if (r["trainer"], r["start"], r["width"]) == ("jumprelu", "default", width)
+        )
+        assert 4 < jumprelu["history"][0][3] < min(3 * 8, default["history"][0][3])
         assert (out / f"init-w{width}-seed0-mod-fitted-1024.pt").exists()
         assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use-k8.pt").exists()
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024-thresholds-l0-8.pt").exists()
     for run in results:
         if run["start"] == "default":
             assert run["init_seconds"] == 0 and run["init_tokens"] == 0
