@@ -22,6 +22,7 @@ from saeinit.experiments.grid import GridSpec, grid_from_dict
 from saeinit.experiments.recommendation import RECIPES, RECOMMENDED
 from saeinit.inits.encoders import ENCODER_INITS
 from saeinit.models.config import reads_setting
+from saeinit.models.registry import ARCHITECTURES
 from saeinit.seeding import require_seed
 
 BUDGETS, L1 = {"128x256": 10_000}, {"128x256": 0.1}
@@ -237,8 +238,9 @@ class RaceConfig:
     def _world_k(self, k: float | None, architecture: str | None) -> dict:
         """The world's k as the setting of an architecture that reads it (BatchTopK's kinds);
         nothing for the others, which refuse a setting they would ignore."""
-        reads = architecture is not None and reads_setting(architecture, "batchtopk_k")
-        return {"batchtopk_k": k} if self.synthetic and k is not None and reads else {}
+        if not self.synthetic or k is None or architecture not in ARCHITECTURES:
+            return {}  # an unknown architecture is refused with the rest of the block
+        return {"batchtopk_k": k} if reads_setting(architecture, "batchtopk_k") else {}
 
 
 def _settings(recipe: str, option: str) -> dict:
