@@ -73,7 +73,9 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
                 continue
             for option in fields(arch.options):
                 if getattr(self, option.name) != option.default:
-                    users = [a.name for a in ARCHITECTURES.values() if _reads(a.options, option)]
+                    users = [
+                        a.name for a in ARCHITECTURES.values() if _reads(a.options, option.name)
+                    ]
                     raise ConfigError(
                         option.name.replace("_", "-"),
                         f"is a setting of --architecture {' and '.join(users)}; "
@@ -93,10 +95,9 @@ class SAEConfig(*reversed([arch.options for arch in ARCHITECTURES.values()]), Sh
 
 def reads_setting(architecture: str, setting: str) -> bool:
     """Whether `architecture` reads the SAE setting named `setting` (a field name)."""
-    options = ARCHITECTURES[architecture].options
+    return _reads(ARCHITECTURES[architecture].options, setting)
+
+
+def _reads(options: type, setting: str) -> bool:
+    """Whether an architecture with these options reads the setting named `setting`."""
     return any(setting in {f.name for f in fields(owner)} for owner in (options, *options.shares))
-
-
-def _reads(options: type, option) -> bool:
-    """Whether an architecture with these options reads the setting `option` (a field)."""
-    return any(option in fields(owner) for owner in (options, *options.shares))
