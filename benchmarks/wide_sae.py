@@ -2,9 +2,9 @@
 trainers, on MiniLM activations (issue 27).
 
     python benchmarks/wide_sae.py [--activations runs/wide/minilm-L2] [--widths 3072 6144]
-        [--trainers batchtopk jumprelu matryoshka sparsify] [--seeds 0] [--tokens 4000000] [--batch 4096]
-        [--k 32] [--init mod] [--encoder-init fitted] [--init-rows 32768] [--eval-every 25]
-        [--out runs/wide/runs] [--figures DIR] [--quick]
+        [--trainers batchtopk jumprelu matryoshka sparsify] [--seeds 0] [--tokens 4000000]
+        [--batch 4096] [--k 32] [--init mod] [--encoder-init fitted] [--init-rows 32768]
+        [--eval-every 25] [--out runs/wide/runs] [--figures DIR] [--quick]
 
 For every width, seed and trainer, the trainer trains from its library's default init
 (`default`) and from saeinit's (`saeinit`: `initial_weights(sample, width, init, encoder_init,
@@ -24,8 +24,8 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
 same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
 built once per width and seed (and once more for Matryoshka, ordered, and for JumpReLU, with
-thresholds) and kept in --out; every
-informed arm is charged their seconds and their sample's rows as tokens. Runs go one at a time, in this process, one torch thread.
+thresholds) and kept in --out; every informed arm is charged their seconds and their sample's
+rows as tokens. Runs go one at a time, in this process, one torch thread.
 The table (wide_sae_report.py) gives per trainer, width and arm the FVU at the start and end,
 L0, dead latents, and the tokens and seconds (init included) at which saeinit's run first
 reaches the default run's end-of-budget FVU. `--quick`: widths 48 and 96, k 8, batches of
