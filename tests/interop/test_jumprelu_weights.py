@@ -68,3 +68,14 @@ def test_saelens_jumprelu_sae_takes_them(toy, started):
     assert err.value.option == "threshold" and "jumprelu" in str(err.value)
     with pytest.raises(ConfigError, match=r"not \(32,\)"):
         fill_saelens(sae, weights, threshold[:8])
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan")])
+def test_a_start_l0_that_is_not_positive_is_refused_naming_it(bad):
+    with pytest.raises(ConfigError) as err:
+        jumprelu_start(
+            InitialWeights(torch.eye(2), torch.zeros(2), torch.eye(2), torch.zeros(2)),
+            torch.ones(4, 2),
+            bad,
+        )
+    assert err.value.option == "start_l0"

@@ -52,3 +52,10 @@ def test_a_sample_of_another_width_is_refused_naming_it():
     with pytest.raises(ConfigError) as err:
         ordered_by_use(weights(), torch.ones(4, 3), per_sample=1)
     assert err.value.option == "sample" and "[n, 2]" in str(err.value)
+
+
+@pytest.mark.parametrize("bad", [0, -1, float("nan")])
+def test_a_per_sample_that_is_not_positive_is_refused_naming_it(bad):
+    with pytest.raises(ConfigError) as err:
+        ordered_by_use(weights(), torch.ones(4, 2), per_sample=bad)
+    assert err.value.option == "per_sample"

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import torch
 
-from saeinit.config import ConfigError
+from saeinit.config import ConfigError, require_positive
 from saeinit.models import SAE
 from saeinit.models.base import firing_threshold
 
@@ -64,6 +64,7 @@ def ordered_by_use(
     uses most; an init whose atoms come in another order (mod's) then suits it too."""
     check_weights(weights)
     check_rows(weights, sample)
+    require_positive("per_sample", per_sample)
     pre_acts = (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
     threshold = firing_threshold(pre_acts, per_sample)
     fired = (pre_acts >= threshold) & (pre_acts > 0)
@@ -85,6 +86,7 @@ def jumprelu_start(
 
     check_weights(weights)
     check_rows(weights, sample)
+    require_positive("start_l0", start_l0)
     model = JumpReLUSAE(weights.d_in, weights.d_sae, b_dec=True)
     with torch.no_grad():
         for name, value in weights._asdict().items():
