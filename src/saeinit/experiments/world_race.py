@@ -13,7 +13,7 @@ from typing import NamedTuple
 from saeinit.data.synthetic import SyntheticConfig, load_world, sample_pool
 from saeinit.data.synthetic.pool import draw, stream_seed
 from saeinit.data.synthetic.source import world_info
-from saeinit.experiments.race import median_or_none, trained_runs
+from saeinit.experiments.race import init_samples, median_or_none, trained_runs
 from saeinit.experiments.race_config import WORLD_RECIPE, RaceConfig
 from saeinit.metrics.synthetic import METRICS
 
@@ -110,10 +110,6 @@ def entry_numbers(runs: list[dict], targets: dict[str, dict[int, float]]) -> Wor
         statistics.median(init_samples(run) for run in runs),
         {m: reach(runs, m, target) for m, target in targets.items()},
     )
-
-
-def init_samples(run: dict) -> int:
-    return run["result"].get("init_samples", 0)
 
 
 def reach(runs: list[dict], metric: str, targets: dict[int, float]) -> Reach:
