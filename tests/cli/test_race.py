@@ -88,3 +88,16 @@ def test_a_failed_run_exits_1_naming_it(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "failed: 0123abcd {'init': 'orthogonal'}: ValueError: broken"
     assert err[1].startswith("saeinit: the runs that finished are stored")
+
+
+def test_a_race_holding_a_collapsed_run_says_so_and_exits_1_until_it_is_allowed(tmp_path, capsys):
+    out = tmp_path / "race"
+    args = ["race", *TINY, "--entries", "orthogonal modes", "--out", str(out)]
+    assert main([*args, "--recipe", "lr=1"]) == 1
+    captured = capsys.readouterr()
+    collapsed = [line for line in captured.err.splitlines() if line.startswith("collapsed: ")]
+    assert len(collapsed) == 1 and "the SAE had collapsed" in collapsed[0], collapsed
+    assert captured.err.splitlines()[-1].startswith("saeinit: the table holds collapsed runs")
+    assert "race took" in captured.out  # the table is printed all the same
+    assert main([*args, "--recipe", "lr=1 allow_collapse=true"]) == 0
+    assert capsys.readouterr().err == ""

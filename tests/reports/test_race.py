@@ -46,7 +46,7 @@ def fake_result(sklearn=None, sklearn_seconds=None, measure="mmcs", runs=None, *
     )
     runs = runs or {"orthogonal": [ORTHOGONAL], "mod+fitted": [MOD]}
     numbers = {entry: entry_numbers(found, config.live()) for entry, found in runs.items()}
-    return RaceResult(config, [ScenarioRace("128x256", numbers, runs, sklearn)], 2, 0)
+    return RaceResult(config, [ScenarioRace("128x256", numbers, runs, sklearn)], 2, 0, [])
 
 
 def row(label, cells, ratio=""):

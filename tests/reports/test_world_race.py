@@ -66,7 +66,7 @@ def two_seed_race(architecture):
     }
     numbers = {entry: entry_numbers(found, targets) for entry, found in runs.items()}
     info = {"synthetic": "synthsaebench-4k", "num_features": 4096, "hidden_dim": 192}
-    return WorldRace(config, info, 12.0, targets, numbers, runs, 0, 4)
+    return WorldRace(config, info, 12.0, targets, numbers, runs, 0, 4, [])
 
 
 def test_the_table_compares_each_seed_with_its_own_baseline():

@@ -21,7 +21,8 @@ def race_command(**values) -> None:
     orthogonal init, the reference, against the recommended modes + whitened encoder under its
     recipe on 128x256): MMCS at the start and the end, the samples and seconds to 0.95, 0.98
     and 0.99 MMCS, the init's own counted in both, with the ratios, and race.png of the
-    curves. A second call reuses the stored runs; the exit code is 1 when a run failed."""
+    curves. A second call reuses the stored runs; the exit code is 1 when a run failed or
+    collapsed."""
     from saeinit.experiments.race import RaceFailed
     from saeinit.reports.race import race_report
     from saeinit.reports.world_race import world_race_report
@@ -33,7 +34,7 @@ def race_command(**values) -> None:
     writable_file(config.store_path(), store_option)
     try:
         report = world_race_report if config.synthetic else race_report
-        report(config, echo=click.echo)
+        result = report(config, echo=click.echo)
     except StoreError as err:  # a damaged or foreign store is refused before any run
         raise ConfigError(store_option, str(err)) from err
     except ConfigError as err:  # a store holding runs of other settings names --store
@@ -46,3 +47,12 @@ def race_command(**values) -> None:
         click.echo("saeinit: the runs that finished are stored; run again to retry", err=True)
         raise click.exceptions.Exit(1) from err
     click.echo(f"race took {time.perf_counter() - start:.0f} s")
+    if result.collapsed:
+        for line in result.collapsed:
+            click.echo(f"collapsed: {line}", err=True)
+        click.echo(
+            "saeinit: the table holds collapsed runs; allow_collapse=true in --recipe keeps "
+            "them with exit code 0",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)

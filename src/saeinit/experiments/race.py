@@ -192,6 +192,8 @@ class RaceResult(NamedTuple):
     scenarios: list[ScenarioRace]
     computed: int
     stored: int
+    collapsed: list[str]
+    """One line per run that ended collapsed (its numbers are in the table all the same)."""
 
 
 class RaceFailed(RuntimeError):
@@ -237,4 +239,4 @@ def race(config: RaceConfig, echo=None) -> RaceResult:
             [sklearn_race(scenario, s, config.sklearn_seconds) for s in seeds] if raced else None
         )
         scenarios.append(ScenarioRace(scenario, numbers, found, sklearn))
-    return RaceResult(config, scenarios, summary.finished, summary.skipped)
+    return RaceResult(config, scenarios, summary.finished, summary.skipped, summary.collapsed)

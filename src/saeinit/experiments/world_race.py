@@ -60,6 +60,8 @@ class WorldRace(NamedTuple):
     runs: dict[str, list[dict]]
     computed: int
     stored: int
+    collapsed: list[str]
+    """One line per run that ended collapsed (its numbers are in the table all the same)."""
 
 
 def world_k(config: RaceConfig, echo=None) -> tuple[float, dict]:
@@ -93,7 +95,17 @@ def world_race(config: RaceConfig, echo=None) -> WorldRace:
     baseline = runs[config.pair()[0]]
     targets = {m: {run["seed"]: run["history"][-1][m] for run in baseline} for m in TARGETS}
     numbers = {entry: entry_numbers(found, targets) for entry, found in runs.items()}
-    return WorldRace(config, info, k, targets, numbers, runs, summary.finished, summary.skipped)
+    return WorldRace(
+        config,
+        info,
+        k,
+        targets,
+        numbers,
+        runs,
+        summary.finished,
+        summary.skipped,
+        summary.collapsed,
+    )
 
 
 def entry_numbers(runs: list[dict], targets: dict[str, dict[int, float]]) -> WorldEntry:
