@@ -12,10 +12,12 @@ b_dec="geometric_median", seed)` on `--init-rows` rows of the training part of t
 the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 
 * batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k);
-* jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults: threshold 0.01,
-  L0 coefficient 1; its L0 is whatever that gives, so its crossing also asks for L0 at or
-  below the default's final L0); saeinit's thresholds start where its init's sample fires k
-  latents per token, with the encoder at its least-squares gain (`jumprelu_start`);
+* jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults, L0 coefficient 1,
+  but for the initial threshold, which in both arms starts where the init's sample fires k
+  latents per token: SAELens' 0.01 keeps the default dense for a short budget, so no L0
+  would match; the default's calibration is charged its sample and seconds as the init's
+  are). saeinit's arm also has its encoder at its least-squares gain (`jumprelu_start`); the
+  L0 is then free, so a crossing also asks for L0 at or below the default's final L0;
 * matryoshka: SAELens' SAETrainer, MatryoshkaBatchTopKTrainingSAE (k = --k, groups of 1/8,
   1/4, 1/2 and all of the width); saeinit's latents are put most used first on the init's
   sample (`ordered_by_use`), since each group reconstructs alone;
@@ -181,7 +183,8 @@ def run_task(task: Task, out: Path) -> dict:
     else:
         train = train_saelens
     result = train(task, source, factor, weights_for)
-    init_tokens = task.init_rows if task.start == "saeinit" else 0
+    calibrated = task.trainer == "jumprelu"  # the default's threshold is set on the sample too
+    init_tokens = task.init_rows if task.start == "saeinit" or calibrated else 0
     result = asdict(task) | result | {"init_tokens": init_tokens, "columns": COLUMNS}
     result |= {"scaling_factor": factor, "train_tokens": source.info["train_tokens"]}
     path = task.path(out)

@@ -122,7 +122,11 @@ def summary_lines(results: list[dict]) -> list[str]:
     for (trainer, width), seeds in pairs(results).items():
         first = seeds[0][0]
         names = [pair[0]["seed"] for pair in seeds]
-        sparsity = f"k {first['k']}" if trainer in FIXED_L0 else "SAELens' default L0 coefficient"
+        sparsity = (
+            f"k {first['k']}"
+            if trainer in FIXED_L0
+            else f"SAELens' default L0 coefficient, thresholds from L0 {first['k']}"
+        )
         lines.append(
             f"\n{LABELS[trainer]}, width {width:,}, {sparsity}, batch {first['batch']:,}, "
             f"{first['tokens'] // first['batch']:,} steps ({first['tokens']:,} tokens), "

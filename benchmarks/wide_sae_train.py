@@ -100,6 +100,21 @@ def saelens_sae(task, dim: int):
     return JumpReLUTrainingSAE(JumpReLUTrainingSAEConfig(**sizes))
 
 
+def calibrated_threshold(sae, sample: torch.Tensor, task) -> tuple[float, dict]:
+    """Set SAELens' JumpReLU SAE's one initial threshold (its `jumprelu_init_threshold`) to
+    where its own default init fires `task.k` latents per row of `sample`; its seconds and
+    stages. SAELens' 0.01 fires most latents, and Adam moves a threshold by about lr per step,
+    so within a short budget the default never becomes sparse and no L0 matches."""
+    start = time.perf_counter()
+    with torch.no_grad():
+        pre = (sample - sae.b_dec) @ sae.W_enc + sae.b_enc
+        flat = pre.reshape(-1)
+        threshold = flat.kthvalue(len(flat) - int(task.k * len(sample))).values.clamp_min(1e-6)
+        sae.threshold.fill_(threshold)
+    seconds = time.perf_counter() - start
+    return seconds, {"thresholds": seconds}
+
+
 def train_saelens(task, source, factor: float, weights_for) -> dict:
     """SAELens' SAETrainer on `task`: SAETrainerConfig's defaults (Adam, lr 3e-4, constant)
     except the budget, the batch and lr_end (lr / 10, as SAELens' runner sets it)."""
@@ -115,6 +130,8 @@ def train_saelens(task, source, factor: float, weights_for) -> dict:
         start = weights_for(task)
         init_seconds, stages = start["seconds"], start["stages"]
         fill_saelens(sae, start["weights"], start["threshold"])
+    elif task.trainer == "jumprelu":
+        init_seconds, stages = calibrated_threshold(sae, source.draw(task.init_rows) * factor, task)
     batches = ScheduledBatches(
         (batch * factor for batch in source.batches),
         sae,
