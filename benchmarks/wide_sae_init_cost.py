@@ -68,10 +68,10 @@ def measure(args: argparse.Namespace) -> list[dict]:
             )
             factor = norm_scaling_factor(source.stats(task.stats_samples).float())
             cached = (args.out / f"{task.init_key()}.pt").exists()
-            weights, seconds, stages = informed_weights(task, source, factor, args.out)
+            informed = informed_weights(task, source, factor, args.out)
             row = {"width": width, "init": init, "encoder": encoder, "rows": int(rows)}
-            row |= {"seconds": seconds, "stages": stages, "cached": cached}
-            row |= start_quality(weights, source.eval_x * factor, args.k)
+            row |= {"seconds": informed["seconds"], "stages": informed["stages"], "cached": cached}
+            row |= start_quality(informed["weights"], source.eval_x * factor, args.k)
             results.append(row)
             print(line(row), flush=True)
     return results

@@ -191,3 +191,15 @@ def test_start_quality_on_a_hand_made_dictionary():
     assert mixed["fvu_batchtopk"] == pytest.approx(0)
     assert mixed["fvu_topk"] == pytest.approx(1.2**2 / centred.square().sum().item())
     assert mixed["dead_batchtopk"] == 1
+
+
+def test_init_cost_times_each_stage_of_an_init_and_measures_its_start(collection, tmp_path):
+    cost = load("wide_sae_init_cost")
+    argv = ["--activations", str(collection), "--widths", "48", "--k", "8"]
+    results = cost.main([*argv, "--inits", "mod:fitted:1024", "--out", str(tmp_path)])
+    (row,) = results
+    assert (row["width"], row["init"], row["encoder"], row["rows"]) == (48, "mod", "fitted", 1024)
+    assert {"draw", "dictionary", "encoder", "other"} <= set(row["stages"]) and not row["cached"]
+    assert sum(row["stages"].values()) == pytest.approx(row["seconds"], rel=1e-6)
+    assert 0 < row["fvu_batchtopk"] < 1 and 0 < row["fvu_topk"] < 1
+    assert (tmp_path / "init-cost.json").exists()
