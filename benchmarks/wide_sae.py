@@ -70,6 +70,12 @@ class Task:
     sparsify_optimizer: str = "adam"
 
     @property
+    def draws_init_sample(self) -> bool:
+        """Whether the run starts from the init's sample: saeinit's arms, and the JumpReLU
+        default's threshold (set there too); it is charged the sample's rows as tokens."""
+        return self.start == "saeinit" or self.trainer == "jumprelu"
+
+    @property
     def steps(self) -> int:
         return self.tokens // self.batch
 
@@ -183,8 +189,7 @@ def run_task(task: Task, out: Path) -> dict:
     else:
         train = train_saelens
     result = train(task, source, factor, weights_for)
-    calibrated = task.trainer == "jumprelu"  # the default's threshold is set on the sample too
-    init_tokens = task.init_rows if task.start == "saeinit" or calibrated else 0
+    init_tokens = task.init_rows if task.draws_init_sample else 0
     result = asdict(task) | result | {"init_tokens": init_tokens, "columns": COLUMNS}
     result |= {"scaling_factor": factor, "train_tokens": source.info["train_tokens"]}
     path = task.path(out)

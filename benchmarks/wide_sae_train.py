@@ -130,7 +130,7 @@ def train_saelens(task, source, factor: float, weights_for) -> dict:
         start = weights_for(task)
         init_seconds, stages = start["seconds"], start["stages"]
         fill_saelens(sae, start["weights"], start["threshold"])
-    elif task.trainer == "jumprelu":
+    elif task.draws_init_sample:  # JumpReLU's default: its threshold set on the sample
         init_seconds, stages = calibrated_threshold(sae, source.draw(task.init_rows) * factor, task)
     batches = ScheduledBatches(
         (batch * factor for batch in source.batches),
