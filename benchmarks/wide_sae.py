@@ -37,10 +37,8 @@ reaches the default run's end-of-budget FVU. `--quick`: widths 48 and 96, k 8, b
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -68,6 +66,8 @@ class Task:
     init_rows: int = 32768
     buffer_size: int = 65536
     sparsify_optimizer: str = "adam"
+    saelens_config: tuple = ()
+    sparsify_config: tuple = ()
 
     @property
     def draws_init_sample(self) -> bool:
@@ -97,80 +97,12 @@ class Task:
         )
 
 
-@contextlib.contextmanager
-def timed_stages(stages: dict):
-    """Time saeinit's dictionary init and encoder init, as `initialised_model` calls them,
-    into `stages` (seconds): the rest of an init is b_dec and the sample's checks."""
-    import saeinit.training.run as run
-
-    original = run.initialize, run._init_encoder
-
-    def timing(name, function):
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
-
-        return timed
-
-    run.initialize = timing("dictionary", original[0])
-    run._init_encoder = timing("encoder", original[1])
-    try:
-        yield stages
-    finally:
-        run.initialize, run._init_encoder = original
-
-
-def informed_weights(task: Task, source, factor: float, cache: Path) -> dict:
-    """saeinit's start for `task` on `task.init_rows` rows of the seed's init stream (scaled as
-    the batches are): its `weights`, `threshold` (JumpReLU's, else None), `seconds` (the
-    sample's draw included) and each stage's seconds (`stages`); kept in `cache` so that every
-    informed arm of a width and seed starts from the same weights (Matryoshka's ordered by use,
-    JumpReLU's with thresholds), each charged the seconds they took once."""
-    import torch
-
-    from saeinit import InitialWeights, initial_weights, jumprelu_start, ordered_by_use
-
-    path = cache / f"{task.init_key()}.pt"
-    if path.exists():
-        saved = torch.load(path)
-        return saved | {"weights": InitialWeights(**saved["weights"])}
-    start = time.perf_counter()
-    sample = source.draw(task.init_rows) * factor
-    stages = {"draw": time.perf_counter() - start}
-    with timed_stages(stages):
-        weights = initial_weights(
-            sample,
-            task.width,
-            init=task.init,
-            encoder_init=task.encoder_init,
-            b_dec="geometric_median",
-            seed=task.seed,
-            progress=False,
-        )
-    threshold, adapting = None, time.perf_counter()
-    if task.trainer == "matryoshka":
-        weights = ordered_by_use(weights, sample, task.k)
-        stages["order"] = time.perf_counter() - adapting
-    if task.trainer == "jumprelu":
-        weights, threshold = jumprelu_start(weights, sample, task.k)
-        stages["thresholds"] = time.perf_counter() - adapting
-    seconds = time.perf_counter() - start
-    stages["other"] = seconds - sum(stages.values())
-    informed = {"weights": weights, "threshold": threshold, "seconds": seconds, "stages": stages}
-    scratch = path.with_suffix(f".{os.getpid()}.tmp")
-    torch.save(informed | {"weights": weights._asdict()}, scratch)
-    scratch.replace(path)
-    return informed
-
-
 def run_task(task: Task, out: Path) -> dict:
     """Train one task in this process and write its JSON atomically; returns its result."""
     import functools
 
     import torch
+    from wide_sae_start import informed_weights
     from wide_sae_train import COLUMNS, train_saelens, train_sparsify
 
     from saeinit.data.activations import ActivationsConfig, activation_source
@@ -212,6 +144,8 @@ def tasks(args: argparse.Namespace) -> list[Task]:
         encoder_init=args.encoder_init,
         init_rows=args.init_rows,
         sparsify_optimizer=args.sparsify_optimizer,
+        saelens_config=args.saelens_config,
+        sparsify_config=args.sparsify_config,
     )
     return [
         Task(trainer, start, width, seed, **common)
@@ -220,6 +154,17 @@ def tasks(args: argparse.Namespace) -> list[Task]:
         for trainer in args.trainers
         for start in STARTS
     ]
+
+
+def setting(text: str) -> tuple[str, object]:
+    """NAME=VALUE as (name, value), the value read as JSON (0, 0.5, true) or else as text."""
+    name, equals, value = text.partition("=")
+    if not (name and equals):
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -237,10 +182,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--encoder-init", default="fitted")
     parser.add_argument("--init-rows", type=int, default=32768, help="the init's sample")
     parser.add_argument("--sparsify-optimizer", choices=("adam", "signum"), default="adam")
+    for library, config in (("saelens", "training SAE's config"), ("sparsify", "TrainConfig")):
+        parser.add_argument(
+            f"--{library}-config",
+            nargs="+",
+            type=setting,
+            default=(),
+            metavar="NAME=VALUE",
+            help=f"{library}'s {config} fields changed from their defaults, in both arms",
+        )
     parser.add_argument("--out", type=Path, default=Path("runs/wide/runs"))
     parser.add_argument("--figures", type=Path, default=None, help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run")
     args = parser.parse_args(argv)
+    args.saelens_config, args.sparsify_config = map(
+        tuple, (args.saelens_config, args.sparsify_config)
+    )
     if args.quick:
         args.widths, args.k, args.batch, args.tokens = [48, 96], 8, 256, 8192
         args.init_rows, args.eval_every, args.eval_samples = 1024, 8, 512

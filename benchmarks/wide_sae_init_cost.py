@@ -48,7 +48,8 @@ def start_quality(weights, x, k: int) -> dict:
 
 def measure(args: argparse.Namespace) -> list[dict]:
     import torch
-    from wide_sae import Task, informed_weights
+    from wide_sae import Task
+    from wide_sae_start import informed_weights
 
     from saeinit.data.activations import ActivationsConfig, activation_source
     from saeinit.models.preprocess import norm_scaling_factor

@@ -78,7 +78,7 @@ class ScheduledRows(EvaluatedRows):
 
 def saelens_sae(task, dim: int):
     """SAELens' training SAE of `task.trainer`: its config's defaults but the sizes (and k,
-    and Matryoshka's groups: 1/8, 1/4, 1/2 and all of the width)."""
+    and Matryoshka's groups: 1/8, 1/4, 1/2 and all of the width) and `task.saelens_config`."""
     from sae_lens import (
         BatchTopKTrainingSAE,
         BatchTopKTrainingSAEConfig,
@@ -90,7 +90,7 @@ def saelens_sae(task, dim: int):
 
     from saeinit.models.options import matryoshka_levels
 
-    sizes = {"d_in": dim, "d_sae": task.width}
+    sizes = {"d_in": dim, "d_sae": task.width} | dict(task.saelens_config)
     if task.trainer == "batchtopk":
         return BatchTopKTrainingSAE(BatchTopKTrainingSAEConfig(**sizes, k=task.k))
     if task.trainer == "matryoshka":
@@ -182,6 +182,7 @@ def train_sparsify(task, source, factor: float, weights_for, checkpoints) -> dic
         SparseCoderConfig(num_latents=task.width, k=task.k),
         batch_size=1,
         optimizer=task.sparsify_optimizer,
+        **dict(task.sparsify_config),
         log_to_wandb=False,
         init_seeds=[task.seed],
         save_dir=str(checkpoints),

@@ -136,6 +136,27 @@ def test_crossings_count_the_init_and_the_table_has_every_pair(quick, capsys):
     assert "\n".join(lines) in capsys.readouterr().out
 
 
+def test_sparsify_without_its_warm_up_learns_within_a_short_budget(quick, collection, tmp_path):
+    """sparsify's default 1,000 warm-up steps keep a 32-step run's lr under 3.2% of its peak;
+    with --sparsify-config lr_warmup_steps=0 both starts train at the full rate and end lower."""
+    bench, results, _, _, _ = quick
+    argv = ["--quick", "--activations", str(collection), "--out", str(tmp_path)]
+    unwarmed = bench.main(
+        [*argv, "--trainers", "sparsify", "--sparsify-config", "lr_warmup_steps=0"]
+    )
+    assert len(unwarmed) == 4  # two widths, two starts
+    for run in unwarmed:
+        (warmed,) = [
+            r
+            for r in results
+            if (r["trainer"], r["width"], r["start"]) == ("sparsify", run["width"], run["start"])
+        ]
+        assert dict(run["sparsify_config"]) == {"lr_warmup_steps": 0}
+        assert dict(warmed["sparsify_config"]) == {}
+        assert run["history"][0][2] == pytest.approx(warmed["history"][0][2])  # one start
+        assert run["final"]["fvu"] < warmed["final"]["fvu"] - 0.02
+
+
 def test_schedule_samples_the_start_densely_then_every_few_steps():
     train = load("wide_sae_train")
     assert sorted(train.schedule(100, 25)) == [0, 1, 2, 4, 8, 16, 25, 32, 50, 64, 75]
@@ -203,3 +224,14 @@ def test_init_cost_times_each_stage_of_an_init_and_measures_its_start(collection
     assert sum(row["stages"].values()) == pytest.approx(row["seconds"], rel=1e-6)
     assert 0 < row["fvu_batchtopk"] < 1 and 0 < row["fvu_topk"] < 1
     assert (tmp_path / "init-cost.json").exists()
+
+
+def test_library_config_settings_are_read_as_json_or_text_and_checked():
+    bench = load("wide_sae")
+    args = bench.parse_args(["--saelens-config", "target_l0=32", "jumprelu_ste_to_input=true"])
+    assert args.saelens_config == (("target_l0", 32), ("jumprelu_ste_to_input", True))
+    args = bench.parse_args(["--sparsify-config", "optimizer=signum", "lr=0.001"])
+    assert args.sparsify_config == (("optimizer", "signum"), ("lr", 0.001))
+    assert bench.parse_args([]).saelens_config == ()
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--saelens-config", "l0_coefficient"])
