@@ -1,9 +1,9 @@
 """The table and figures of `wide_sae.py`'s runs.
 
 For each trainer and width: per start, medians [min, max] over seeds of the init's seconds
-and tokens, FVU at the start and at the end, the final L0 and dead latents, the seconds in
-all; for saeinit's start, the tokens (its init sample included) and seconds (its init
-included) at which it first reaches the default run's end-of-budget FVU of the same seed, and
+and tokens, FVU at the start and at the end, the final L0 and dead latents, the latents that
+did not fire in the last quarter of training, the seconds in all; for saeinit's start, the
+tokens (its init sample included) and seconds (its init included) at which it first reaches the default run's end-of-budget FVU of the same seed, and
 for the default the tokens and seconds at which it first reaches that value itself. The
 ratios are those of the medians (default / saeinit: above 1, saeinit sooner).
 """
@@ -75,13 +75,21 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def unfired(runs: list[dict]) -> str:
+    """The latents that did not fire in the last quarter of training, as the trainer counts
+    them; n/a for runs recorded before it was counted."""
+    counts = [run["final"].get("unfired") for run in runs]
+    return "n/a" if None in counts else spread(counts, 0)
+
+
 def table(trainer: str, width: int, seeds: list[tuple[dict, dict]]) -> tuple[list[str], dict]:
     """The markdown lines of one trainer and width, and the medians the ratios use."""
     head = (
         "| init | init s | init tokens | FVU at 0 | final FVU | final L0 | dead at end | "
+        "unfired in the last quarter | "
         "tokens to default's final FVU | seconds to it (init included) | seconds in all |"
     )
-    lines = [head, "|" + "---|" * 10]
+    lines = [head, "|" + "---|" * 11]
     medians = {}
     for index, start in enumerate(("default", "saeinit")):
         runs = [pair[index] for pair in seeds]
@@ -106,6 +114,7 @@ def table(trainer: str, width: int, seeds: list[tuple[dict, dict]]) -> tuple[lis
                     spread([run["final"]["fvu"] for run in runs], 3),
                     spread([run["final"]["l0"] for run in runs], 1),
                     spread([run["final"]["dead"] for run in runs], 0),
+                    unfired(runs),
                     spread([hit["tokens"] for hit in got], 0) + count,
                     spread([hit["seconds"] for hit in got], 1) + count,
                     spread(end, 1),

@@ -8,7 +8,10 @@ from a stand-in model whose "token ids" are row numbers drawn in exactly that or
 (`other_trainers_sparsify`), over the collection's rows kept in their stored dtype (float16
 here: 4M rows of 384 floats would take 6 GB in float32) and scaled as they are read. Both
 record, before the steps of `schedule`, FVU, L0 and dead latents of the trainer's SAE on the
-held-out tokens, their time off the training clock.
+held-out tokens, their time off the training clock, and at the end the latents that did not
+fire during the last quarter of the training steps by the trainer's own counter (`unfired`):
+the held-out tokens are the collection's last ones, a few documents, so a latent of a topic
+they lack counts as dead there while it fires in training.
 """
 
 from __future__ import annotations
@@ -143,8 +146,10 @@ def train_saelens(task, source, factor: float, weights_for) -> dict:
         train_batch_size_samples=task.batch,
         lr_end=SAETrainerConfig.lr / 10,
     )
-    SAETrainer(config, sae, batches).fit()
+    trainer = SAETrainer(config, sae, batches)
+    trainer.fit()
     final = batches.finish()
+    final["unfired"] = int((trainer.n_forward_passes_since_fired >= task.steps // 4).sum())
     return {
         "init_seconds": init_seconds,
         "init_stages": stages,
@@ -198,6 +203,8 @@ def train_sparsify(task, source, factor: float, weights_for, checkpoints) -> dic
         fill_sparsify(trainer.saes[HOOK], start["weights"])
     trainer.fit()
     final = dataset.finish()
+    since = trainer.num_tokens_since_fired[HOOK]
+    final["unfired"] = int((since >= task.steps // 4 * task.batch).sum())
     return {
         "init_seconds": init_seconds,
         "init_stages": stages,

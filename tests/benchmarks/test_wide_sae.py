@@ -53,6 +53,7 @@ def test_every_trainer_width_and_start_runs_its_budget(quick):
             assert 0 <= l0 <= run["width"] and 0 <= dead <= run["width"]
             assert seconds >= 0
         assert run["history"][-1][2] == pytest.approx(run["final"]["fvu"])
+        assert 0 <= run["final"]["unfired"] <= run["width"]  # by the trainer's own counter
         if run["trainer"] in ("batchtopk", "matryoshka", "sparsify"):  # k = 8 per token
             assert run["final"]["l0"] <= 8 + 1e-6 and run["final"]["l0"] > 4
         # training lowers the held-out FVU from where each start began
@@ -125,7 +126,7 @@ def test_crossings_count_the_init_and_the_table_has_every_pair(quick, capsys):
     tables = len(bench.TRAINERS) * 2  # one per trainer and width
     assert len(headers) == tables
     body = [line for line in lines if line.startswith("| library default")]
-    assert len(body) == tables and all(line.count("|") == 11 for line in body)
+    assert len(body) == tables and all(line.count("|") == 12 for line in body)
     assert sum("default / saeinit" in line or "did not reach" in line for line in lines) == tables
     for axis in ("tokens", "seconds"):
         assert (figures / f"wide-fvu-{axis}.png").stat().st_size > 0
