@@ -11,7 +11,9 @@ time in this process with one torch thread, and reports the seconds of each stag
 sample's draw from the shards, the dictionary init, the encoder init, and the rest (the
 sample's checks and b_dec); then the start's held-out FVU with k latents per token under a
 global top-k over the held-out tokens (BatchTopK's training activation) and per token
-(TopK, sparsify's), and how many latents fire on none of them.
+(TopK, sparsify's), how many latents fire on none of them, and how many fire under TopK on
+none of 16,384 random training tokens (the seed's statistics stream): the held-out tokens are
+the collection's last few documents, where a latent of another topic never fires.
 """
 
 from __future__ import annotations
@@ -24,10 +26,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+TRAINING_TOKENS = 16384
+"""Random training tokens on which the start's never-firing latents are also counted."""
+
+
 def start_quality(weights, x, k: int) -> dict:
     """Held-out FVU of the weights as a BatchTopK SAE (the n*k largest positive
     pre-activations over all n tokens) and as a TopK SAE (each token's k largest, kept when
-    positive), and the latents that never fire under BatchTopK."""
+    positive), and the latents that never fire under each."""
     import torch
 
     from saeinit.metrics.activity import fvu
@@ -43,6 +49,7 @@ def start_quality(weights, x, k: int) -> dict:
     for name, acts in (("batchtopk", batch), ("topk", token)):
         out[f"fvu_{name}"] = fvu(x, acts @ weights.W_dec + weights.b_dec)
     out["dead_batchtopk"] = int(((batch > 0).sum(0) == 0).sum())
+    out["dead_topk"] = int(((token > 0).sum(0) == 0).sum())
     return out
 
 
@@ -73,6 +80,10 @@ def measure(args: argparse.Namespace) -> list[dict]:
             row = {"width": width, "init": init, "encoder": encoder, "rows": int(rows)}
             row |= {"seconds": informed["seconds"], "stages": informed["stages"], "cached": cached}
             row |= start_quality(informed["weights"], source.eval_x * factor, args.k)
+            training = source.stats(TRAINING_TOKENS).float() * factor
+            row["dead_topk_training"] = start_quality(informed["weights"], training, args.k)[
+                "dead_topk"
+            ]
             results.append(row)
             print(line(row), flush=True)
     return results
@@ -84,13 +95,15 @@ def line(row: dict) -> str:
         f"| {row['width']:,} | {row['init']} + {row['encoder']} | {row['rows']:,} | "
         f"{stages['draw']:.1f} | {stages.get('dictionary', 0):.1f} | "
         f"{stages.get('encoder', 0):.1f} | {stages['other']:.1f} | {row['seconds']:.1f} | "
-        f"{row['fvu_batchtopk']:.3f} | {row['fvu_topk']:.3f} | {row['dead_batchtopk']:,} |"
+        f"{row['fvu_batchtopk']:.3f} | {row['fvu_topk']:.3f} | {row['dead_batchtopk']:,} | "
+        f"{row['dead_topk']:,} | {row['dead_topk_training']:,} |"
     )
 
 
 HEADER = (
     "| width | init | init rows | draw s | dictionary s | encoder s | rest s | total s | "
-    "start FVU (BatchTopK) | start FVU (TopK) | dead at start (BatchTopK) |\n" + "|---" * 11 + "|"
+    "start FVU (BatchTopK) | start FVU (TopK) | dead at start (BatchTopK) | "
+    "dead at start (TopK) | dead at start (TopK, 16,384 training tokens) |\n" + "|---" * 13 + "|"
 )
 
 

@@ -204,7 +204,7 @@ def test_start_quality_on_a_hand_made_dictionary():
     x = torch.tensor([[2.0, 0, 0, 0], [0, 3.0, 0, 0], [0, 0, 1.0, 0], [1.0, 0, 0, 0]])
     exact = cost.start_quality(weights, x, k=1)
     assert exact["fvu_batchtopk"] == pytest.approx(0) and exact["fvu_topk"] == pytest.approx(0)
-    assert exact["dead_batchtopk"] == 1
+    assert exact["dead_batchtopk"] == exact["dead_topk"] == 1
     # a token of two features and an empty token: TopK keeps one feature per token, BatchTopK
     # the 4 largest of the whole batch, so it keeps both of the first token's
     x2 = torch.tensor([[2.0, 1.2, 0, 0], [0, 3.0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1.5]])
@@ -213,6 +213,12 @@ def test_start_quality_on_a_hand_made_dictionary():
     assert mixed["fvu_batchtopk"] == pytest.approx(0)
     assert mixed["fvu_topk"] == pytest.approx(1.2**2 / centred.square().sum().item())
     assert mixed["dead_batchtopk"] == 1
+    # TopK keeps token 0's feature 0 only, so feature 1 still fires (token 1), feature 2 never
+    assert mixed["dead_topk"] == 1
+    # a third feature in token 0 that TopK drops and BatchTopK keeps: feature 2 lives only there
+    x3 = torch.tensor([[2.0, 0, 1.7, 0], [0, 3.0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 1.5]])
+    third = cost.start_quality(weights, x3, k=1)
+    assert (third["dead_batchtopk"], third["dead_topk"]) == (0, 1)
 
 
 def test_init_cost_times_each_stage_of_an_init_and_measures_its_start(collection, tmp_path):
@@ -224,6 +230,7 @@ def test_init_cost_times_each_stage_of_an_init_and_measures_its_start(collection
     assert {"draw", "dictionary", "encoder", "other"} <= set(row["stages"]) and not row["cached"]
     assert sum(row["stages"].values()) == pytest.approx(row["seconds"], rel=1e-6)
     assert 0 < row["fvu_batchtopk"] < 1 and 0 < row["fvu_topk"] < 1
+    assert 0 <= row["dead_topk_training"] <= 48 and 0 <= row["dead_topk"] <= 48
     assert (tmp_path / "init-cost.json").exists()
 
 
