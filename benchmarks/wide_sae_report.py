@@ -159,8 +159,9 @@ def summary_lines(results: list[dict]) -> list[str]:
 
 
 def write_figures(results: list[dict], folder: Path) -> list[Path]:
-    """FVU against tokens and against seconds (init included), a panel per trainer and
-    width, a line per run (blue: library default, red: saeinit)."""
+    """FVU against tokens and against seconds (init included), and L0 against tokens where a
+    trainer's L0 is free (JumpReLU), a panel per trainer and width, a line per run (blue:
+    library default, red: saeinit)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -170,32 +171,44 @@ def write_figures(results: list[dict], folder: Path) -> list[Path]:
     if not groups:
         return []
     folder.mkdir(parents=True, exist_ok=True)
+    figures = [("fvu", "tokens"), ("fvu", "seconds")]
+    free = {key: seeds for key, seeds in groups.items() if key[0] not in FIXED_L0}
     written = []
-    for axis in ("tokens", "seconds"):
-        figure, panels = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False)
-        for panel, ((trainer, width), seeds) in zip(panels[0], groups.items(), strict=True):
-            for default, ours in seeds:
-                for run, colour in ((default, "tab:blue"), (ours, "tab:red")):
-                    points = rows(run)
-                    panel.plot(
-                        [p[axis] for p in points],
-                        [p["fvu"] for p in points],
-                        color=colour,
-                        label=f"{run['start']} seed {run['seed']}",
-                    )
-                panel.axhline(default["final"]["fvu"], color="grey", linestyle="--", lw=0.8)
-            panel.set_xlim(left=0)
-            top = max(run["history"][0][2] for pair in seeds for run in pair)
-            panel.set_ylim(0, min(1.5, top + 0.1))
+    for metric, axis in figures + ([("l0", "tokens")] if free else []):
+        shown = groups if metric == "fvu" else free
+        figure, panels = plt.subplots(1, len(shown), figsize=(5 * len(shown), 4), squeeze=False)
+        for panel, ((trainer, width), seeds) in zip(panels[0], shown.items(), strict=True):
+            draw_panel(panel, seeds, metric, axis)
             panel.set_title(f"{LABELS[trainer]}\nwidth {width:,}", fontsize=9)
-            panel.set_xlabel(
-                "tokens (init sample included)" if axis == "tokens" else "seconds (init included)"
-            )
-            panel.set_ylabel("held-out FVU")
-            panel.legend(fontsize=7)
         figure.tight_layout()
-        path = folder / f"wide-fvu-{axis}.png"
+        path = folder / f"wide-{metric}-{axis}.png"
         figure.savefig(path, dpi=110)
         plt.close(figure)
         written.append(path)
     return written
+
+
+def draw_panel(panel, seeds: list[tuple[dict, dict]], metric: str, axis: str) -> None:
+    """One trainer and width: `metric` (fvu or l0) of every run against `axis`, with the
+    default's final value as a dashed line."""
+    for default, ours in seeds:
+        for run, colour in ((default, "tab:blue"), (ours, "tab:red")):
+            points = rows(run)
+            panel.plot(
+                [p[axis] for p in points],
+                [p[metric] for p in points],
+                color=colour,
+                label=f"{run['start']} seed {run['seed']}",
+            )
+        panel.axhline(default["final"][metric], color="grey", linestyle="--", lw=0.8)
+    panel.set_xlim(left=0)
+    if metric == "fvu":
+        top = max(run["history"][0][2] for pair in seeds for run in pair)
+        panel.set_ylim(0, min(1.5, top + 0.1))
+    else:
+        panel.set_ylim(bottom=0)
+    panel.set_xlabel(
+        "tokens (init sample included)" if axis == "tokens" else "seconds (init included)"
+    )
+    panel.set_ylabel("held-out FVU" if metric == "fvu" else "held-out L0")
+    panel.legend(fontsize=7)
