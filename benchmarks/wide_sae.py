@@ -21,7 +21,10 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 * matryoshka: SAELens' SAETrainer, MatryoshkaBatchTopKTrainingSAE (k = --k, groups of 1/8,
   1/4, 1/2 and all of the width); saeinit's latents are put most used first on the init's
   sample (`ordered_by_use`), since each group reconstructs alone;
-* sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k).
+* sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k); with --topk-min-rows M,
+  saeinit's latents that the per-token top k picks on fewer than M rows of the init's sample
+  get the encoder bias to be picked on M (`topk_start`): sparsify has no auxiliary loss by
+  default, so a latent it never picks never trains.
 
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
 same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
@@ -68,6 +71,7 @@ class Task:
     sparsify_optimizer: str = "adam"
     saelens_config: tuple = ()
     sparsify_config: tuple = ()
+    topk_min_rows: int = 0
 
     @property
     def draws_init_sample(self) -> bool:
@@ -90,6 +94,8 @@ class Task:
 
     def init_key(self) -> str:
         adapted = {"matryoshka": f"-by-use-k{self.k}", "jumprelu": f"-thresholds-l0-{self.k}"}
+        if self.topk_min_rows:
+            adapted["sparsify"] = f"-topk-k{self.k}-rows{self.topk_min_rows}"
         order = adapted.get(self.trainer, "")
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"
@@ -146,6 +152,7 @@ def tasks(args: argparse.Namespace) -> list[Task]:
         sparsify_optimizer=args.sparsify_optimizer,
         saelens_config=args.saelens_config,
         sparsify_config=args.sparsify_config,
+        topk_min_rows=args.topk_min_rows,
     )
     return [
         Task(trainer, start, width, seed, **common)
@@ -191,6 +198,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             metavar="NAME=VALUE",
             help=f"{library}'s {config} fields changed from their defaults, in both arms",
         )
+    parser.add_argument(
+        "--topk-min-rows",
+        type=int,
+        default=0,
+        help="sparsify's informed arm: topk_start's min_rows (0: off)",
+    )
     parser.add_argument("--out", type=Path, default=Path("runs/wide/runs"))
     parser.add_argument("--figures", type=Path, default=None, help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run")

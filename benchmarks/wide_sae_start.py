@@ -44,7 +44,13 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     JumpReLU's with thresholds), each charged the seconds they took once."""
     import torch
 
-    from saeinit import InitialWeights, initial_weights, jumprelu_start, ordered_by_use
+    from saeinit import (
+        InitialWeights,
+        initial_weights,
+        jumprelu_start,
+        ordered_by_use,
+        topk_start,
+    )
 
     path = cache / f"{task.init_key()}.pt"
     if path.exists():
@@ -70,6 +76,9 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     if task.trainer == "jumprelu":
         weights, threshold = jumprelu_start(weights, sample, task.k)
         stages["thresholds"] = time.perf_counter() - adapting
+    if task.trainer == "sparsify" and task.topk_min_rows:
+        weights = topk_start(weights, sample, task.k, task.topk_min_rows)
+        stages["lift"] = time.perf_counter() - adapting
     seconds = time.perf_counter() - start
     stages["other"] = seconds - sum(stages.values())
     informed = {"weights": weights, "threshold": threshold, "seconds": seconds, "stages": stages}

@@ -234,6 +234,23 @@ def test_init_cost_times_each_stage_of_an_init_and_measures_its_start(collection
     assert (tmp_path / "init-cost.json").exists()
 
 
+def test_topk_min_rows_lifts_the_sparsify_start_as_a_stage_of_its_own(quick, collection, tmp_path):
+    bench, results, _, _, _ = quick
+    argv = ["--quick", "--activations", str(collection), "--out", str(tmp_path)]
+    lifted = bench.main([*argv, "--trainers", "sparsify", "--topk-min-rows", "64"])
+    for run in (r for r in lifted if r["start"] == "saeinit"):
+        assert "lift" in run["init_stages"] and run["topk_min_rows"] == 64
+        assert (tmp_path / f"init-w{run['width']}-seed0-mod-fitted-1024-topk-k8-rows64.pt").exists()
+        (plain,) = [
+            r
+            for r in results
+            if (r["trainer"], r["width"], r["start"]) == ("sparsify", run["width"], "saeinit")
+        ]
+        # the same dictionary; the lift only moves encoder biases, so the start differs
+        assert run["history"][0][2] != pytest.approx(plain["history"][0][2], abs=1e-7)
+        assert "lift" not in plain["init_stages"]
+
+
 def test_library_config_settings_are_read_as_json_or_text_and_checked():
     bench = load("wide_sae")
     args = bench.parse_args(["--saelens-config", "target_l0=32", "jumprelu_ste_to_input=true"])

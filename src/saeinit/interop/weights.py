@@ -96,6 +96,39 @@ def jumprelu_start(
     return sae_weights(model), model.threshold.detach().clone()
 
 
+LIFT_MARGIN = 1e-4
+"""`topk_start` lifts a latent this fraction of the rows' mean k-th pre-activation past the
+k-th value it has to beat, so that it wins rather than ties."""
+
+
+def topk_start(
+    weights: InitialWeights, sample: torch.Tensor, k: int, min_rows: int
+) -> InitialWeights:
+    """The same SAE with the encoder bias of every latent that is among the k largest
+    positive pre-activations of fewer than `min_rows` rows of `sample` [n, d_in] raised just
+    enough to pass, in `min_rows` rows, the k-th value those rows had before any lift (k: a
+    per-token TopK SAE's, as sparsify's). An
+    informed dictionary holds atoms its sample barely uses; under a per-token top-k with no
+    auxiliary loss such a latent never fires, so its atom never trains."""
+    check_weights(weights)
+    check_rows(weights, sample)
+    require_positive("k", k)
+    if not 1 <= min_rows <= len(sample) or k > weights.d_sae:
+        raise ConfigError(
+            "min_rows", f"needs 1 <= min_rows <= {len(sample)} rows and k <= {weights.d_sae}"
+        )
+    pre_acts = (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
+    kth = pre_acts.topk(k, dim=1).values[:, -1:].clamp_min(0)
+    uses = ((pre_acts >= kth) & (pre_acts > 0)).sum(dim=0)
+    starved = (uses < min_rows).nonzero().squeeze(1)
+    gaps = kth - pre_acts[:, starved]  # how far each row's k-th value is above the latent
+    lift = gaps.kthvalue(min_rows, dim=0).values.clamp_min(0)
+    margin = LIFT_MARGIN * kth.mean().clamp_min(torch.finfo(kth.dtype).tiny)
+    b_enc = weights.b_enc.clone()
+    b_enc[starved] += lift + margin
+    return weights._replace(b_enc=b_enc)
+
+
 def check_rows(weights: InitialWeights, sample: torch.Tensor) -> None:
     """Refuse a sample that is not rows of the weights' d_in (ConfigError naming it)."""
     if sample.ndim != 2 or sample.shape[1] != weights.d_in:
