@@ -44,7 +44,7 @@ def test_nothing_changes_when_every_latent_wins_enough_rows():
     [
         (SAMPLE, 1, 0, "min_rows"),
         (SAMPLE, 1, 5, "min_rows"),  # more rows than the sample has
-        (SAMPLE, 4, 1, "min_rows"),  # k above the width
+        (SAMPLE, 4, 1, "k"),  # k above the width
         (SAMPLE, 0, 1, "k"),
         (SAMPLE[:, :2], 1, 1, "sample"),
     ],

@@ -107,16 +107,16 @@ def topk_start(
     """The same SAE with the encoder bias of every latent that is among the k largest
     positive pre-activations of fewer than `min_rows` rows of `sample` [n, d_in] raised just
     enough to pass, in `min_rows` rows, the k-th value those rows had before any lift (k: a
-    per-token TopK SAE's, as sparsify's). An
-    informed dictionary holds atoms its sample barely uses; under a per-token top-k with no
-    auxiliary loss such a latent never fires, so its atom never trains."""
+    per-token TopK SAE's, as sparsify's). An informed dictionary holds atoms its sample barely
+    uses; under a per-token top-k with no auxiliary loss such a latent never fires, so its
+    atom never trains."""
     check_weights(weights)
     check_rows(weights, sample)
     require_positive("k", k)
-    if not 1 <= min_rows <= len(sample) or k > weights.d_sae:
-        raise ConfigError(
-            "min_rows", f"needs 1 <= min_rows <= {len(sample)} rows and k <= {weights.d_sae}"
-        )
+    if k > weights.d_sae:
+        raise ConfigError("k", f"is {k}; the weights have {weights.d_sae} latents")
+    if not 1 <= min_rows <= len(sample):
+        raise ConfigError("min_rows", f"is {min_rows}; the sample has {len(sample)} rows")
     pre_acts = (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
     kth = pre_acts.topk(k, dim=1).values[:, -1:].clamp_min(0)
     uses = ((pre_acts >= kth) & (pre_acts > 0)).sum(dim=0)
