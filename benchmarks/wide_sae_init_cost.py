@@ -36,10 +36,10 @@ def start_quality(weights, x, k: int) -> dict:
     positive), and the latents that never fire under each."""
     import torch
 
+    from saeinit.interop.weights import pre_activations
     from saeinit.metrics.activity import fvu
 
-    pre = (x - weights.b_dec) @ weights.W_enc + weights.b_enc
-    pre = pre.clamp(min=0)
+    pre = pre_activations(weights, x).clamp(min=0)
     flat = pre.flatten()
     keep = flat.topk(k * len(x)).indices
     batch = torch.zeros_like(flat).scatter(0, keep, flat[keep]).view_as(pre)

@@ -3,9 +3,10 @@
 For each trainer and width: per start, medians [min, max] over seeds of the init's seconds
 and tokens, FVU at the start and at the end, the final L0 and dead latents, the latents that
 did not fire in the last quarter of training, the seconds in all; for saeinit's start, the
-tokens (its init sample included) and seconds (its init included) at which it first reaches the default run's end-of-budget FVU of the same seed, and
-for the default the tokens and seconds at which it first reaches that value itself. The
-ratios are those of the medians (default / saeinit: above 1, saeinit sooner).
+tokens (its init sample included) and seconds (its init included) at which it first reaches
+the default run's end-of-budget FVU of the same seed, and for the default the tokens and
+seconds at which it first reaches that value itself. The ratios are those of the medians
+(default / saeinit: above 1, saeinit sooner).
 """
 
 from __future__ import annotations

@@ -54,6 +54,11 @@ def sae_weights(model: SAE, scaling_factor: float | None = None) -> InitialWeigh
     return InitialWeights(W_enc.clone(), b_enc / factor, W_dec.clone(), b_dec / factor)
 
 
+def pre_activations(weights: InitialWeights, sample: torch.Tensor) -> torch.Tensor:
+    """(sample - b_dec) W_enc + b_enc [n, d_sae]: what the SAE's activation reads."""
+    return (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
+
+
 def ordered_by_use(
     weights: InitialWeights, sample: torch.Tensor, per_sample: float
 ) -> InitialWeights:
@@ -65,7 +70,7 @@ def ordered_by_use(
     check_weights(weights)
     check_rows(weights, sample)
     require_positive("per_sample", per_sample)
-    pre_acts = (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
+    pre_acts = pre_activations(weights, sample)
     threshold = firing_threshold(pre_acts, per_sample)
     fired = (pre_acts >= threshold) & (pre_acts > 0)
     order = torch.argsort(fired.sum(dim=0), descending=True, stable=True)
@@ -117,7 +122,7 @@ def topk_start(
         raise ConfigError("k", f"is {k}; the weights have {weights.d_sae} latents")
     if not 1 <= min_rows <= len(sample):
         raise ConfigError("min_rows", f"is {min_rows}; the sample has {len(sample)} rows")
-    pre_acts = (sample.float() - weights.b_dec) @ weights.W_enc + weights.b_enc
+    pre_acts = pre_activations(weights, sample)
     kth = pre_acts.topk(k, dim=1).values[:, -1:].clamp_min(0)
     uses = ((pre_acts >= kth) & (pre_acts > 0)).sum(dim=0)
     starved = (uses < min_rows).nonzero().squeeze(1)
