@@ -174,6 +174,36 @@ def setting(text: str) -> tuple[str, object]:
         return name, value
 
 
+def unknown_settings(args: argparse.Namespace) -> list[str]:
+    """The --saelens-config / --sparsify-config names that the chosen trainers' configs lack
+    (checked before any run starts, since a run fails only when its SAE is built)."""
+    import dataclasses
+
+    configs = []
+    if args.sparsify_config and "sparsify" in args.trainers:
+        from sparsify.config import TrainConfig
+
+        configs.append(("--sparsify-config", args.sparsify_config, [TrainConfig]))
+    saelens = [t for t in args.trainers if t != "sparsify"]
+    if args.saelens_config and saelens:
+        import sae_lens
+
+        names = {
+            "batchtopk": "BatchTopK",
+            "jumprelu": "JumpReLU",
+            "matryoshka": "MatryoshkaBatchTopK",
+        }
+        classes = [getattr(sae_lens, f"{names[t]}TrainingSAEConfig") for t in saelens]
+        configs.append(("--saelens-config", args.saelens_config, classes))
+    return [
+        f"{option} {name}: not a field of {cls.__name__}"
+        for option, settings, classes in configs
+        for name, _ in settings
+        for cls in classes
+        if name not in {field.name for field in dataclasses.fields(cls)}
+    ]
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--activations", type=Path, default=Path("runs/wide/minilm-L2"))
@@ -211,6 +241,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.saelens_config, args.sparsify_config = map(
         tuple, (args.saelens_config, args.sparsify_config)
     )
+    for problem in unknown_settings(args)[:1]:
+        parser.error(problem)
     if args.quick:
         args.widths, args.k, args.batch, args.tokens = [48, 96], 8, 256, 8192
         args.init_rows, args.eval_every, args.eval_samples = 1024, 8, 512

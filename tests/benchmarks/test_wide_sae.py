@@ -253,10 +253,35 @@ def test_topk_min_rows_lifts_the_sparsify_start_as_a_stage_of_its_own(quick, col
 
 def test_library_config_settings_are_read_as_json_or_text_and_checked():
     bench = load("wide_sae")
-    args = bench.parse_args(["--saelens-config", "target_l0=32", "jumprelu_ste_to_input=true"])
+    jumprelu = ["--trainers", "jumprelu", "--saelens-config"]
+    args = bench.parse_args([*jumprelu, "target_l0=32", "jumprelu_ste_to_input=true"])
     assert args.saelens_config == (("target_l0", 32), ("jumprelu_ste_to_input", True))
     args = bench.parse_args(["--sparsify-config", "optimizer=signum", "lr=0.001"])
     assert args.sparsify_config == (("optimizer", "signum"), ("lr", 0.001))
     assert bench.parse_args([]).saelens_config == ()
     with pytest.raises(SystemExit):
         bench.parse_args(["--saelens-config", "l0_coefficient"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sparsify-config", "warmup=0"], "--sparsify-config warmup: not a field of TrainConfig"),
+        (
+            ["--trainers", "jumprelu", "--saelens-config", "target_l1=3"],
+            "--saelens-config target_l1: not a field of JumpReLUTrainingSAEConfig",
+        ),
+        # a JumpReLU field is refused for BatchTopK's config
+        (
+            ["--trainers", "batchtopk", "--saelens-config", "target_l0=32"],
+            "--saelens-config target_l0: not a field of BatchTopKTrainingSAEConfig",
+        ),
+    ],
+)
+def test_a_config_field_the_trainer_lacks_is_refused_before_any_run(argv, message, capsys):
+    bench = load("wide_sae")
+    with pytest.raises(SystemExit) as exit_:
+        bench.parse_args(argv)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+    args = bench.parse_args(["--trainers", "jumprelu", "--saelens-config", "target_l0=32"])
+    assert args.saelens_config == (("target_l0", 32),)
