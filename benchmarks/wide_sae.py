@@ -154,8 +154,9 @@ def tasks(args: argparse.Namespace) -> list[Task]:
         sparsify_config=args.sparsify_config,
         topk_min_rows=args.topk_min_rows,
     )
+    informed = {"saelens_config": args.saelens_config + args.informed_saelens_config}
     return [
-        Task(trainer, start, width, seed, **common)
+        Task(trainer, start, width, seed, **(common | (informed if start == "saeinit" else {})))
         for width in args.widths
         for seed in args.seeds
         for trainer in args.trainers
@@ -185,7 +186,12 @@ def unknown_settings(args: argparse.Namespace) -> list[str]:
 
         configs.append(("--sparsify-config", args.sparsify_config, [TrainConfig]))
     saelens = [t for t in args.trainers if t != "sparsify"]
-    if args.saelens_config and saelens:
+    for option, settings in (
+        ("--saelens-config", args.saelens_config),
+        ("--informed-saelens-config", args.informed_saelens_config),
+    ):
+        if not (settings and saelens):
+            continue
         import sae_lens
 
         names = {
@@ -194,7 +200,7 @@ def unknown_settings(args: argparse.Namespace) -> list[str]:
             "matryoshka": "MatryoshkaBatchTopK",
         }
         classes = [getattr(sae_lens, f"{names[t]}TrainingSAEConfig") for t in saelens]
-        configs.append(("--saelens-config", args.saelens_config, classes))
+        configs.append((option, settings, classes))
     return [
         f"{option} {name}: not a field of {cls.__name__}"
         for option, settings, classes in configs
@@ -229,6 +235,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             help=f"{library}'s {config} fields changed from their defaults, in both arms",
         )
     parser.add_argument(
+        "--informed-saelens-config",
+        nargs="+",
+        type=setting,
+        default=(),
+        metavar="NAME=VALUE",
+        help="saelens's config fields for saeinit's arm alone, after --saelens-config",
+    )
+    parser.add_argument(
         "--topk-min-rows",
         type=int,
         default=0,
@@ -238,9 +252,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--figures", type=Path, default=None, help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run")
     args = parser.parse_args(argv)
-    args.saelens_config, args.sparsify_config = map(
-        tuple, (args.saelens_config, args.sparsify_config)
-    )
+    for name in ("saelens_config", "sparsify_config", "informed_saelens_config"):
+        setattr(args, name, tuple(getattr(args, name)))
     for problem in unknown_settings(args)[:1]:
         parser.error(problem)
     if args.quick:

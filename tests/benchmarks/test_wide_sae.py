@@ -276,6 +276,10 @@ def test_library_config_settings_are_read_as_json_or_text_and_checked():
             ["--trainers", "batchtopk", "--saelens-config", "target_l0=32"],
             "--saelens-config target_l0: not a field of BatchTopKTrainingSAEConfig",
         ),
+        (
+            ["--trainers", "batchtopk", "--informed-saelens-config", "target_l0=30"],
+            "--informed-saelens-config target_l0: not a field of BatchTopKTrainingSAEConfig",
+        ),
     ],
 )
 def test_a_config_field_the_trainer_lacks_is_refused_before_any_run(argv, message, capsys):
@@ -285,3 +289,14 @@ def test_a_config_field_the_trainer_lacks_is_refused_before_any_run(argv, messag
     assert exit_.value.code == 2 and message in capsys.readouterr().err
     args = bench.parse_args(["--trainers", "jumprelu", "--saelens-config", "target_l0=32"])
     assert args.saelens_config == (("target_l0", 32),)
+
+
+def test_the_informed_arm_alone_gets_its_settings_after_the_shared_ones():
+    bench = load("wide_sae")
+    shared = ["--trainers", "jumprelu", "--saelens-config", "target_l0=32", "l0_coefficient=2"]
+    args = bench.parse_args([*shared, "--informed-saelens-config", "target_l0=30"])
+    configs = {task.start: dict(task.saelens_config) for task in bench.tasks(args)}
+    assert configs == {
+        "default": {"target_l0": 32, "l0_coefficient": 2},
+        "saeinit": {"target_l0": 30, "l0_coefficient": 2},  # the later setting wins
+    }
