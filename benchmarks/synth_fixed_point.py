@@ -35,7 +35,7 @@ def parse(argv=None) -> argparse.Namespace:
     )  # fmt: skip
     parser.add_argument(
         "--coder", choices=("batchtopk", "omp"), default="batchtopk",
-        help="batchtopk: sae-mod's codes; omp: mod's orthogonal matching pursuit",
+        help="batchtopk: sae-mod's codes; omp: orthogonal matching pursuit over all atoms",
     )  # fmt: skip
     parser.add_argument("--k", type=int, default=16, help="mean atoms per sample in the codes")
     parser.add_argument("--rounds", type=int, default=10)

@@ -154,7 +154,8 @@ def tasks(args: argparse.Namespace) -> list[Task]:
         sparsify_config=args.sparsify_config,
         topk_min_rows=args.topk_min_rows,
     )
-    informed = {"saelens_config": args.saelens_config + args.informed_saelens_config}
+    merged = dict(args.saelens_config) | dict(args.informed_saelens_config)
+    informed = {"saelens_config": tuple(merged.items())}  # the informed arm's settings win
     return [
         Task(trainer, start, width, seed, **(common | (informed if start == "saeinit" else {})))
         for width in args.widths
@@ -176,8 +177,8 @@ def setting(text: str) -> tuple[str, object]:
 
 
 def unknown_settings(args: argparse.Namespace) -> list[str]:
-    """The --saelens-config / --sparsify-config names that the chosen trainers' configs lack
-    (checked before any run starts, since a run fails only when its SAE is built)."""
+    """The --saelens-config / --informed-saelens-config / --sparsify-config names that the
+    chosen trainers' configs lack (checked before any run starts: a run fails only later)."""
     import dataclasses
 
     configs = []
@@ -186,12 +187,11 @@ def unknown_settings(args: argparse.Namespace) -> list[str]:
 
         configs.append(("--sparsify-config", args.sparsify_config, [TrainConfig]))
     saelens = [t for t in args.trainers if t != "sparsify"]
-    for option, settings in (
+    saelens_settings = [
         ("--saelens-config", args.saelens_config),
         ("--informed-saelens-config", args.informed_saelens_config),
-    ):
-        if not (settings and saelens):
-            continue
+    ]
+    if saelens and any(settings for _, settings in saelens_settings):
         import sae_lens
 
         names = {
@@ -200,7 +200,9 @@ def unknown_settings(args: argparse.Namespace) -> list[str]:
             "matryoshka": "MatryoshkaBatchTopK",
         }
         classes = [getattr(sae_lens, f"{names[t]}TrainingSAEConfig") for t in saelens]
-        configs.append((option, settings, classes))
+        configs += [
+            (option, settings, classes) for option, settings in saelens_settings if settings
+        ]
     return [
         f"{option} {name}: not a field of {cls.__name__}"
         for option, settings, classes in configs
