@@ -21,10 +21,11 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 * matryoshka: SAELens' SAETrainer, MatryoshkaBatchTopKTrainingSAE (k = --k, groups of 1/8,
   1/4, 1/2 and all of the width); saeinit's latents are put most used first on the init's
   sample (`ordered_by_use`), since each group reconstructs alone;
-* sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k); with --topk-min-rows M,
-  saeinit's latents that the per-token top k picks on fewer than M rows of the init's sample
-  get the encoder bias to be picked on M (`topk_start`): sparsify has no auxiliary loss by
-  default, so a latent it never picks never trains.
+* sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k); saeinit's encoder at the
+  least-squares gain of the per-token top k on the init's sample (`topk_gain`: the fitted
+  read-out shrinks its codes); with --topk-min-rows M, first, latents the top k picks on fewer
+  than M rows get the encoder bias to be picked on M (`topk_start`): sparsify has no auxiliary
+  loss by default, so a latent it never picks never trains.
 
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
 same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
@@ -93,9 +94,9 @@ class Task:
         return Path(self.activations)
 
     def init_key(self) -> str:
+        lift = f"-rows{self.topk_min_rows}" if self.topk_min_rows else ""
         adapted = {"matryoshka": f"-by-use-k{self.k}", "jumprelu": f"-thresholds-l0-{self.k}"}
-        if self.topk_min_rows:
-            adapted["sparsify"] = f"-topk-k{self.k}-rows{self.topk_min_rows}"
+        adapted["sparsify"] = f"-topk-k{self.k}{lift}-gain"
         order = adapted.get(self.trainer, "")
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"

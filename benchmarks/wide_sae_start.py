@@ -41,7 +41,7 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     the batches are): its `weights`, `threshold` (JumpReLU's, else None), `seconds` (the
     sample's draw included) and each stage's seconds (`stages`); kept in `cache` so that every
     informed arm of a width and seed starts from the same weights (Matryoshka's ordered by use,
-    JumpReLU's with thresholds), each charged the seconds they took once."""
+    JumpReLU's with thresholds, sparsify's scaled to its gain), each charged their seconds once."""
     import torch
 
     from saeinit import (
@@ -49,6 +49,7 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
         initial_weights,
         jumprelu_start,
         ordered_by_use,
+        topk_gain,
         topk_start,
     )
 
@@ -79,6 +80,10 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     if task.trainer == "sparsify" and task.topk_min_rows:
         weights = topk_start(weights, sample, task.k, task.topk_min_rows)
         stages["lift"] = time.perf_counter() - adapting
+    if task.trainer == "sparsify":
+        scaling = time.perf_counter()
+        weights = topk_gain(weights, sample, task.k)
+        stages["gain"] = time.perf_counter() - scaling
     seconds = time.perf_counter() - start
     stages["other"] = seconds - sum(stages.values())
     informed = {"weights": weights, "threshold": threshold, "seconds": seconds, "stages": stages}

@@ -240,7 +240,8 @@ def test_topk_min_rows_lifts_the_sparsify_start_as_a_stage_of_its_own(quick, col
     lifted = bench.main([*argv, "--trainers", "sparsify", "--topk-min-rows", "64"])
     for run in (r for r in lifted if r["start"] == "saeinit"):
         assert "lift" in run["init_stages"] and run["topk_min_rows"] == 64
-        assert (tmp_path / f"init-w{run['width']}-seed0-mod-fitted-1024-topk-k8-rows64.pt").exists()
+        name = f"init-w{run['width']}-seed0-mod-fitted-1024-topk-k8-rows64-gain.pt"
+        assert (tmp_path / name).exists() and "gain" in run["init_stages"]
         (plain,) = [
             r
             for r in results
@@ -248,7 +249,7 @@ def test_topk_min_rows_lifts_the_sparsify_start_as_a_stage_of_its_own(quick, col
         ]
         # the same dictionary; the lift only moves encoder biases, so the start differs
         assert run["history"][0][2] != pytest.approx(plain["history"][0][2], abs=1e-7)
-        assert "lift" not in plain["init_stages"]
+        assert "lift" not in plain["init_stages"] and "gain" in plain["init_stages"]
 
 
 def test_library_config_settings_are_read_as_json_or_text_and_checked():

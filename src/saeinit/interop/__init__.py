@@ -3,11 +3,18 @@ activations in memory, the adapters fill a SAELens SAE, a sparsify SparseCoder o
 dictionary_learning AutoEncoder with them in place, and `saeinit init --format sparsify`
 writes sparsify's layout (`sparsify.py`); `ordered_by_use` puts the latents the data fires most
 first, for a Matryoshka SAE; `jumprelu_start` gives a JumpReLU SAE thresholds that suit the
-weights; `topk_start` gives the latents a per-token top-k would never pick a share of it."""
+weights; `topk_start` gives the latents a per-token top-k would never pick a share of it,
+and `topk_gain` scales the encoder to suit a per-token top-k."""
 
 from saeinit.interop.adapters import fill_dictionary_learning, fill_saelens, fill_sparsify
 from saeinit.interop.api import initial_weights
-from saeinit.interop.weights import InitialWeights, jumprelu_start, ordered_by_use, topk_start
+from saeinit.interop.weights import (
+    InitialWeights,
+    jumprelu_start,
+    ordered_by_use,
+    topk_gain,
+    topk_start,
+)
 
 __all__ = [
     "InitialWeights",
@@ -17,5 +24,6 @@ __all__ = [
     "initial_weights",
     "jumprelu_start",
     "ordered_by_use",
+    "topk_gain",
     "topk_start",
 ]

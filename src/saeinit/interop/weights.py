@@ -134,6 +134,30 @@ def topk_start(
     return weights._replace(b_enc=b_enc)
 
 
+def topk_gain(weights: InitialWeights, sample: torch.Tensor, k: int) -> InitialWeights:
+    """The same SAE with its encoder (W_enc and b_enc) multiplied by the one gain that brings
+    the per-row top-k reconstruction of `sample` [n, d_in] closest to it in least squares (k:
+    a per-token TopK SAE's, as sparsify's). A least-squares read-out such as the fitted
+    encoder shrinks its codes, which a TopK SAE, with no sparsity penalty, trains back up;
+    a positive gain scales every pre-activation alike, so each row keeps its top k."""
+    check_weights(weights)
+    check_rows(weights, sample)
+    require_positive("k", k)
+    if k > weights.d_sae:
+        raise ConfigError("k", f"is {k}; the weights have {weights.d_sae} latents")
+    pre_acts = pre_activations(weights, sample)
+    top = pre_acts.topk(k, dim=1)
+    codes = torch.zeros_like(pre_acts).scatter_(1, top.indices, top.values.clamp_min(0))
+    reconstruction = codes @ weights.W_dec
+    energy = reconstruction.pow(2).sum()
+    if energy == 0:
+        raise ConfigError("sample", "fires no latent of the weights; no gain can be fitted")
+    gain = ((sample.float() - weights.b_dec) * reconstruction).sum() / energy
+    if gain <= 0:
+        raise ConfigError("sample", f"gives a gain of {gain:.3g}; the weights do not fit it")
+    return weights._replace(W_enc=weights.W_enc * gain, b_enc=weights.b_enc * gain)
+
+
 def check_rows(weights: InitialWeights, sample: torch.Tensor) -> None:
     """Refuse a sample that is not rows of the weights' d_in (ConfigError naming it)."""
     if sample.ndim != 2 or sample.shape[1] != weights.d_in:
