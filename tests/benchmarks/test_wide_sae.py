@@ -64,7 +64,7 @@ def test_informed_arms_share_one_init_and_pay_for_it(quick):
     _, results, out, _, _ = quick
     for width in (48, 96):
         ours = [r for r in results if r["start"] == "saeinit" and r["width"] == width]
-        plain = [r for r in ours if r["trainer"] not in ("matryoshka", "jumprelu")]
+        plain = [r for r in ours if r["trainer"] not in ("matryoshka", "jumprelu", "sparsify")]
         assert len({r["init_seconds"] for r in plain}) == 1  # one init, charged to each arm
         for run in ours:
             assert run["init_seconds"] > 0 and run["init_tokens"] == 1024
@@ -72,11 +72,13 @@ def test_informed_arms_share_one_init_and_pay_for_it(quick):
             assert {"draw", "dictionary", "encoder", "other"} <= set(stages)
             assert sum(stages.values()) == pytest.approx(run["init_seconds"], rel=1e-6)
         # Matryoshka's init is the same one with its latents ordered by use, JumpReLU's with its
-        # thresholds, each a stage of its own
+        # thresholds, sparsify's with its encoder at the top-k gain, each a stage of its own
         (matryoshka,) = [r for r in ours if r["trainer"] == "matryoshka"]
         (jumprelu,) = [r for r in ours if r["trainer"] == "jumprelu"]
+        (sparsify,) = [r for r in ours if r["trainer"] == "sparsify"]
         assert "order" in matryoshka["init_stages"] and "thresholds" in jumprelu["init_stages"]
-        assert not {"order", "thresholds"} & set(plain[0]["init_stages"])
+        assert "gain" in sparsify["init_stages"]
+        assert not {"order", "thresholds", "gain"} & set(plain[0]["init_stages"])
         # both JumpReLU arms start with thresholds firing k = 8 latents per token of the init's
         # sample, so near 8 held-out latents (SAELens' 0.01 fires most of them), and the
         # default pays for its calibration's sample as saeinit's arm does
