@@ -11,7 +11,8 @@ For every width, seed and trainer, the trainer trains from its library's default
 b_dec="geometric_median", seed)` on `--init-rows` rows of the training part of the collection,
 the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 
-* batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k);
+* batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k); saeinit's encoder at its
+  top-k gain, as sparsify's (below);
 * jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults, L0 coefficient 1,
   but for the initial threshold, which in both arms starts where the init's sample fires k
   latents per token: SAELens' 0.01 keeps the default dense for a short budget, so no L0
@@ -24,8 +25,7 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 * sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k); saeinit's encoder at the
   least-squares gain of the per-token top k on the init's sample (`topk_gain`: the fitted
   read-out shrinks its codes); with --topk-min-rows M, first, latents the top k picks on fewer
-  than M rows get the encoder bias to be picked on M (`topk_start`): sparsify has no auxiliary
-  loss by default, so a latent it never picks never trains.
+  than M rows get the bias to be picked on M (`topk_start`): a latent never picked never trains.
 
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
 same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
@@ -96,7 +96,7 @@ class Task:
     def init_key(self) -> str:
         lift = f"-rows{self.topk_min_rows}" if self.topk_min_rows else ""
         adapted = {"matryoshka": f"-by-use-k{self.k}", "jumprelu": f"-thresholds-l0-{self.k}"}
-        adapted["sparsify"] = f"-topk-k{self.k}{lift}-gain"
+        adapted |= {"sparsify": f"-topk-k{self.k}{lift}-gain", "batchtopk": "-gain"}
         order = adapted.get(self.trainer, "")
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"

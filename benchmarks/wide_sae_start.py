@@ -41,7 +41,7 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     the batches are): its `weights`, `threshold` (JumpReLU's, else None), `seconds` (the
     sample's draw included) and each stage's seconds (`stages`); kept in `cache` so that every
     informed arm of a width and seed starts from the same weights (Matryoshka's ordered by use,
-    JumpReLU's with thresholds, sparsify's scaled to its gain), each charged their seconds once."""
+    JumpReLU's with thresholds, sparsify's and BatchTopK's at the top-k gain), each charged once."""
     import torch
 
     from saeinit import (
@@ -80,7 +80,7 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     if task.trainer == "sparsify" and task.topk_min_rows:
         weights = topk_start(weights, sample, task.k, task.topk_min_rows)
         stages["lift"] = time.perf_counter() - adapting
-    if task.trainer == "sparsify":
+    if task.trainer in ("sparsify", "batchtopk"):
         scaling = time.perf_counter()
         weights = topk_gain(weights, sample, task.k)
         stages["gain"] = time.perf_counter() - scaling
