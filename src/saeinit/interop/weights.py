@@ -117,9 +117,7 @@ def topk_start(
     atom never trains."""
     check_weights(weights)
     check_rows(weights, sample)
-    require_positive("k", k)
-    if k > weights.d_sae:
-        raise ConfigError("k", f"is {k}; the weights have {weights.d_sae} latents")
+    check_k(weights, k)
     if not 1 <= min_rows <= len(sample):
         raise ConfigError("min_rows", f"is {min_rows}; the sample has {len(sample)} rows")
     pre_acts = pre_activations(weights, sample)
@@ -142,9 +140,7 @@ def topk_gain(weights: InitialWeights, sample: torch.Tensor, k: int) -> InitialW
     a positive gain scales every pre-activation alike, so each row keeps its top k."""
     check_weights(weights)
     check_rows(weights, sample)
-    require_positive("k", k)
-    if k > weights.d_sae:
-        raise ConfigError("k", f"is {k}; the weights have {weights.d_sae} latents")
+    check_k(weights, k)
     pre_acts = pre_activations(weights, sample)
     top = pre_acts.topk(k, dim=1)
     codes = torch.zeros_like(pre_acts).scatter_(1, top.indices, top.values.clamp_min(0))
@@ -156,6 +152,14 @@ def topk_gain(weights: InitialWeights, sample: torch.Tensor, k: int) -> InitialW
     if gain <= 0:
         raise ConfigError("sample", f"gives a gain of {gain:.3g}; the weights do not fit it")
     return weights._replace(W_enc=weights.W_enc * gain, b_enc=weights.b_enc * gain)
+
+
+def check_k(weights: InitialWeights, k: int) -> None:
+    """Refuse a per-token top-k that is not positive or exceeds the weights' latents
+    (ConfigError naming `k`)."""
+    require_positive("k", k)
+    if k > weights.d_sae:
+        raise ConfigError("k", f"is {k}; the weights have {weights.d_sae} latents")
 
 
 def check_rows(weights: InitialWeights, sample: torch.Tensor) -> None:
