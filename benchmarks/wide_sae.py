@@ -11,8 +11,8 @@ For every width, seed and trainer, the trainer trains from its library's default
 b_dec="geometric_median", seed)` on `--init-rows` rows of the training part of the collection,
 the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 
-* batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k); saeinit's encoder at its
-  top-k gain, as sparsify's (below);
+* batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k); saeinit's encoder at the
+  per-token top-k gain, as sparsify's (below), for the batch's top k x batch;
 * jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults, L0 coefficient 1,
   but for the initial threshold, which in both arms starts where the init's sample fires k
   latents per token: SAELens' 0.01 keeps the default dense for a short budget, so no L0
