@@ -14,8 +14,8 @@ The public API, importable from the top (each name loads its module on first use
   `fill_dictionary_learning`: an initial SAE from activations in memory, and adapters that
   fill another library's SAE with it; `ordered_by_use`: its latents most used first (for a
   Matryoshka SAE); `jumprelu_start`: thresholds for a JumpReLU SAE; `topk_start`: a share of
-  a per-token top-k for the latents it would never pick; `topk_gain`: the encoder's scale
-  for a per-token top-k.
+  a per-token top-k for the latents it would never pick; `topk_atoms`: atoms refitted to a
+  per-token top-k's codes; `topk_gain`: the encoder's scale for a per-token top-k.
 """
 
 from saeinit.lazy import lazy_exports
@@ -47,5 +47,6 @@ __getattr__, __dir__, __all__ = lazy_exports(
         "jumprelu_start": "saeinit.interop",
         "topk_start": "saeinit.interop",
         "topk_gain": "saeinit.interop",
+        "topk_atoms": "saeinit.interop",
     },
 )

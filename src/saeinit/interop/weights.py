@@ -101,67 +101,6 @@ def jumprelu_start(
     return sae_weights(model), model.threshold.detach().clone()
 
 
-LIFT_MARGIN = 1e-4
-"""`topk_start` lifts a latent this fraction of the rows' mean k-th pre-activation past the
-k-th value it has to beat, so that it wins rather than ties."""
-
-
-def topk_start(
-    weights: InitialWeights, sample: torch.Tensor, k: int, min_rows: int
-) -> InitialWeights:
-    """The same SAE with the encoder bias of every latent that is among the k largest
-    positive pre-activations of fewer than `min_rows` rows of `sample` [n, d_in] raised just
-    enough to pass, in `min_rows` rows, the k-th value those rows had before any lift (k: a
-    per-token TopK SAE's, as sparsify's). An informed dictionary holds atoms its sample barely
-    uses; under a per-token top-k with no auxiliary loss such a latent never fires, so its
-    atom never trains."""
-    check_weights(weights)
-    check_rows(weights, sample)
-    check_k(weights, k)
-    if not 1 <= min_rows <= len(sample):
-        raise ConfigError("min_rows", f"is {min_rows}; the sample has {len(sample)} rows")
-    pre_acts = pre_activations(weights, sample)
-    kth = pre_acts.topk(k, dim=1).values[:, -1:].clamp_min(0)
-    uses = ((pre_acts >= kth) & (pre_acts > 0)).sum(dim=0)
-    starved = (uses < min_rows).nonzero().squeeze(1)
-    gaps = kth - pre_acts[:, starved]  # how far each row's k-th value is above the latent
-    lift = gaps.kthvalue(min_rows, dim=0).values.clamp_min(0)
-    margin = LIFT_MARGIN * kth.mean().clamp_min(torch.finfo(kth.dtype).tiny)
-    b_enc = weights.b_enc.clone()
-    b_enc[starved] += lift + margin
-    return weights._replace(b_enc=b_enc)
-
-
-def topk_gain(weights: InitialWeights, sample: torch.Tensor, k: int) -> InitialWeights:
-    """The same SAE with its encoder (W_enc and b_enc) multiplied by the one gain that brings
-    the per-row top-k reconstruction of `sample` [n, d_in] closest to it in least squares (k:
-    a per-token TopK SAE's, as sparsify's). A least-squares read-out such as the fitted
-    encoder shrinks its codes, which a TopK SAE, with no sparsity penalty, trains back up;
-    a positive gain scales every pre-activation alike, so each row keeps its top k."""
-    check_weights(weights)
-    check_rows(weights, sample)
-    check_k(weights, k)
-    pre_acts = pre_activations(weights, sample)
-    top = pre_acts.topk(k, dim=1)
-    codes = torch.zeros_like(pre_acts).scatter_(1, top.indices, top.values.clamp_min(0))
-    reconstruction = codes @ weights.W_dec
-    energy = reconstruction.pow(2).sum()
-    if energy == 0:
-        raise ConfigError("sample", "fires no latent of the weights; no gain can be fitted")
-    gain = ((sample.float() - weights.b_dec) * reconstruction).sum() / energy
-    if gain <= 0:
-        raise ConfigError("sample", f"gives a gain of {gain:.3g}; the weights do not fit it")
-    return weights._replace(W_enc=weights.W_enc * gain, b_enc=weights.b_enc * gain)
-
-
-def check_k(weights: InitialWeights, k: int) -> None:
-    """Refuse a per-token top-k that is not positive or exceeds the weights' latents
-    (ConfigError naming `k`)."""
-    require_positive("k", k)
-    if k > weights.d_sae:
-        raise ConfigError("k", f"is {k}; the weights have {weights.d_sae} latents")
-
-
 def check_rows(weights: InitialWeights, sample: torch.Tensor) -> None:
     """Refuse a sample that is not rows of the weights' d_in (ConfigError naming it)."""
     if sample.ndim != 2 or sample.shape[1] != weights.d_in:
