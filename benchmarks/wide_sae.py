@@ -95,8 +95,8 @@ class Task:
 
     def init_key(self) -> str:
         lift = f"-rows{self.topk_min_rows}" if self.topk_min_rows else ""
-        adapted = {"matryoshka": f"-by-use-k{self.k}", "jumprelu": f"-thresholds-l0-{self.k}"}
-        adapted |= {"sparsify": f"-topk-k{self.k}{lift}-gain", "batchtopk": "-gain"}
+        adapted = {"matryoshka": f"-by-use-k{self.k}-gain", "jumprelu": f"-thresholds-l0-{self.k}"}
+        adapted |= {"sparsify": f"-topk-k{self.k}{lift}-atoms-gain", "batchtopk": "-gain"}
         order = adapted.get(self.trainer, "")
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"

@@ -64,21 +64,22 @@ def test_informed_arms_pay_for_their_adapted_inits(quick):
     _, results, out, _, _ = quick
     for width in (48, 96):
         ours = [r for r in results if r["start"] == "saeinit" and r["width"] == width]
-        gained = [r for r in ours if r["trainer"] in ("batchtopk", "sparsify")]
-        assert all("gain" in r["init_stages"] for r in gained)
+        gained = [r for r in ours if r["trainer"] in ("batchtopk", "matryoshka", "sparsify")]
+        assert len(gained) == 3 and all("gain" in r["init_stages"] for r in gained)
         for run in ours:
             assert run["init_seconds"] > 0 and run["init_tokens"] == 1024
             stages = run["init_stages"]
             assert {"draw", "dictionary", "encoder", "other"} <= set(stages)
             assert sum(stages.values()) == pytest.approx(run["init_seconds"], rel=1e-6)
         # Matryoshka's init is the same one with its latents ordered by use, JumpReLU's with its
-        # thresholds, BatchTopK's and sparsify's with the encoder at the top-k gain, each a
-        # stage of its own
-        (matryoshka,) = [r for r in ours if r["trainer"] == "matryoshka"]
+        # thresholds, sparsify's with its atoms refitted to its top k; BatchTopK's, Matryoshka's
+        # and sparsify's with the encoder at the top-k gain; each a stage of its own
+        by_trainer = {r["trainer"]: set(r["init_stages"]) for r in ours}
+        assert "order" in by_trainer["matryoshka"] and "thresholds" in by_trainer["jumprelu"]
+        assert "atoms" in by_trainer["sparsify"]
+        assert not {"order", "thresholds", "atoms"} & by_trainer["batchtopk"]
+        assert "gain" not in by_trainer["jumprelu"] and "atoms" not in by_trainer["matryoshka"]
         (jumprelu,) = [r for r in ours if r["trainer"] == "jumprelu"]
-        assert "order" in matryoshka["init_stages"] and "thresholds" in jumprelu["init_stages"]
-        assert not {"order", "thresholds"} & {n for r in gained for n in r["init_stages"]}
-        assert "gain" not in {**matryoshka["init_stages"], **jumprelu["init_stages"]}
         # both JumpReLU arms start with thresholds firing k = 8 latents per token of the init's
         # sample, so near 8 held-out latents (SAELens' 0.01 fires most of them), and the
         # default pays for its calibration's sample as saeinit's arm does
@@ -92,7 +93,8 @@ def test_informed_arms_pay_for_their_adapted_inits(quick):
         assert default["init_tokens"] == 1024 and set(default["init_stages"]) == {"thresholds"}
         assert default["init_seconds"] == pytest.approx(default["init_stages"]["thresholds"])
         assert (out / f"init-w{width}-seed0-mod-fitted-1024-gain.pt").exists()
-        assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use-k8.pt").exists()
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use-k8-gain.pt").exists()
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024-topk-k8-atoms-gain.pt").exists()
         assert (out / f"init-w{width}-seed0-mod-fitted-1024-thresholds-l0-8.pt").exists()
     for run in results:
         if run["start"] == "default" and run["trainer"] != "jumprelu":
@@ -242,14 +244,14 @@ def test_topk_min_rows_lifts_the_sparsify_start_as_a_stage_of_its_own(quick, col
     lifted = bench.main([*argv, "--trainers", "sparsify", "--topk-min-rows", "64"])
     for run in (r for r in lifted if r["start"] == "saeinit"):
         assert "lift" in run["init_stages"] and run["topk_min_rows"] == 64
-        name = f"init-w{run['width']}-seed0-mod-fitted-1024-topk-k8-rows64-gain.pt"
+        name = f"init-w{run['width']}-seed0-mod-fitted-1024-topk-k8-rows64-atoms-gain.pt"
         assert (tmp_path / name).exists() and "gain" in run["init_stages"]
         (plain,) = [
             r
             for r in results
             if (r["trainer"], r["width"], r["start"]) == ("sparsify", run["width"], "saeinit")
         ]
-        # the same dictionary; the lift only moves encoder biases, so the start differs
+        # the lift moves encoder biases, and the atoms are refitted to the lifted top k
         assert run["history"][0][2] != pytest.approx(plain["history"][0][2], abs=1e-7)
         assert "lift" not in plain["init_stages"] and "gain" in plain["init_stages"]
 
