@@ -1,10 +1,9 @@
 """Informed init for SAEs as wide as researchers train them, inside SAELens' and sparsify's
 trainers, on MiniLM activations (issue 27).
 
-    python benchmarks/wide_sae.py [--activations runs/wide/minilm-L2] [--widths 3072 6144]
-        [--trainers batchtopk jumprelu matryoshka sparsify] [--seeds 0] [--tokens 4000000]
-        [--batch 4096] [--k 32] [--init mod] [--encoder-init fitted] [--init-rows 32768]
-        [--eval-every 25] [--out runs/wide/runs] [--figures DIR] [--quick]
+    python benchmarks/wide_sae.py [--widths 3072 6144] [--trainers batchtopk jumprelu
+        matryoshka sparsify] [--seeds 0] [--tokens 4000000] [--init-rows 32768] [--eval-every
+        25] [--out runs/wide/runs] [--figures DIR] [--quick] (more: --help)
 
 For every width, seed and trainer, the trainer trains from its library's default init
 (`default`) and from saeinit's (`saeinit`: `initial_weights(sample, width, init, encoder_init,
@@ -21,21 +20,22 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
   L0 is then free, so a crossing also asks for L0 at or below the default's final L0;
 * matryoshka: SAELens' SAETrainer, MatryoshkaBatchTopKTrainingSAE (k = --k, groups of 1/8,
   1/4, 1/2 and all of the width); saeinit's latents are put most used first on the init's
-  sample (`ordered_by_use`), since each group reconstructs alone;
-* sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k); saeinit's encoder at the
-  least-squares gain of the per-token top k on the init's sample (`topk_gain`: the fitted
-  read-out shrinks its codes); with --topk-min-rows M, first, latents the top k picks on fewer
-  than M rows get the bias to be picked on M (`topk_start`): a latent never picked never trains.
+  sample (`ordered_by_use`), since each group reconstructs alone, then its encoder is at the
+  top-k gain as BatchTopK's;
+* sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k); with --topk-min-rows M, first,
+  latents the top k picks on fewer than M rows get the bias to be picked on M (`topk_start`: a
+  latent never picked never trains); then saeinit's atoms are refitted to the codes the
+  per-token top k gives the init's sample (`topk_atoms`: a latent whose firings raise the
+  error is pushed out for good), and its encoder is at their least-squares gain
+  (`topk_gain`: the fitted read-out shrinks its codes).
 
 Both arms of a seed see the same batches in the same order, the same held-out tokens and the
-same inputs scaling (other_trainers' plumbing, wide_sae_train.py). The init's weights are
-built once per width and seed (and once more for Matryoshka, ordered, and for JumpReLU, with
-thresholds) and kept in --out; every informed arm is charged their seconds and their sample's
-rows as tokens. Runs go one at a time, in this process, one torch thread.
-The table (wide_sae_report.py) gives per trainer, width and arm the FVU at the start and end,
-L0, dead latents, and the tokens and seconds (init included) at which saeinit's run first
-reaches the default run's end-of-budget FVU. `--quick`: widths 48 and 96, k 8, batches of
-256, 8,192 tokens, 1,024 init rows: a smoke run of well under a minute.
+same inputs scaling (other_trainers' plumbing, wide_sae_train.py). Each trainer's start is
+built once per width and seed and kept in --out (wide_sae_start.py); every informed arm is
+charged its seconds and its sample's rows as tokens. Runs go one at a time, one torch thread.
+The table (wide_sae_report.py): per trainer, width and arm, FVU at the start and end, L0, dead
+latents, and the tokens and seconds (init included) at which saeinit's run first reaches the
+default's end-of-budget FVU. `--quick`: widths 48, 96, k 8, 256-token batches, 8,192 tokens.
 """
 
 from __future__ import annotations
