@@ -10,8 +10,8 @@ For every width, seed and trainer, the trainer trains from its library's default
 b_dec="geometric_median", seed)` on `--init-rows` rows of the training part of the collection,
 the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
 
-* batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k); saeinit's encoder at the
-  per-token top-k gain, as sparsify's (below), for the batch's top k x batch;
+* batchtopk: SAELens' SAETrainer, BatchTopKTrainingSAE (k = --k); saeinit's atoms refitted
+  and its encoder at the gain as sparsify's (below), for the batch's top k x batch;
 * jumprelu: SAELens' SAETrainer, JumpReLUTrainingSAE (SAELens' defaults, L0 coefficient 1,
   but for the initial threshold, which in both arms starts where the init's sample fires k
   latents per token: SAELens' 0.01 keeps the default dense for a short budget, so no L0
@@ -20,8 +20,8 @@ the seed's init stream, written in with `fill_saelens` / `fill_sparsify`):
   L0 is then free, so a crossing also asks for L0 at or below the default's final L0;
 * matryoshka: SAELens' SAETrainer, MatryoshkaBatchTopKTrainingSAE (k = --k, groups of 1/8,
   1/4, 1/2 and all of the width); saeinit's latents are put most used first on the init's
-  sample (`ordered_by_use`), since each group reconstructs alone, then its encoder is at the
-  top-k gain as BatchTopK's;
+  sample (`ordered_by_use`), since each group reconstructs alone, then refitted and at the
+  gain as BatchTopK's;
 * sparsify: sparsify's Trainer, its TopK SparseCoder (k = --k); with --topk-min-rows M, first,
   latents the top k picks on fewer than M rows get the bias to be picked on M (`topk_start`: a
   latent never picked never trains); then saeinit's atoms are refitted to the codes the
@@ -95,8 +95,8 @@ class Task:
 
     def init_key(self) -> str:
         lift = f"-rows{self.topk_min_rows}" if self.topk_min_rows else ""
-        adapted = {"matryoshka": f"-by-use-k{self.k}-gain", "jumprelu": f"-thresholds-l0-{self.k}"}
-        adapted |= {"sparsify": f"-topk-k{self.k}{lift}-atoms-gain", "batchtopk": "-gain"}
+        adapted = {"matryoshka": f"-by-use-k{self.k}-atoms-gain", "jumprelu": f"-thresholds-l0-{self.k}"}
+        adapted |= {"sparsify": f"-topk-k{self.k}{lift}-atoms-gain", "batchtopk": "-atoms-gain"}
         order = adapted.get(self.trainer, "")
         return (
             f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"

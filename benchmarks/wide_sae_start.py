@@ -41,8 +41,8 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     the batches are): its `weights`, `threshold` (JumpReLU's, else None), `seconds` (the
     sample's draw included) and each stage's seconds (`stages`); kept in `cache` so that every
     informed arm of a width and seed starts from the same weights (Matryoshka's ordered by use,
-    JumpReLU's with thresholds, sparsify's with its atoms refitted to its top k, and
-    sparsify's, BatchTopK's and Matryoshka's at the top-k gain), each charged once."""
+    JumpReLU's with thresholds, sparsify's, BatchTopK's and Matryoshka's with their atoms
+    refitted to the per-token top k and the encoder at its gain), each charged once."""
     import torch
 
     from saeinit import (
@@ -82,11 +82,10 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
     if task.trainer == "sparsify" and task.topk_min_rows:
         weights = topk_start(weights, sample, task.k, task.topk_min_rows)
         stages["lift"] = time.perf_counter() - adapting
-    if task.trainer == "sparsify":
+    if task.trainer in ("sparsify", "batchtopk", "matryoshka"):
         refitting = time.perf_counter()
         weights = topk_atoms(weights, sample, task.k)
         stages["atoms"] = time.perf_counter() - refitting
-    if task.trainer in ("sparsify", "batchtopk", "matryoshka"):
         scaling = time.perf_counter()
         weights = topk_gain(weights, sample, task.k)
         stages["gain"] = time.perf_counter() - scaling

@@ -65,20 +65,20 @@ def test_informed_arms_pay_for_their_adapted_inits(quick):
     for width in (48, 96):
         ours = [r for r in results if r["start"] == "saeinit" and r["width"] == width]
         gained = [r for r in ours if r["trainer"] in ("batchtopk", "matryoshka", "sparsify")]
-        assert len(gained) == 3 and all("gain" in r["init_stages"] for r in gained)
+        assert len(gained) == 3
+        assert all({"atoms", "gain"} <= set(r["init_stages"]) for r in gained)
         for run in ours:
             assert run["init_seconds"] > 0 and run["init_tokens"] == 1024
             stages = run["init_stages"]
             assert {"draw", "dictionary", "encoder", "other"} <= set(stages)
             assert sum(stages.values()) == pytest.approx(run["init_seconds"], rel=1e-6)
         # Matryoshka's init is the same one with its latents ordered by use, JumpReLU's with its
-        # thresholds, sparsify's with its atoms refitted to its top k; BatchTopK's, Matryoshka's
-        # and sparsify's with the encoder at the top-k gain; each a stage of its own
+        # thresholds; BatchTopK's, Matryoshka's and sparsify's with the atoms refitted to the
+        # per-token top k and the encoder at its gain; each a stage of its own
         by_trainer = {r["trainer"]: set(r["init_stages"]) for r in ours}
         assert "order" in by_trainer["matryoshka"] and "thresholds" in by_trainer["jumprelu"]
-        assert "atoms" in by_trainer["sparsify"]
-        assert not {"order", "thresholds", "atoms"} & by_trainer["batchtopk"]
-        assert "gain" not in by_trainer["jumprelu"] and "atoms" not in by_trainer["matryoshka"]
+        assert not {"order", "thresholds"} & by_trainer["batchtopk"]
+        assert not {"atoms", "gain"} & by_trainer["jumprelu"]
         (jumprelu,) = [r for r in ours if r["trainer"] == "jumprelu"]
         # both JumpReLU arms start with thresholds firing k = 8 latents per token of the init's
         # sample, so near 8 held-out latents (SAELens' 0.01 fires most of them), and the
@@ -92,8 +92,8 @@ def test_informed_arms_pay_for_their_adapted_inits(quick):
             assert 4 < run["history"][0][3] < 3 * 8, (run["start"], run["history"][0][3])
         assert default["init_tokens"] == 1024 and set(default["init_stages"]) == {"thresholds"}
         assert default["init_seconds"] == pytest.approx(default["init_stages"]["thresholds"])
-        assert (out / f"init-w{width}-seed0-mod-fitted-1024-gain.pt").exists()
-        assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use-k8-gain.pt").exists()
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024-atoms-gain.pt").exists()
+        assert (out / f"init-w{width}-seed0-mod-fitted-1024-by-use-k8-atoms-gain.pt").exists()
         assert (out / f"init-w{width}-seed0-mod-fitted-1024-topk-k8-atoms-gain.pt").exists()
         assert (out / f"init-w{width}-seed0-mod-fitted-1024-thresholds-l0-8.pt").exists()
     for run in results:
