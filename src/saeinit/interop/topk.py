@@ -99,7 +99,7 @@ def topk_atoms(weights: InitialWeights, sample: torch.Tensor, k: int) -> Initial
     coef = top.values.clamp_min(0)
     codes = SparseCodes(top.indices, coef, torch.empty(0))
     fitted = optimal_directions(codes, centred, weights.W_dec, thresholded=True)
-    picked = torch.zeros(weights.d_sae, dtype=torch.bool)
+    picked = torch.zeros(weights.d_sae, dtype=torch.bool, device=weights.W_dec.device)
     picked[top.indices[coef > 0]] = True
     picked &= fitted.norm(dim=1) > 0
     W_dec = weights.W_dec.clone()
