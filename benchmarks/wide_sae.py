@@ -95,13 +95,11 @@ class Task:
 
     def init_key(self) -> str:
         lift = f"-rows{self.topk_min_rows}" if self.topk_min_rows else ""
-        adapted = {"matryoshka": f"-by-use-k{self.k}-atoms-gain", "jumprelu": f"-thresholds-l0-{self.k}"}
-        adapted |= {"sparsify": f"-topk-k{self.k}{lift}-atoms-gain", "batchtopk": "-atoms-gain"}
-        order = adapted.get(self.trainer, "")
-        return (
-            f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}-{self.init_rows}"
-            + order
-        )
+        adapted = {"matryoshka": f"-by-use-k{self.k}-atoms-gain", "batchtopk": "-atoms-gain"}
+        adapted |= {"jumprelu": f"-thresholds-l0-{self.k}"}
+        adapted |= {"sparsify": f"-topk-k{self.k}{lift}-atoms-gain"}
+        base = f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}"
+        return f"{base}-{self.init_rows}{adapted.get(self.trainer, '')}"
 
 
 def run_task(task: Task, out: Path) -> dict:
