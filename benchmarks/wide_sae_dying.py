@@ -63,11 +63,10 @@ def last_fired(fires: torch.Tensor) -> torch.Tensor:
 def helpful_share(weights, sample: torch.Tensor, k: int) -> torch.Tensor:
     """Per latent, the share of its per-token top-k firings on `sample` that lower the
     token's squared error (d_i . e > -z / 2); NaN for a latent that never fires."""
-    from saeinit.interop.weights import pre_activations
+    from saeinit.interop.topk import topk_codes
 
-    pre_acts = pre_activations(weights, sample).clamp_min(0)
-    top = pre_acts.topk(k, dim=1)
-    codes = torch.zeros_like(pre_acts).scatter_(1, top.indices, top.values)
+    latents, values = topk_codes(weights, sample, k)
+    codes = torch.zeros(len(sample), weights.d_sae).scatter_(1, latents, values)
     error = sample - codes @ weights.W_dec - weights.b_dec
     fires = codes > 0
     helps = fires & (error @ weights.W_dec.T > -codes / 2)

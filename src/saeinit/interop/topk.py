@@ -60,10 +60,9 @@ def topk_gain(weights: InitialWeights, sample: torch.Tensor, k: int) -> InitialW
     check_weights(weights)
     check_rows(weights, sample)
     check_k(weights, k)
-    pre_acts = pre_activations(weights, sample)
-    top = pre_acts.topk(k, dim=1)
-    codes = torch.zeros_like(pre_acts).scatter_(1, top.indices, top.values.clamp_min(0))
-    reconstruction = codes @ weights.W_dec
+    latents, values = topk_codes(weights, sample, k)
+    codes = torch.zeros(len(sample), weights.d_sae, device=values.device)
+    reconstruction = codes.scatter_(1, latents, values) @ weights.W_dec
     energy = reconstruction.pow(2).sum()
     if energy == 0:
         raise ConfigError("sample", "fires no latent of the weights; no gain can be fitted")
@@ -71,6 +70,15 @@ def topk_gain(weights: InitialWeights, sample: torch.Tensor, k: int) -> InitialW
     if gain <= 0:
         raise ConfigError("sample", f"gives a gain of {gain:.3g}; the weights do not fit it")
     return weights._replace(W_enc=weights.W_enc * gain, b_enc=weights.b_enc * gain)
+
+
+def topk_codes(
+    weights: InitialWeights, sample: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A per-token TopK SAE's codes of `sample` [n, d_in]: each row's k largest
+    pre-activations, their latents [n, k] and values [n, k], negative values zeroed."""
+    top = pre_activations(weights, sample).topk(k, dim=1)
+    return top.indices, top.values.clamp_min(0)
 
 
 def check_k(weights: InitialWeights, k: int) -> None:
@@ -95,12 +103,11 @@ def topk_atoms(weights: InitialWeights, sample: torch.Tensor, k: int) -> Initial
     check_rows(weights, sample)
     check_k(weights, k)
     centred = sample.float() - weights.b_dec
-    top = pre_activations(weights, sample).topk(k, dim=1)
-    coef = top.values.clamp_min(0)
-    codes = SparseCodes(top.indices, coef, torch.empty(0))
+    latents, coef = topk_codes(weights, sample, k)
+    codes = SparseCodes(latents, coef, torch.empty(0))
     fitted = optimal_directions(codes, centred, weights.W_dec, thresholded=True)
     picked = torch.zeros(weights.d_sae, dtype=torch.bool, device=weights.W_dec.device)
-    picked[top.indices[coef > 0]] = True
+    picked[latents[coef > 0]] = True
     picked &= fitted.norm(dim=1) > 0
     W_dec = weights.W_dec.clone()
     W_dec[picked] = normalize_rows(fitted[picked])
