@@ -10,7 +10,9 @@ the init's sample (drawn as the start drew it), how often a latent's firing help
 latent i with code z on a token helps when the reconstruction error is smaller with it than
 without it, d_i . e > -z / 2 (e the token's error with every picked latent, d_i its atom).
 The dying latents' share against the rest says whether their atoms are wrong where their
-encoders pick them (a training-side fix cannot help) or merely rare.
+encoders pick them (a training-side fix cannot help) or merely rare; their row coherence
+(the mean cosine between the tokens a latent fires on) whether they crowd onto one kind of
+near-identical token that other latents cover too.
 """
 
 from __future__ import annotations
@@ -73,7 +75,22 @@ def helpful_share(weights, sample: torch.Tensor, k: int) -> torch.Tensor:
     return helps.sum(0) / fires.sum(0).where(fires.any(0), torch.tensor(float("nan")))
 
 
-def summary(share: torch.Tensor, last: torch.Tensor, steps: int) -> dict:
+def row_coherence(weights, sample: torch.Tensor, k: int) -> torch.Tensor:
+    """Per latent, the mean cosine between distinct rows of `sample` (less b_dec) it fires on
+    under the per-token top k: near 1 for a latent that fires only on near-identical tokens,
+    near 0 for one spread over unrelated tokens; NaN below two rows. From the sum S of the
+    n unit rows: (|S|^2 - n) / (n (n - 1))."""
+    from saeinit.interop.topk import topk_codes
+
+    latents, values = topk_codes(weights, sample, k)
+    fires = torch.zeros(len(sample), weights.d_sae).scatter_(1, latents, (values > 0).float())
+    units = torch.nn.functional.normalize(sample - weights.b_dec, dim=1)
+    n = fires.sum(0)
+    pairs = (fires.T @ units).pow(2).sum(1) - n
+    return pairs / (n * (n - 1)).where(n > 1, torch.tensor(float("nan")))
+
+
+def summary(share: torch.Tensor, coherence: torch.Tensor, last: torch.Tensor, steps: int) -> dict:
     dying = last < steps - steps // 4
     quantiles = torch.tensor([0.1, 0.5, 0.9])
 
@@ -86,6 +103,8 @@ def summary(share: torch.Tensor, last: torch.Tensor, steps: int) -> dict:
         "last_step_of_dying": sorted(last[dying].tolist()),
         "helpful_share_dying_q10_q50_q90": spread(share[dying]),
         "helpful_share_others_q10_q50_q90": spread(share[~dying]),
+        "row_coherence_dying_q10_q50_q90": spread(coherence[dying]),
+        "row_coherence_others_q10_q50_q90": spread(coherence[~dying]),
     }
 
 
@@ -117,8 +136,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
         start = informed_weights(task, source, factor, args.out)  # cached: the run's start
         sample = source.draw(task.init_rows).float() * factor
         share = helpful_share(start["weights"], sample, task.k)
+        coherence = row_coherence(start["weights"], sample, task.k)
         report = {"task": task.name(), "final_fvu": result["final"]["fvu"]}
-        report |= summary(share, last_fired(torch.stack(fires)), task.steps)
+        report |= summary(share, coherence, last_fired(torch.stack(fires)), task.steps)
         print(json.dumps(report), flush=True)
         reports.append(report)
     return reports

@@ -338,6 +338,23 @@ def test_a_latent_that_never_fires_has_no_share_and_summary_counts_the_dying():
     weights = InitialWeights(torch.eye(2), torch.tensor([0.0, -10.0]), torch.eye(2), torch.zeros(2))
     share = dying.helpful_share(weights, torch.tensor([[1.0, 0.5]]), k=1)
     assert share[0].item() == 1.0 and math.isnan(share[1].item())
-    report = dying.summary(torch.tensor([1.0, 0.2, 0.5, 0.9]), torch.tensor([7, 2, 5, -1]), 8)
+    coherence = torch.tensor([0.1, 0.9, float("nan"), 0.3])
+    report = dying.summary(
+        torch.tensor([1.0, 0.2, 0.5, 0.9]), coherence, torch.tensor([7, 2, 5, -1]), 8
+    )
     assert report["dying"] == 3 and report["last_step_of_dying"] == [-1, 2, 5]
     assert report["helpful_share_others_q10_q50_q90"] == [1.0, 1.0, 1.0]
+    assert report["row_coherence_dying_q10_q50_q90"] == [0.36, 0.6, 0.84]  # 0.9 and 0.3
+    assert report["row_coherence_others_q10_q50_q90"] == [0.1, 0.1, 0.1]
+
+
+def test_row_coherence_by_hand():
+    """Identity encoder and atoms, k 2, b_dec 0: latent 0 fires on rows (1, 0), (1, 1) and
+    (3, 0), whose unit vectors meet at cosines 1/sqrt 2, 1 and 1/sqrt 2: mean (1 + sqrt 2) / 3;
+    latent 1 fires on (1, 1) only (NaN); nothing fires latent 2."""
+    dying = load("wide_sae_dying")
+    weights = InitialWeights(torch.eye(3), torch.zeros(3), torch.eye(3), torch.zeros(3))
+    sample = torch.tensor([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [3.0, 0.0, 0.0]])
+    coherence = dying.row_coherence(weights, sample, k=2)
+    assert coherence[0].item() == pytest.approx((1 + math.sqrt(2)) / 3)
+    assert math.isnan(coherence[1].item()) and math.isnan(coherence[2].item())
