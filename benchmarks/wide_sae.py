@@ -73,6 +73,7 @@ class Task:
     saelens_config: tuple = ()
     sparsify_config: tuple = ()
     topk_min_rows: int = 0
+    init_options: tuple = ()
 
     @property
     def draws_init_sample(self) -> bool:
@@ -98,7 +99,8 @@ class Task:
         adapted = {"matryoshka": f"-by-use-k{self.k}-atoms-gain", "batchtopk": "-atoms-gain"}
         adapted |= {"jumprelu": f"-thresholds-l0-{self.k}"}
         adapted |= {"sparsify": f"-topk-k{self.k}{lift}-atoms-gain"}
-        base = f"init-w{self.width}-seed{self.seed}-{self.init}-{self.encoder_init}"
+        options = "".join(f"-{name}{value}" for name, value in self.init_options)
+        base = f"init-w{self.width}-seed{self.seed}-{self.init}{options}-{self.encoder_init}"
         return f"{base}-{self.init_rows}{adapted.get(self.trainer, '')}"
 
 
@@ -152,6 +154,7 @@ def tasks(args: argparse.Namespace) -> list[Task]:
         saelens_config=args.saelens_config,
         sparsify_config=args.sparsify_config,
         topk_min_rows=args.topk_min_rows,
+        init_options=args.init_options,
     )
     merged = dict(args.saelens_config) | dict(args.informed_saelens_config)
     informed = {"saelens_config": tuple(merged.items())}  # the informed arm's settings win
@@ -176,11 +179,13 @@ def setting(text: str) -> tuple[str, object]:
 
 
 def unknown_settings(args: argparse.Namespace) -> list[str]:
-    """The --saelens-config / --informed-saelens-config / --sparsify-config names that the
-    chosen trainers' configs lack (checked before any run starts: a run fails only later)."""
+    """The --saelens-config / --informed-saelens-config / --sparsify-config / --init-options
+    names that the chosen trainers' (or the init's) configs lack (checked before any run starts: a run fails only later)."""
     import dataclasses
 
-    configs = []
+    from saeinit import InitConfig
+
+    configs = [("--init-options", args.init_options, [InitConfig])]
     if args.sparsify_config and "sparsify" in args.trainers:
         from sparsify.config import TrainConfig
 
@@ -226,23 +231,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--encoder-init", default="fitted")
     parser.add_argument("--init-rows", type=int, default=32768, help="the init's sample")
     parser.add_argument("--sparsify-optimizer", choices=("adam", "signum"), default="adam")
-    for library, config in (("saelens", "training SAE's config"), ("sparsify", "TrainConfig")):
+    settings = {
+        "saelens-config": "SAELens' training SAE's config fields changed, in both arms",
+        "sparsify-config": "sparsify's TrainConfig fields changed from their defaults, both arms",
+        "informed-saelens-config": "SAELens' config for saeinit's arm alone, after the above",
+        "init-options": "saeinit's init options, InitConfig's fields (thin_cosine=0.7)",
+    }
+    for option, text in settings.items():
         parser.add_argument(
-            f"--{library}-config",
-            nargs="+",
-            type=setting,
-            default=(),
-            metavar="NAME=VALUE",
-            help=f"{library}'s {config} fields changed from their defaults, in both arms",
+            f"--{option}", nargs="+", type=setting, default=(), metavar="NAME=VALUE", help=text
         )
-    parser.add_argument(
-        "--informed-saelens-config",
-        nargs="+",
-        type=setting,
-        default=(),
-        metavar="NAME=VALUE",
-        help="saelens's config fields for saeinit's arm alone, after --saelens-config",
-    )
     parser.add_argument(
         "--topk-min-rows",
         type=int,
@@ -253,7 +251,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--figures", type=Path, default=None, help="folder for the figures")
     parser.add_argument("--quick", action="store_true", help="a tiny smoke run")
     args = parser.parse_args(argv)
-    for name in ("saelens_config", "sparsify_config", "informed_saelens_config"):
+    for name in ("saelens_config", "sparsify_config", "informed_saelens_config", "init_options"):
         setattr(args, name, tuple(getattr(args, name)))
     for problem in unknown_settings(args)[:1]:
         parser.error(problem)

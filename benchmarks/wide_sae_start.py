@@ -71,6 +71,7 @@ def informed_weights(task, source, factor: float, cache: Path) -> dict:
             b_dec="geometric_median",
             seed=task.seed,
             progress=False,
+            **dict(task.init_options),
         )
     threshold, adapting = None, time.perf_counter()
     if task.trainer == "matryoshka":

@@ -9,6 +9,7 @@ from saeinit.config import (
     ConfigError,
     require_choice,
     require_in_unit_interval,
+    require_integer,
     require_non_negative,
     require_positive,
 )
@@ -33,6 +34,14 @@ class InitConfig:
     for outliers, whose LocalOutlierFactor costs the square of it, and larger for mod; raised to
     what the init needs for the atoms it takes from its sample). The fitted encoder is fitted on
     as many samples when that is more than its own default, unless --encoder-samples says."""
+    thin_cosine: float | None = None
+    """Thin the init's samples (the dictionary's and the encoder's) where they crowd: a row
+    with m other rows within this cosine of it (the sample's mean removed) is kept with
+    probability min(1, --thin-neighbors / m), so that near-identical rows (on real
+    activations, token types that recur almost unchanged) hold a few atoms rather than tens
+    that a TopK trainer then drops for good (unset: every row is kept)."""
+    thin_neighbors: int = 4
+    """With --thin-cosine: about how many rows of a crowd of near-identical rows are kept."""
     encoder_samples: int | None = None
     """Samples the fitted or whitened encoder (--encoder-init) is built from (unset: 16,384; for
     the fitted encoder --init-samples when more). The fitted encoder regresses each latent's
@@ -90,6 +99,9 @@ class InitConfig:
         get(self.init)
         require_positive("init-samples", self.init_samples, allow_none=True)
         require_positive("encoder-samples", self.encoder_samples, allow_none=True)
+        if self.thin_cosine is not None and not 0 < self.thin_cosine < 1:
+            raise ConfigError("thin-cosine", f"must be in (0, 1), got {self.thin_cosine!r}")
+        require_integer("thin-neighbors", self.thin_neighbors)
         require_non_negative("encoder-sigmas", self.encoder_sigmas)
         require_choice("svd-fill", self.svd_fill, SVD_FILLS)
         require_in_unit_interval("rare-ratio", self.rare_ratio)

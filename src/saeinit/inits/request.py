@@ -20,6 +20,7 @@ import torch
 from saeinit.config import ConfigError
 from saeinit.inits.config import InitConfig
 from saeinit.inits.registry import get
+from saeinit.inits.thinning import thinned
 from saeinit.tensors import elapsed, non_finite_rows, normalize_rows
 
 
@@ -103,8 +104,12 @@ def sample_size(request: InitRequest) -> int:
 
 def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
     """Draw the init sample (default size: `sample_size`) onto the request's device; the
-    request's draw refuses NaN or inf."""
-    return request.draw(sample_size(request) if n is None else n).to(request.device)
+    request's draw refuses NaN or inf. With --thin-cosine, fewer rows: those `thinned` keeps."""
+    sample = request.draw(sample_size(request) if n is None else n).to(request.device)
+    config = request.config
+    if config.thin_cosine is None:
+        return sample
+    return thinned(sample, config.thin_cosine, config.thin_neighbors, request.generator)
 
 
 def sklearn_seed(generator: torch.Generator) -> int:
