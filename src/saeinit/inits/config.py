@@ -40,7 +40,7 @@ class InitConfig:
     probability min(1, --thin-neighbors / m), so that near-identical rows (on real
     activations, token types that recur almost unchanged) hold a few atoms rather than tens
     that a TopK trainer then drops for good (unset: every row is kept)."""
-    thin_neighbors: int = 4
+    thin_neighbors: int = 2
     """With --thin-cosine: about how many rows of a crowd of near-identical rows are kept."""
     encoder_samples: int | None = None
     """Samples the fitted or whitened encoder (--encoder-init) is built from (unset: 16,384; for

@@ -15,7 +15,7 @@ import torch
 
 from saeinit.tensors import normalize_rows
 
-REFERENCE_ROWS = 16384
+REFERENCE_ROWS = 4096
 """Rows a sample's neighbours are counted among (every few rows of a larger sample, the
 count scaled up): the count costs the sample's rows times these."""
 CHUNK_ROWS = 2048
