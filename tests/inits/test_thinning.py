@@ -37,11 +37,17 @@ def test_the_cosine_decides_who_counts_as_a_neighbor():
 
 
 def test_a_large_sample_counts_neighbors_among_every_few_rows():
-    """40 rows in pairs e1, e1, -e1, -e1, ...: every second row is 10 of e1 and 10 of -e1, so
-    each row's 10 matches scale to 20, 19 others, as in the whole sample."""
-    sample = torch.stack([E[0], E[0], -E[0], -E[0]]).repeat(10, 1)
-    chances = keep_probabilities(sample, cosine=0.9, neighbors=1, reference_rows=20)
-    assert chances.tolist() == pytest.approx([1 / 19] * 40)
+    """40 rows in pairs e1, e1, -e1, -e1, ... and e2: the reference, every second of the 41
+    rows, holds 10 of e1, 10 of -e1 and e2. A reference row of e1 matches itself and 9 of the
+    20 other reference rows: 9 x 40 / 20 = 18 others of 40; a row outside matches 10 of 21:
+    10 x 40 / 21 (19 in truth). The loner e2, in the reference, has none."""
+    sample = torch.cat([torch.stack([E[0], E[0], -E[0], -E[0]]).repeat(10, 1), E[1:2]])
+    chances = keep_probabilities(sample, cosine=0.9, neighbors=1, reference_rows=21)
+    sample_rows = 41  # reference: rows 0, 2, ..., 40
+    in_reference = 9 * (sample_rows - 1) / 20
+    assert chances[0].item() == pytest.approx(1 / in_reference)
+    assert chances[1].item() == pytest.approx(1 / (10 * (sample_rows - 1) / 21))
+    assert chances[40].item() == 1.0
 
 
 def test_thinned_keeps_every_loner_and_draws_the_crowd_from_the_generator():

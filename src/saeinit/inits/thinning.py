@@ -27,14 +27,17 @@ def keep_probabilities(
 ) -> torch.Tensor:
     """Per row of `sample` [n, d], min(1, neighbors / m), m the number of other rows whose
     cosine with it exceeds `cosine` once the sample's mean is removed (counted among every
-    ceil(n / reference_rows)-th row and scaled to the sample when it is larger)."""
+    ceil(n / reference_rows)-th row, the row itself left out, and scaled to the n - 1 other
+    rows when the sample is larger)."""
     units = normalize_rows(sample.float() - sample.float().mean(dim=0))
     step = -(-len(units) // reference_rows)
     reference = units[::step]
     counts = torch.cat(
         [(chunk @ reference.T > cosine).sum(dim=1) for chunk in units.split(CHUNK_ROWS)]
     )
-    others = (counts * (len(units) / len(reference)) - 1).clamp_min(0)
+    itself = torch.zeros(len(units), device=units.device)
+    itself[::step] = 1.0  # a reference row counts itself
+    others = (counts - itself) * (len(units) - 1) / (len(reference) - itself).clamp_min(1)
     return (neighbors / others).clamp(max=1.0)
 
 
