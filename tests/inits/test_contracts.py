@@ -123,6 +123,10 @@ BAD_OPTIONS = [
     ("oracle_noise", -0.1),
     ("oracle_noise", math.nan),
     ("oracle_noise", math.inf),
+    ("thin_cosine", 0.0),
+    ("thin_cosine", 1.0),
+    ("thin_cosine", math.nan),
+    ("thin_neighbors", 0),
 ]
 """(InitConfig field, a value it refuses): counts below their minimum, ratios outside [0, 1],
 unknown choices."""

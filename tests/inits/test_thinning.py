@@ -1,5 +1,6 @@
 """Thinning an init's sample where it crowds: the keep probabilities on hand-made samples,
-the rows kept, the draw of an init request with --thin-cosine, and its bad values."""
+the rows kept, and the draw of an init request with --thin-cosine (its bad values are in
+test_contracts.py with every init option's)."""
 
 import pytest
 import torch
@@ -74,15 +75,12 @@ def test_an_init_request_draws_its_sample_thinned():
     assert 16 <= len(sample) < 40  # the 16 loners' copies each kept with chance 1, crowd 3/23
 
 
-@pytest.mark.parametrize(
-    "options, option",
-    [
-        ({"thin_cosine": 1.0}, "thin-cosine"),
-        ({"thin_cosine": 0.0}, "thin-cosine"),
-        ({"thin_cosine": 0.7, "thin_neighbors": 0}, "thin-neighbors"),
-    ],
-)
-def test_bad_thinning_is_refused_naming_the_option(options, option):
+def test_an_init_left_short_of_samples_by_thinning_names_thin_cosine():
+    """The crowded sample keeps its 4 loners and each of its 12 crowded rows with chance 1/5:
+    fewer than the 12 rows the data init needs for 12 atoms, but for 8 of 12 chances of 1/5."""
+    config = InitConfig(init="data", init_samples=16, thin_cosine=0.9, thin_neighbors=1)
+    request = InitRequest(12, 3, torch.Generator().manual_seed(0), lambda n: crowded()[:n], config)
     with pytest.raises(ConfigError) as refused:
-        InitConfig(init="data", **options)
-    assert refused.value.option == option
+        draw_sample(request)
+    assert refused.value.option == "thin-cosine"
+    assert "the 12 the data init needs" in str(refused.value)

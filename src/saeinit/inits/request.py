@@ -95,21 +95,35 @@ def sample_size(request: InitRequest) -> int:
     config = request.config
     if config.init_samples is not None:
         return config.init_samples
+    return max(get(config.init).samples, samples_needed(request))
+
+
+def samples_needed(request: InitRequest) -> int:
+    """The samples the running init picks vectors from: its samples per atom times its atoms
+    (a rare init's rare vectors only: its base draws its own)."""
+    config = request.config
     spec = get(config.init)
-    # A rare init picks only its rare vectors from its sample (its base draws its own).
     atoms = round(config.rare_ratio * request.n_atoms) if spec.uses_base else request.n_atoms
-    needed = spec.samples_per_atom * atoms
-    return max(spec.samples, needed)
+    return spec.samples_per_atom * atoms
 
 
 def draw_sample(request: InitRequest, n: int | None = None) -> torch.Tensor:
     """Draw the init sample (default size: `sample_size`) onto the request's device; the
-    request's draw refuses NaN or inf. With --thin-cosine, fewer rows: those `thinned` keeps."""
-    sample = request.draw(sample_size(request) if n is None else n).to(request.device)
+    request's draw refuses NaN or inf. With --thin-cosine, fewer rows: those `thinned` keeps,
+    refused (naming --thin-cosine) when the init's own sample keeps fewer than it needs."""
+    drawn = request.draw(sample_size(request) if n is None else n).to(request.device)
     config = request.config
     if config.thin_cosine is None:
-        return sample
-    return thinned(sample, config.thin_cosine, config.thin_neighbors, request.generator)
+        return drawn
+    sample = thinned(drawn, config.thin_cosine, config.thin_neighbors, request.generator)
+    if n is None and len(sample) < samples_needed(request):
+        raise ConfigError(
+            "thin-cosine",
+            f"kept {len(sample)} of the {len(drawn)} samples drawn, fewer than the "
+            f"{samples_needed(request)} the {config.init} init needs for its atoms; raise "
+            "--thin-cosine or --thin-neighbors, or draw more with --init-samples",
+        )
+    return sample
 
 
 def sklearn_seed(generator: torch.Generator) -> int:
