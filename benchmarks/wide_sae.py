@@ -180,7 +180,8 @@ def setting(text: str) -> tuple[str, object]:
 
 def unknown_settings(args: argparse.Namespace) -> list[str]:
     """The --saelens-config / --informed-saelens-config / --sparsify-config / --init-options
-    names that the chosen trainers' (or the init's) configs lack (checked before any run starts: a run fails only later)."""
+    names that the chosen trainers' (or the init's) configs lack (checked before any run
+    starts: a run fails only later)."""
     import dataclasses
 
     from saeinit import InitConfig
