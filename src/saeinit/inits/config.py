@@ -38,8 +38,8 @@ class InitConfig:
     """Thin the init's samples (the dictionary's and the encoder's) where they crowd: a row
     with m other rows within this cosine of it (the sample's mean removed) is kept with
     probability min(1, --thin-neighbors / m), so that near-identical rows (on real
-    activations, token types that recur almost unchanged) hold a few atoms rather than tens
-    that a TopK trainer then drops for good (unset: every row is kept)."""
+    activations, token types that recur almost unchanged) do not draw more atoms than they
+    need, which a per-token TopK trainer then drops for good (unset: every row is kept)."""
     thin_neighbors: int = 2
     """With --thin-cosine: about how many rows of a crowd of near-identical rows are kept."""
     encoder_samples: int | None = None
