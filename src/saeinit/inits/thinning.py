@@ -1,8 +1,7 @@
 """Thinning an init's sample where it crowds (--thin-cosine).
 
 A data-driven init puts atoms where its sample is dense. On real activations the densest
-places are token types that recur almost unchanged (a sentence's first token, punctuation):
-a handful of latents reconstructs them, the init gives them more, and those latents share the
+places are crowds of tokens that recur almost unchanged: a handful of latents reconstructs them, the init gives them more, and those latents share the
 same few tokens. A per-token TopK trainer (sparsify's) picks only some of them there and,
 since it passes no gradient to a latent it does not pick, the rest never fire again. Thinning keeps a row with
 `m` other rows within the cosine with probability min(1, neighbors / m), so that a crowd of
