@@ -1,11 +1,12 @@
 """Thinning an init's sample where it crowds (--thin-cosine).
 
 A data-driven init puts atoms where its sample is dense. On real activations the densest
-places are crowds of tokens that recur almost unchanged: a handful of latents reconstructs them, the init gives them more, and those latents share the
-same few tokens. A per-token TopK trainer (sparsify's) picks only some of them there and,
-since it passes no gradient to a latent it does not pick, the rest never fire again. Thinning keeps a row with
-`m` other rows within the cosine with probability min(1, neighbors / m), so that a crowd of
-near-identical rows keeps about `neighbors` of them and a row with few neighbours is kept.
+places are crowds of tokens that recur almost unchanged: a handful of latents reconstructs
+one, the init gives it more, and those latents share the same few tokens. A per-token TopK
+trainer (sparsify's) picks only some of them there and, since it passes no gradient to a
+latent it does not pick, the rest never fire again. Thinning keeps a row with `m` other rows
+within the cosine with probability min(1, neighbors / m), so that a crowd of near-identical
+rows keeps about `neighbors` of them and a row with few neighbours is kept.
 """
 
 from __future__ import annotations
