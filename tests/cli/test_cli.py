@@ -105,6 +105,15 @@ def test_the_summary_of_a_result_saved_when_a_step_was_an_epoch_says_so(tmp_path
     assert "steps 1 (epochs)  samples 500  stopped" in summary(old)
 
 
+def test_a_start_at_the_target_says_why_it_stopped_and_how_to_train_on(capsys, tiny_cli):
+    """The oracle starts at the features (MMCS 1), past the default --target-mmcs 0.99."""
+    assert main(["train", *tiny_cli, "--init", "oracle", "--max-steps", "5"]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "steps 0  samples 0  stopped: target (MMCS reached --target-mmcs 0.99; 1 trains" in printed
+    )
+
+
 def test_max_steps_0_evaluates_the_start_and_still_writes_json_and_saves(
     tmp_path, capsys, tiny_cli
 ):

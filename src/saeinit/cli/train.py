@@ -81,6 +81,15 @@ def check_save(folder: Path, overwrite: bool) -> None:
         )
 
 
+def stop_reason(result: dict, config: dict) -> str:
+    """Why training stopped: at the end of its budget, or at --target-mmcs (which a start at
+    the features, such as the oracle's, reaches at step 0)."""
+    if result["stopped"] != "target":
+        return result["stopped"]
+    target = config["train"]["target_mmcs"]
+    return f"target (MMCS reached --target-mmcs {target}; 1 trains the whole budget)"
+
+
 def summary(result: dict) -> str:
     config = result["config"]
     info = result.get("data_info") or {}
@@ -100,7 +109,7 @@ def summary(result: dict) -> str:
         f"lr {config['train']['lr']}  threads {result['threads']}",
         f"init {result['init_seconds']:.3f}s  train {result['train_seconds']:.2f}s  "
         f"{counts(result['steps'], result['samples'], result.get('epochs'), result)}  "
-        f"stopped: {result['stopped']}",
+        f"stopped: {stop_reason(result, config)}",
     ]
     if result["mmcs_initial"] is not None:
         line = f"MMCS {result['mmcs_initial']:.4f} -> {result['mmcs_final']:.4f}"
