@@ -65,10 +65,9 @@ def last_fired(fires: torch.Tensor) -> torch.Tensor:
 def helpful_share(weights, sample: torch.Tensor, k: int) -> torch.Tensor:
     """Per latent, the share of its per-token top-k firings on `sample` that lower the
     token's squared error (d_i . e > -z / 2); NaN for a latent that never fires."""
-    from saeinit.interop.topk import topk_codes
+    from saeinit.interop.topk import topk_code_matrix
 
-    latents, values = topk_codes(weights, sample, k)
-    codes = torch.zeros(len(sample), weights.d_sae).scatter_(1, latents, values)
+    codes = topk_code_matrix(weights, sample, k)
     error = sample - codes @ weights.W_dec - weights.b_dec
     fires = codes > 0
     helps = fires & (error @ weights.W_dec.T > -codes / 2)
@@ -80,10 +79,9 @@ def row_coherence(weights, sample: torch.Tensor, k: int) -> torch.Tensor:
     under the per-token top k: near 1 for a latent that fires only on near-identical tokens,
     near 0 for one spread over unrelated tokens; NaN below two rows. From the sum S of the
     n unit rows: (|S|^2 - n) / (n (n - 1))."""
-    from saeinit.interop.topk import topk_codes
+    from saeinit.interop.topk import topk_code_matrix
 
-    latents, values = topk_codes(weights, sample, k)
-    fires = torch.zeros(len(sample), weights.d_sae).scatter_(1, latents, (values > 0).float())
+    fires = (topk_code_matrix(weights, sample, k) > 0).float()
     units = torch.nn.functional.normalize(sample - weights.b_dec, dim=1)
     n = fires.sum(0)
     pairs = (fires.T @ units).pow(2).sum(1) - n

@@ -62,9 +62,7 @@ def topk_gain(weights: InitialWeights, sample: torch.Tensor, k: int) -> InitialW
     check_weights(weights)
     check_rows(weights, sample)
     check_k(weights, k)
-    latents, values = topk_codes(weights, sample, k)
-    codes = torch.zeros(len(sample), weights.d_sae, device=values.device)
-    reconstruction = codes.scatter_(1, latents, values) @ weights.W_dec
+    reconstruction = topk_code_matrix(weights, sample, k) @ weights.W_dec
     energy = reconstruction.pow(2).sum()
     if energy == 0:
         raise ConfigError("sample", "fires no latent of the weights; no gain can be fitted")
@@ -81,6 +79,13 @@ def topk_codes(
     pre-activations, their latents [n, k] and values [n, k], negative values zeroed."""
     top = pre_activations(weights, sample).topk(k, dim=1)
     return top.indices, top.values.clamp_min(0)
+
+
+def topk_code_matrix(weights: InitialWeights, sample: torch.Tensor, k: int) -> torch.Tensor:
+    """`topk_codes` as a dense matrix [n, d_sae], zero where the top k does not pick."""
+    latents, values = topk_codes(weights, sample, k)
+    codes = torch.zeros(len(sample), weights.d_sae, device=values.device)
+    return codes.scatter_(1, latents, values)
 
 
 def check_k(weights: InitialWeights, k: int) -> None:
