@@ -46,6 +46,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from wide_sae_settings import bad_init_options, setting, unknown_settings
+
 TRAINERS = ("batchtopk", "jumprelu", "matryoshka", "sparsify")
 STARTS = ("default", "saeinit")
 
@@ -167,56 +169,6 @@ def tasks(args: argparse.Namespace) -> list[Task]:
     ]
 
 
-def setting(text: str) -> tuple[str, object]:
-    """NAME=VALUE as (name, value), the value read as JSON (0, 0.5, true) or else as text."""
-    name, equals, value = text.partition("=")
-    if not (name and equals):
-        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
-    try:
-        return name, json.loads(value)
-    except json.JSONDecodeError:
-        return name, value
-
-
-def unknown_settings(args: argparse.Namespace) -> list[str]:
-    """The --saelens-config / --informed-saelens-config / --sparsify-config / --init-options
-    names that the chosen trainers' (or the init's) configs lack (checked before any run
-    starts: a run fails only later)."""
-    import dataclasses
-
-    from saeinit import InitConfig
-
-    configs = [("--init-options", args.init_options, [InitConfig])]
-    if args.sparsify_config and "sparsify" in args.trainers:
-        from sparsify.config import TrainConfig
-
-        configs.append(("--sparsify-config", args.sparsify_config, [TrainConfig]))
-    saelens = [t for t in args.trainers if t != "sparsify"]
-    saelens_settings = [
-        ("--saelens-config", args.saelens_config),
-        ("--informed-saelens-config", args.informed_saelens_config),
-    ]
-    if saelens and any(settings for _, settings in saelens_settings):
-        import sae_lens
-
-        names = {
-            "batchtopk": "BatchTopK",
-            "jumprelu": "JumpReLU",
-            "matryoshka": "MatryoshkaBatchTopK",
-        }
-        classes = [getattr(sae_lens, f"{names[t]}TrainingSAEConfig") for t in saelens]
-        configs += [
-            (option, settings, classes) for option, settings in saelens_settings if settings
-        ]
-    return [
-        f"{option} {name}: not a field of {cls.__name__}"
-        for option, settings, classes in configs
-        for name, _ in settings
-        for cls in classes
-        if name not in {field.name for field in dataclasses.fields(cls)}
-    ]
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--activations", type=Path, default=Path("runs/wide/minilm-L2"))
@@ -254,7 +206,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     for name in ("saelens_config", "sparsify_config", "informed_saelens_config", "init_options"):
         setattr(args, name, tuple(getattr(args, name)))
-    for problem in unknown_settings(args)[:1]:
+    for problem in (unknown_settings(args) or bad_init_options(args))[:1]:
         parser.error(problem)
     if args.quick:
         args.widths, args.k, args.batch, args.tokens = [48, 96], 8, 256, 8192

@@ -289,6 +289,11 @@ def test_library_config_settings_are_read_as_json_or_text_and_checked():
             ["--trainers", "batchtopk", "--informed-saelens-config", "target_l0=30"],
             "--informed-saelens-config target_l0: not a field of BatchTopKTrainingSAEConfig",
         ),
+        (
+            ["--init-options", "thin_cosin=0.7"],
+            "--init-options thin_cosin: not a field of InitConfig",
+        ),
+        (["--init-options", "thin_cosine=2"], "--init-options: thin-cosine: must be in (0, 1)"),
     ],
 )
 def test_a_config_field_the_trainer_lacks_is_refused_before_any_run(argv, message, capsys):
