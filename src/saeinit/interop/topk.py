@@ -45,7 +45,7 @@ def topk_start(
     uses = torch.bincount(top.indices[top.values > 0], minlength=weights.d_sae)
     starved = (uses < min_rows).nonzero().squeeze(1)
     gaps = kth - pre_acts[:, starved]  # how far each row's k-th value is above the latent
-    # each starved latent's min_rows-th smallest gap (topk: several times kthvalue's speed)
+    # each starved latent's min_rows-th smallest gap (topk along rows: faster than kthvalue)
     lift = gaps.topk(min_rows, dim=0, largest=False).values[-1].clamp_min(0)
     margin = LIFT_MARGIN * kth.mean().clamp_min(torch.finfo(kth.dtype).tiny)
     b_enc = weights.b_enc.clone()
